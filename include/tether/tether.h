@@ -1,0 +1,273 @@
+/* libtether: a leak-proof, lock-free callback registry.
+ *
+ * A registry maps names to handlers (function + context). Every context has a
+ * destructor that runs exactly once, after its registration is removed and never
+ * while a call of it is running on any thread. Dispatch (tether_emit, tether_call,
+ * tether_topic_emit) takes no lock and allocates nothing in the steady state;
+ * writers serialise on a per-registry mutex and never wait for readers, except in
+ * tether_unregister_sync and tether_barrier. docs/design.md explains how.
+ *
+ * Conventions for every function below:
+ * - Functions returning int return 0 or a non-negative count on success and a
+ *   negative TETHER_E* code on failure; on failure nothing was changed.
+ * - "Any thread" means the function is thread-safe for any mix of callers.
+ * - "From a callback" means from inside a handler called by the same registry
+ *   (or a destructor run by it). Unless a function says otherwise, it may be
+ *   called from a callback.
+ * - Pointers passed in are borrowed for the duration of the call unless stated.
+ */
+#ifndef TETHER_TETHER_H
+#define TETHER_TETHER_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(TETHER_BUILDING) && defined(__GNUC__)
+#define TETHER_API __attribute__((visibility("default")))
+#else
+#define TETHER_API
+#endif
+
+#define TETHER_VERSION_MAJOR 0
+#define TETHER_VERSION_MINOR 1
+#define TETHER_VERSION_PATCH 0
+
+typedef struct tether_registry tether_registry;
+typedef struct tether_owner tether_owner;
+typedef struct tether_ref tether_ref;
+typedef struct tether_topic tether_topic;
+typedef uint64_t tether_id; /* 0 is never a valid id; ids are never reused */
+
+/* A handler. Returning TETHER_STOP ends an emit; tether_call passes the return
+ * value back to its caller. */
+typedef int (*tether_fn)(void *ctx, void *arg);
+/* A context destructor. Runs exactly once per registration, on whichever thread
+ * completes the removal, with no registry lock held; it may call back into tether. */
+typedef void (*tether_free_fn)(void *ctx);
+
+/* Where a registration was made. The strings must outlive the registry (string
+ * literals, as TETHER_HERE gives, do). */
+typedef struct tether_site {
+  const char *file;
+  int line;
+  const char *func;
+} tether_site;
+#ifdef __cplusplus
+#define TETHER_HERE (tether_site{__FILE__, __LINE__, __func__})
+#else
+#define TETHER_HERE ((tether_site){__FILE__, __LINE__, __func__})
+#endif
+
+/* Registry modes. MAP: at most one handler per name. BUS: many, called in
+ * registration order. */
+enum { TETHER_MAP = 0, TETHER_BUS = 1 };
+
+/* Registration flags. */
+#define TETHER_REPLACE (1u << 0)  /* MAP: replace an existing handler instead of failing with TETHER_EEXIST */
+#define TETHER_ONCE (1u << 1)     /* removed after its first call; exactly one caller gets that call */
+#define TETHER_COPY_CTX (1u << 2) /* copy ctx_size bytes of *ctx into the registration; ctx_free is then not called */
+
+#define TETHER_STOP 1
+
+/* Error codes: negative; tether_strerror() names each. */
+#define TETHER_ERRNO_MAP(X)                                                  \
+  X(EINVAL, -1, "invalid argument")                                          \
+  X(ENOMEM, -2, "out of memory")                                             \
+  X(EEXIST, -3, "name already registered")                                   \
+  X(ENOENT, -4, "no such registration")                                      \
+  X(EBUSY, -5, "registry busy: a ref or topic is held, or called from a callback") \
+  X(EDEADLK, -6, "would deadlock: called from inside a callback of this registry") \
+  X(ENAMETOOLONG, -7, "name longer than TETHER_NAME_MAX bytes")
+
+enum {
+#define TETHER_ERRNO_ENUM(name, value, text) TETHER_##name = (value),
+  TETHER_ERRNO_MAP(TETHER_ERRNO_ENUM)
+#undef TETHER_ERRNO_ENUM
+};
+
+/* The longest name accepted, in bytes, not counting the terminating NUL. */
+#define TETHER_NAME_MAX 4096
+
+/* A caller-supplied allocator. alloc returns NULL on failure; free receives the
+ * size that was asked of alloc. Both may be called from any thread that uses the
+ * registry, and must be thread-safe. */
+typedef struct tether_allocator {
+  void *(*alloc)(void *ud, size_t size);
+  void (*free)(void *ud, void *ptr, size_t size);
+  void *ud;
+} tether_allocator;
+
+/* Registry options; zero-initialised means the defaults, and NULL may be passed. */
+typedef struct tether_options {
+  int mode;                          /* TETHER_MAP (default) or TETHER_BUS */
+  const tether_allocator *allocator; /* NULL: malloc/free; copied, must outlive the registry's
+                                        memory (until tether_registry_free returns) */
+  uint64_t (*clock_ms)(void *ud);    /* NULL: CLOCK_MONOTONIC in ms */
+  void *clock_ud;
+  unsigned sweep_interval_ms;        /* > 0: a background thread removes expired registrations */
+  FILE *leak_report;                 /* where tether_registry_free reports survivors */
+} tether_options;
+
+/* Per-registration options; zero-initialised means the defaults, NULL is allowed. */
+typedef struct tether_reg_options {
+  tether_owner *owner; /* NULL: none */
+  uint64_t ttl_ms;     /* 0: never expires */
+  size_t ctx_size;     /* bytes kept alive through ctx (accounting); copied with TETHER_COPY_CTX */
+  unsigned flags;      /* TETHER_REPLACE | TETHER_ONCE | TETHER_COPY_CTX */
+} tether_reg_options;
+
+/* Creates a registry in *out. Returns 0, TETHER_EINVAL (out NULL, bad mode,
+ * allocator without alloc/free), or TETHER_ENOMEM (also when the sweeper thread
+ * cannot be started). Any thread. */
+TETHER_API int tether_registry_new(tether_registry **out, const tether_options *opts);
+
+/* Removes every registration still present (running each destructor once, on this
+ * thread), reports the survivors grouped by registration site to opts->leak_report
+ * (or, when that is NULL, to stderr if the environment variable TETHER_LEAKCHECK is
+ * set; TETHER_LEAKCHECK=abort then calls abort()), unlinks them from their owners,
+ * stops the sweeper and frees the registry. Returns how many registrations
+ * survived (0 or more), TETHER_EINVAL for NULL, or TETHER_EBUSY, freeing nothing,
+ * while a ref or topic of this registry is held or when called from a callback.
+ * The caller must ensure no other thread is using the registry or will use it. */
+TETHER_API int tether_registry_free(tether_registry *r);
+
+/* Registers FN under NAME with context CTX, destroyed by CTX_FREE (may be NULL)
+ * once the registration is removed. SITE records where (use tether_register).
+ * With TETHER_COPY_CTX, ctx_size bytes at ctx are copied into the registration,
+ * handlers get the copy, and ctx_free is not called. On success stores the new id
+ * in *out_id when out_id is not NULL and returns 0. Errors: TETHER_EINVAL (r, name
+ * or fn NULL; COPY_CTX with ctx NULL or ctx_size 0; unknown flags), TETHER_ENAMETOOLONG,
+ * TETHER_EEXIST (MAP mode, name present, no TETHER_REPLACE), TETHER_ENOMEM. On
+ * failure ctx is not freed: it still belongs to the caller. Any thread, from a
+ * callback too; a handler registered during an emit is not called by that emit. */
+TETHER_API int tether_register_at(tether_registry *r, tether_site site, const char *name,
+                                  tether_fn fn, void *ctx, tether_free_fn ctx_free,
+                                  const tether_reg_options *opts, tether_id *out_id);
+#define tether_register(r, name, fn, ctx, ctx_free, opts, out_id) \
+  tether_register_at((r), TETHER_HERE, (name), (fn), (ctx), (ctx_free), (opts), (out_id))
+
+/* Removes registration ID. When this returns 0 no new call of it starts; calls
+ * already running finish, and the destructor runs after the last of them (and after
+ * the last ref is released), on some thread that leaves the registry. Returns 0,
+ * TETHER_EINVAL (r NULL, id 0), or TETHER_ENOENT (unknown, already removed, expired,
+ * or from another registry). Any thread, from a callback too (including the one
+ * being removed). Never waits for readers. */
+TETHER_API int tether_unregister(tether_registry *r, tether_id id);
+
+/* tether_unregister, then waits until its destructor (and every destructor of a
+ * removal that completed before this call) has run. Returns as tether_unregister,
+ * or TETHER_EDEADLK at once, changing nothing, when called from a callback of this
+ * registry. Must not be called while this thread holds a ref on ID. */
+TETHER_API int tether_unregister_sync(tether_registry *r, tether_id id);
+
+/* Removes every handler registered under NAME; returns how many were removed
+ * (0 when none), TETHER_EINVAL or TETHER_ENAMETOOLONG. Any thread, from a callback. */
+TETHER_API int tether_unregister_name(tether_registry *r, const char *name);
+
+/* Waits until the destructors of every removal completed before the call have run.
+ * Returns 0, TETHER_EINVAL, or TETHER_EDEADLK at once when called from a callback of
+ * this registry. A destructor kept pending by a ref is waited for too: do not hold
+ * refs of this registry on the calling thread. */
+TETHER_API int tether_barrier(tether_registry *r);
+
+/* Calls the live handlers of NAME (BUS: in registration order; MAP: the one) with
+ * ARG and returns how many were called (0 when none). A handler returning
+ * TETHER_STOP ends the emit (it is counted). Errors: TETHER_EINVAL,
+ * TETHER_ENAMETOOLONG, TETHER_ENOMEM (only the first time a thread enters this
+ * registry, for its per-thread record). Lock-free; any thread, from a callback. */
+TETHER_API int tether_emit(tether_registry *r, const char *name, void *arg);
+
+/* Calls the first live handler of NAME and stores its return value in *result
+ * (result may be NULL). Returns 0, TETHER_ENOENT when there is none, or as
+ * tether_emit. Lock-free; any thread, from a callback. */
+TETHER_API int tether_call(tether_registry *r, const char *name, void *arg, int *result);
+
+/* Pins NAME and returns a topic in *out that emits without hashing. The topic sees
+ * handlers registered after it was taken. Returns 0, TETHER_EINVAL,
+ * TETHER_ENAMETOOLONG or TETHER_ENOMEM. The topic must be released with
+ * tether_topic_release before tether_registry_free. Any thread, from a callback. */
+TETHER_API int tether_topic_get(tether_registry *r, const char *name, tether_topic **out);
+/* As tether_emit, for the topic's name. Lock-free; any thread, from a callback. */
+TETHER_API int tether_topic_emit(tether_topic *t, void *arg);
+/* Releases a topic (NULL is ignored). Any thread, from a callback. */
+TETHER_API void tether_topic_release(tether_topic *t);
+
+/* Pins registration ID: its ctx stays valid until tether_ref_release even if the
+ * registration is removed meanwhile (its destructor then runs at the last release).
+ * Returns 0, TETHER_EINVAL, TETHER_ENOENT (unknown, removed or expired) or
+ * TETHER_ENOMEM. Any thread, from a callback. */
+TETHER_API int tether_acquire(tether_registry *r, tether_id id, tether_ref **out);
+/* Calls the pinned handler and stores its return value in *result (may be NULL).
+ * Returns 0, TETHER_EINVAL, or TETHER_ENOENT once the registration is removed or
+ * expired. A TETHER_ONCE registration is claimed by this call as by an emit. */
+TETHER_API int tether_ref_call(tether_ref *ref, void *arg, int *result);
+/* The registration's context (the copy for TETHER_COPY_CTX); NULL for NULL. */
+TETHER_API void *tether_ref_ctx(const tether_ref *ref);
+/* Releases a ref (NULL is ignored); may run the destructor. Any thread. */
+TETHER_API void tether_ref_release(tether_ref *ref);
+
+/* Sets registration ID to expire at now + ttl_ms (ttl_ms 0: never). Returns 0,
+ * TETHER_EINVAL, or TETHER_ENOENT (unknown, removed, or already expired: an expired
+ * registration is removed, not revived). Any thread, from a callback. */
+TETHER_API int tether_touch(tether_registry *r, tether_id id, uint64_t ttl_ms);
+/* Removes every expired registration; returns how many, or TETHER_EINVAL. */
+TETHER_API int tether_sweep(tether_registry *r);
+
+/* An owner: freeing it removes all its registrations in every registry. */
+/* Creates an owner. Returns 0, TETHER_EINVAL or TETHER_ENOMEM (malloc). Any thread. */
+TETHER_API int tether_owner_new(tether_owner **out);
+/* Removes every registration bound to O (in every registry, from any thread, while
+ * others emit), then frees O. NULL is ignored. Any thread, from a callback; the
+ * owner must not be used for new registrations concurrently with its free. */
+TETHER_API void tether_owner_free(tether_owner *o);
+/* Declares `tether_owner *var`, created now (NULL if out of memory) and freed
+ * when VAR goes out of scope (the cleanup attribute: C's defer). */
+TETHER_API void tether__owner_cleanup(tether_owner **o);
+#define TETHER_SCOPED_OWNER(var)                                                    \
+  tether_owner *var __attribute__((cleanup(tether__owner_cleanup))) =               \
+      tether__owner_new_or_null()
+TETHER_API tether_owner *tether__owner_new_or_null(void);
+
+typedef struct tether_stats {
+  uint64_t live, live_bytes; /* registrations not yet removed; sum of their ctx_size */
+  uint64_t registered_total, unregistered_total, expired_total, owner_removed_total, replaced_total;
+  uint64_t destructors_run_total, destructors_pending;
+} tether_stats;
+/* Fills *out with a consistent snapshot. Returns 0 or TETHER_EINVAL. Any thread. */
+TETHER_API int tether_stats_get(tether_registry *r, tether_stats *out);
+
+typedef struct tether_info {
+  tether_id id;
+  const char *name;
+  tether_site site;
+  uint64_t age_ms;
+  uint64_t ttl_left_ms; /* UINT64_MAX when no TTL */
+  size_t ctx_size;
+  const tether_owner *owner;
+} tether_info;
+/* Calls VISIT for every live registration, in id order, with the registry locked:
+ * VISIT must not call back into this registry (it gets TETHER_EDEADLK-free but
+ * would deadlock on writes). INFO's strings are valid during the visit only. A
+ * non-zero return from VISIT stops the walk. Returns how many were visited or
+ * TETHER_EINVAL. Not from a callback of this registry that itself holds... any
+ * thread; from a callback too. */
+TETHER_API int tether_walk(tether_registry *r, int (*visit)(const tether_info *info, void *arg),
+                           void *arg);
+/* Writes the live registrations, grouped by registration site with counts and
+ * bytes, to OUT; returns how many registrations were reported, or TETHER_EINVAL. */
+TETHER_API int tether_leak_report(tether_registry *r, FILE *out);
+
+/* The name of an error code ("TETHER_ENOENT: no such registration"); "unknown
+ * error" for anything else. The string is static. */
+TETHER_API const char *tether_strerror(int err);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* TETHER_TETHER_H */

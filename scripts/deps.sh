@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Installs the Debian packages a target needs, only when they are absent, so that
+# a second run costs a few dpkg-query calls. Usage: scripts/deps.sh GROUP...
+#   build   compilers and libraries every build needs
+#   check   what the test tiers need (sanitizer runtimes, valgrind, clang, libFuzzer)
+#   bench   benchmark peers (GLib, liburcu)
+#   go      Debian's Go toolchain (stdlib scan tier, fixture generation)
+set -euo pipefail
+
+want=()
+for group in "$@"; do
+  case "$group" in
+    build) want+=(build-essential cmake pkg-config zlib1g-dev libtree-sitter-dev nodejs npm) ;;
+    check) want+=(valgrind clang libclang-rt-14-dev libtsan2 libasan8 libubsan1) ;;
+    bench) want+=(libglib2.0-dev liburcu-dev) ;;
+    go)    want+=(golang-go) ;;
+    *) echo "deps.sh: unknown group '$group'" >&2; exit 2 ;;
+  esac
+done
+
+missing=()
+for pkg in "${want[@]}"; do
+  status=$(dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null || true)
+  [ "$status" = "install ok installed" ] || missing+=("$pkg")
+done
+# nodejs/npm may come from outside Debian's packages (a preinstalled node): accept a working npm.
+if command -v npm >/dev/null 2>&1; then
+  kept=()
+  for pkg in "${missing[@]}"; do
+    case "$pkg" in nodejs|npm) ;; *) kept+=("$pkg") ;; esac
+  done
+  missing=("${kept[@]+"${kept[@]}"}")
+fi
+[ "${#missing[@]}" -eq 0 ] && exit 0
+
+echo "deps.sh: installing ${missing[*]}" >&2
+SUDO=""
+[ "$(id -u)" -eq 0 ] || SUDO="sudo"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq >/dev/null
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

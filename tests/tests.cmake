@@ -1,0 +1,15 @@
+# The library's test suite: build/tests/run [NAME...]
+file(GLOB TETHER_LIB_TESTS CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/tests/test-*.c)
+add_executable(run ${CMAKE_SOURCE_DIR}/tests/runner.c ${CMAKE_SOURCE_DIR}/tests/alloc.c ${TETHER_LIB_TESTS})
+set_target_properties(run PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/tests)
+target_include_directories(run PRIVATE ${CMAKE_SOURCE_DIR}/tests ${CMAKE_SOURCE_DIR}/src)
+target_link_libraries(run PRIVATE tether_static tether_warnings)
+add_test(NAME lib COMMAND run)
+
+# The soak: the randomized stress test run for minutes (make stress).
+if(EXISTS ${CMAKE_SOURCE_DIR}/tests/stress-main.c)
+add_executable(stress ${CMAKE_SOURCE_DIR}/tests/stress-main.c ${CMAKE_SOURCE_DIR}/tests/stress.c ${CMAKE_SOURCE_DIR}/tests/alloc.c)
+set_target_properties(stress PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/tests)
+target_include_directories(stress PRIVATE ${CMAKE_SOURCE_DIR}/tests ${CMAKE_SOURCE_DIR}/src)
+target_link_libraries(stress PRIVATE tether_static tether_warnings)
+endif()

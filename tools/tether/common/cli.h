@@ -1,0 +1,32 @@
+/* Shared helpers of the tether command-line tool: reading input files, deciding
+ * on colour, escaping JSON strings. Everything here is tcli_-prefixed and knows
+ * nothing about any one subcommand. */
+#ifndef TETHER_CLI_H
+#define TETHER_CLI_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+#define TETHER_VERSION "0.1.0"
+
+/* Exit statuses shared by every subcommand. */
+enum { TCLI_OK = 0, TCLI_FOUND = 1, TCLI_USAGE = 2 };
+
+/* Reads all of PATH ("-" means standard input) into a malloc'd buffer with a NUL
+ * byte after the data (not counted in *len). Fails with -1 and errno set when the
+ * file cannot be read or is larger than max_bytes (errno EFBIG); *data is then NULL. */
+int tcli_read_file(const char *path, size_t max_bytes, unsigned char **data, size_t *len);
+
+/* 1 when colour should be used on F: F is a terminal, NO_COLOR is unset or empty,
+ * and TERM is not "dumb". */
+int tcli_use_color(FILE *f);
+
+/* Writes S as a JSON string literal (with quotes), escaping as RFC 8259 requires.
+ * Invalid UTF-8 bytes are written as U+FFFD. */
+void tcli_json_string(FILE *out, const char *s);
+void tcli_json_string_n(FILE *out, const char *s, size_t n);
+
+/* Prints "tether CMD: " and the message to stderr; returns TCLI_USAGE. */
+int tcli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+#endif
