@@ -1,9 +1,187 @@
-/* Placeholder until the gctrace subcommand lands (issue 4); replaced by its owner. */
-#include <stdio.h>
+/* `tether gctrace [FILE|-]`: options, input and output. The input is read with
+ * read(2) in chunks and parsed as it arrives, so a pipe is followed live and a file
+ * of any size needs memory only for the per-GC records. With --tee every byte read
+ * is written to standard output at once (nothing is held back waiting for a full
+ * buffer) and the report goes to standard error; when the reader of standard output
+ * goes away the input is still read to the end so that the verdict is printed. */
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
 #include "commands.h"
+#include "common/cli.h"
+#include "gctrace.h"
+
+#define CHUNK (1 << 18)
+
+typedef struct options {
+  const char *input;
+  const char *svg;
+  int tee, json;
+  double gate;
+  gct_thresholds th;
+} options;
+
+static void usage(FILE *out) {
+  fputs("usage: tether gctrace [OPTIONS] [FILE|-]\n\n"
+        "Reads a Go program's output with GODEBUG=gctrace=1 lines mixed in (Go 1.5 and later),\n"
+        "summarises the GCs and judges whether the live heap keeps growing.\n\n"
+        "  --tee                  copy the input to stdout as it arrives; report on stderr\n"
+        "  --fail-on-growth RATE  exit 1 when the verdict is growing and the slope exceeds RATE MB/min\n"
+        "  --format text|json     report format (default text)\n"
+        "  --svg FILE             draw live heap, heap at GC start, goal and trend to FILE\n"
+        "  --min-gcs N            fewer GCs give the verdict insufficient (default 5)\n"
+        "  --min-growth MB        fitted growth over the run needed for growing (default 4)\n"
+        "  --min-rel PCT          ... and as a percentage of the starting level (default 10)\n"
+        "  --min-tau X            Kendall's tau of time and live heap needed (default 0.5)\n"
+        "  --late-ratio X         second-half slope / overall slope needed (default 0.25)\n"
+        "  --help, --version\n\n"
+        "Exit status: 0 report printed, 1 --fail-on-growth tripped, 2 usage or input error.\n",
+        out);
+}
+
+/* Parses a finite number >= 0 for option NAME. */
+static int number(const char *name, const char *s, double *v) {
+  char *end;
+  errno = 0;
+  *v = strtod(s, &end);
+  if (end == s || *end != '\0' || errno != 0 || !isfinite(*v) || *v < 0)
+    return tcli_usage_error("gctrace", "%s wants a number >= 0, not '%s'", name, s);
+  return 0;
+}
+
+/* Handles one option that takes VALUE; returns 0, or 2 on a bad value. */
+static int option_value(options *o, const char *name, const char *value) {
+  double v;
+  if (strcmp(name, "--svg") == 0) {
+    o->svg = value;
+    return 0;
+  }
+  if (strcmp(name, "--format") == 0) {
+    if (strcmp(value, "json") != 0 && strcmp(value, "text") != 0)
+      return tcli_usage_error("gctrace", "--format wants text or json, not '%s'", value);
+    o->json = strcmp(value, "json") == 0;
+    return 0;
+  }
+  if (number(name, value, &v) != 0) return TCLI_USAGE;
+  if (strcmp(name, "--fail-on-growth") == 0) o->gate = v;
+  else if (strcmp(name, "--min-gcs") == 0) o->th.min_gcs = v > 1e9 ? (size_t)1e9 : (size_t)v;
+  else if (strcmp(name, "--min-growth") == 0) o->th.min_growth_mb = v;
+  else if (strcmp(name, "--min-rel") == 0) o->th.min_rel = v / 100;
+  else if (strcmp(name, "--min-tau") == 0) o->th.min_tau = v;
+  else if (strcmp(name, "--late-ratio") == 0) o->th.late_ratio = v;
+  else return tcli_usage_error("gctrace", "unknown option '%s' (see --help)", name);
+  return 0;
+}
+
+/* Fills O from the arguments; returns -1 after --help/--version, 2 on a usage error. */
+static int parse_args(int argc, char **argv, options *o) {
+  static const char *const k_valued[] = {"--svg", "--format", "--fail-on-growth", "--min-gcs",
+                                         "--min-growth", "--min-rel", "--min-tau", "--late-ratio"};
+  for (int i = 1; i < argc; i++) {
+    const char *a = argv[i];
+    if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) return usage(stdout), -1;
+    if (strcmp(a, "--version") == 0) return printf("tether %s\n", TETHER_VERSION), -1;
+    if (strcmp(a, "--tee") == 0) { o->tee = 1; continue; }
+    if (a[0] != '-' || strcmp(a, "-") == 0) {
+      if (o->input != NULL) return tcli_usage_error("gctrace", "one input only ('%s' and '%s')", o->input, a);
+      o->input = a;
+      continue;
+    }
+    const char *eq = strchr(a, '=');
+    size_t len = eq ? (size_t)(eq - a) : strlen(a);
+    char name[32];
+    if (len >= sizeof name) return tcli_usage_error("gctrace", "unknown option '%s' (see --help)", a);
+    memcpy(name, a, len);
+    name[len] = 0;
+    int known = 0;
+    for (size_t k = 0; k < sizeof k_valued / sizeof k_valued[0]; k++) known |= strcmp(name, k_valued[k]) == 0;
+    if (!known) return tcli_usage_error("gctrace", "unknown option '%s' (see --help)", a);
+    if (eq == NULL && i + 1 >= argc) return tcli_usage_error("gctrace", "%s needs a value", name);
+    int rc = option_value(o, name, eq ? eq + 1 : argv[++i]);
+    if (rc != 0) return rc;
+  }
+  if (o->input == NULL) o->input = "-";
+  return 0;
+}
+
+/* Writes all of BUF to standard output; returns -1 once the reader has gone. */
+static int tee_out(const char *buf, size_t n) {
+  while (n > 0) {
+    ssize_t w = write(STDOUT_FILENO, buf, n);
+    if (w < 0 && errno == EINTR) continue;
+    if (w <= 0) return -1;
+    buf += w;
+    n -= (size_t)w;
+  }
+  return 0;
+}
+
+/* Reads the whole input into TR. Returns 0, or 2 after printing why not. */
+static int read_input(const options *o, gct_trace *tr) {
+  int fd = strcmp(o->input, "-") == 0 ? STDIN_FILENO : open(o->input, O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return tcli_usage_error("gctrace", "cannot open %s: %s", o->input, strerror(errno));
+  char *buf = malloc(CHUNK);
+  int rc = 0, teeing = o->tee;
+  if (buf == NULL) rc = tcli_usage_error("gctrace", "out of memory");
+  while (rc == 0) {
+    ssize_t got = read(fd, buf, CHUNK);
+    if (got < 0 && errno == EINTR) continue;
+    if (got < 0) rc = tcli_usage_error("gctrace", "cannot read %s: %s", o->input, strerror(errno));
+    if (got <= 0) break;
+    if (teeing && tee_out(buf, (size_t)got) != 0) teeing = 0;
+    if (gct_trace_feed(tr, buf, (size_t)got) != 0) rc = tcli_usage_error("gctrace", "out of memory");
+  }
+  if (rc == 0 && gct_trace_finish(tr) != 0) rc = tcli_usage_error("gctrace", "out of memory");
+  if (fd != STDIN_FILENO) close(fd);
+  free(buf);
+  return rc;
+}
+
+static int write_svg(const options *o, const gct_result *r) {
+  FILE *f = fopen(o->svg, "w");
+  if (f == NULL) return tcli_usage_error("gctrace", "cannot write %s: %s", o->svg, strerror(errno));
+  int bad = gct_write_svg(f, r->trace, &r->sum, &r->fit, r->fit_ok) != 0;
+  bad |= fclose(f) != 0;
+  return bad ? tcli_usage_error("gctrace", "cannot write %s", o->svg) : 0;
+}
+
+/* Analyses TR and prints the report; returns the exit status. */
+static int report(const options *o, const gct_trace *tr) {
+  gct_result r;
+  memset(&r, 0, sizeof r);
+  r.input = o->input;
+  r.trace = tr;
+  r.th = o->th;
+  r.gate_rate = o->gate;
+  if (tr->n_gcs == 0)
+    return tcli_usage_error("gctrace", "no gctrace lines ('gc N @...') in %s; run the program with GODEBUG=gctrace=1",
+                            strcmp(o->input, "-") == 0 ? "standard input" : o->input);
+  if (gct_analyse(&r) != 0) return tcli_usage_error("gctrace", "out of memory");
+  FILE *out = o->tee ? stderr : stdout;
+  if (o->json) gct_print_json(out, &r);
+  else gct_print_text(out, &r);
+  fflush(out);
+  if (o->svg != NULL && write_svg(o, &r) != 0) return TCLI_USAGE;
+  return r.gate_tripped ? TCLI_FOUND : TCLI_OK;
+}
+
 int tether_cmd_gctrace(int argc, char **argv) {
-  (void)argc;
-  (void)argv;
-  fprintf(stderr, "tether gctrace: not built yet\n");
-  return 2;
+  options o;
+  memset(&o, 0, sizeof o);
+  o.gate = NAN;
+  gct_thresholds_default(&o.th);
+  int rc = parse_args(argc, argv, &o);
+  if (rc != 0) return rc < 0 ? TCLI_OK : rc;
+  if (o.tee) signal(SIGPIPE, SIG_IGN);
+  gct_trace tr;
+  memset(&tr, 0, sizeof tr);
+  rc = read_input(&o, &tr);
+  if (rc == 0) rc = report(&o, &tr);
+  gct_trace_free(&tr);
+  return rc;
 }

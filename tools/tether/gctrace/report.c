@@ -1,0 +1,181 @@
+/* What `tether gctrace` says about a trace: the summary figures, the analysis that
+ * ties summary, fit and verdict together, and the text and JSON reports. Reports
+ * only read the result; numbers that cannot be computed are printed as null (JSON)
+ * or "n/a" (text), never as nan or inf. */
+#include "gctrace.h"
+
+#include <math.h>
+#include <string.h>
+
+#include "common/cli.h"
+
+void gct_summarise(const gct_trace *tr, gct_summary *s) {
+  memset(s, 0, sizeof *s);
+  s->n = tr->n_gcs;
+  if (s->n == 0) return;
+  const gct_gc *g = tr->gcs, *last = &tr->gcs[s->n - 1];
+  s->t_first = s->t_last = g[0].t;
+  s->live_first = s->live_min = s->live_max = g[0].live;
+  s->goal_first = g[0].goal;
+  for (size_t i = 0; i < s->n; i++) {
+    if (g[i].t < s->t_first) s->t_first = g[i].t;
+    if (g[i].t > s->t_last) s->t_last = g[i].t;
+    if (g[i].live < s->live_min) s->live_min = g[i].live;
+    if (g[i].live > s->live_max) s->live_max = g[i].live;
+    if (g[i].heap_start > s->start_max) s->start_max = g[i].heap_start;
+    if (g[i].goal > s->goal_max) s->goal_max = g[i].goal;
+    if (g[i].pause_ms > s->pause_max_ms) s->pause_max_ms = g[i].pause_ms;
+    s->pause_total_ms += g[i].pause_ms;
+  }
+  s->span_s = s->t_last - s->t_first;
+  s->cpu_pct = last->cpu_pct;
+  s->live_last = last->live;
+  s->goal_last = last->goal;
+}
+
+int gct_analyse(gct_result *r) {
+  gct_summarise(r->trace, &r->sum);
+  int rc = gct_fit(r->trace, &r->fit);
+  if (rc == -1) return -1;
+  r->fit_ok = rc == 0;
+  gct_judge(&r->sum, &r->fit, r->fit_ok, &r->th, &r->verdict);
+  r->gate_tripped = !isnan(r->gate_rate) && r->verdict.verdict == GCT_GROWING &&
+                    r->fit.slope > r->gate_rate;
+  return 0;
+}
+
+/* The Go versions the lines came from, in words. */
+static const char *format_name(const gct_trace *tr) {
+  int old = tr->fmt_seen[GCT_FMT_GO15] > 0, now = tr->fmt_seen[GCT_FMT_GO118] > 0;
+  if (old && now) return "mixed";
+  if (now) return "go1.18+";
+  return old ? "go1.5-1.17" : "none";
+}
+
+static void print_counts(FILE *out, const gct_result *r) {
+  const gct_trace *tr = r->trace;
+  fprintf(out, "lines: %llu read, %zu GCs (%llu forced), %llu scavenger, %llu other",
+          (unsigned long long)tr->lines, tr->n_gcs, (unsigned long long)tr->forced,
+          (unsigned long long)tr->scav, (unsigned long long)tr->other);
+  if (tr->rejoined) fprintf(out, ", %llu split gc lines rejoined", (unsigned long long)tr->rejoined);
+  if (tr->malformed) fprintf(out, ", %llu malformed gc lines skipped", (unsigned long long)tr->malformed);
+  fprintf(out, "; format %s\n", format_name(tr));
+  if (tr->time_backwards)
+    fprintf(out, "warning: time went backwards %llu times (several runs in one input?)\n",
+            (unsigned long long)tr->time_backwards);
+}
+
+void gct_print_text(FILE *out, const gct_result *r) {
+  const gct_summary *s = &r->sum;
+  const gct_fit_result *f = &r->fit;
+  print_counts(out, r);
+  if (s->n > 0) {
+    fprintf(out, "time: %.3f s to %.3f s (span %.1f s), GC CPU %d%%, stop-the-world %.1f ms total, %.2f ms max\n",
+            s->t_first, s->t_last, s->span_s, s->cpu_pct, s->pause_total_ms, s->pause_max_ms);
+    fprintf(out, "live heap: first %.0f MB, last %.0f MB, min %.0f MB, max %.0f MB\n", s->live_first,
+            s->live_last, s->live_min, s->live_max);
+    fprintf(out, "heap goal: first %.0f MB, last %.0f MB, max %.0f MB\n", s->goal_first, s->goal_last,
+            s->goal_max);
+  }
+  if (r->fit_ok) {
+    fprintf(out, "trend: %+.3f MB/min (Theil-Sen over %zu points), %+.1f MB over the run, Kendall tau %.2f, R^2 %.2f",
+            f->slope, f->points, f->growth_mb, f->tau, f->r2);
+    if (!isnan(f->late_slope)) fprintf(out, ", second half %+.3f MB/min", f->late_slope);
+    fputc('\n', out);
+  } else {
+    fprintf(out, "trend: n/a\n");
+  }
+  fprintf(out, "verdict: %s\n", gct_verdict_name(r->verdict.verdict));
+  for (size_t i = 0; i < r->verdict.n_reasons; i++) fprintf(out, "  - %s\n", r->verdict.reasons[i]);
+  if (!isnan(r->gate_rate))
+    fprintf(out, "gate --fail-on-growth %g MB/min: %s\n", r->gate_rate, r->gate_tripped ? "TRIPPED" : "passed");
+}
+
+/* A JSON number, or null when X is not finite. */
+static void jnum(FILE *out, const char *key, double x, int comma) {
+  if (isfinite(x)) fprintf(out, "\"%s\":%.6g", key, x);
+  else fprintf(out, "\"%s\":null", key);
+  if (comma) fputc(',', out);
+}
+
+static void json_counts(FILE *out, const gct_trace *tr) {
+  fprintf(out, "\"lines\":%llu,\"gcs\":%zu,\"forced\":%llu,\"scavenger\":%llu,\"other\":%llu,"
+          "\"malformed\":%llu,\"rejoined\":%llu,\"time_backwards\":%llu,\"format\":\"%s\",",
+          (unsigned long long)tr->lines, tr->n_gcs, (unsigned long long)tr->forced,
+          (unsigned long long)tr->scav, (unsigned long long)tr->other, (unsigned long long)tr->malformed,
+          (unsigned long long)tr->rejoined, (unsigned long long)tr->time_backwards, format_name(tr));
+}
+
+static void json_summary(FILE *out, const gct_summary *s) {
+  if (s->n == 0) {
+    fputs("\"summary\":null,", out);
+    return;
+  }
+  fputs("\"summary\":{", out);
+  jnum(out, "first_s", s->t_first, 1);
+  jnum(out, "last_s", s->t_last, 1);
+  jnum(out, "span_s", s->span_s, 1);
+  fprintf(out, "\"gc_cpu_percent\":%d,", s->cpu_pct);
+  jnum(out, "pause_total_ms", s->pause_total_ms, 1);
+  jnum(out, "pause_max_ms", s->pause_max_ms, 1);
+  fputs("\"live_mb\":{", out);
+  jnum(out, "first", s->live_first, 1);
+  jnum(out, "last", s->live_last, 1);
+  jnum(out, "min", s->live_min, 1);
+  jnum(out, "max", s->live_max, 0);
+  fputs("},\"goal_mb\":{", out);
+  jnum(out, "first", s->goal_first, 1);
+  jnum(out, "last", s->goal_last, 1);
+  jnum(out, "max", s->goal_max, 0);
+  fputs("}},", out);
+}
+
+static void json_trend(FILE *out, const gct_result *r) {
+  const gct_fit_result *f = &r->fit;
+  if (!r->fit_ok) {
+    fputs("\"trend\":null,", out);
+    return;
+  }
+  fprintf(out, "\"trend\":{\"method\":\"theil-sen\",\"points\":%zu,", f->points);
+  jnum(out, "slope_mb_per_min", f->slope, 1);
+  jnum(out, "intercept_mb", f->intercept, 1);
+  jnum(out, "growth_mb", f->growth_mb, 1);
+  jnum(out, "level_mb", f->level_mb, 1);
+  jnum(out, "kendall_tau", f->tau, 1);
+  jnum(out, "r2", f->r2, 1);
+  jnum(out, "late_slope_mb_per_min", f->late_slope, 0);
+  fputs("},", out);
+}
+
+static void json_verdict(FILE *out, const gct_result *r) {
+  const gct_thresholds *th = &r->th;
+  fprintf(out, "\"thresholds\":{\"min_gcs\":%zu,", th->min_gcs);
+  jnum(out, "min_growth_mb", th->min_growth_mb, 1);
+  jnum(out, "min_rel", th->min_rel, 1);
+  jnum(out, "min_tau", th->min_tau, 1);
+  jnum(out, "late_ratio", th->late_ratio, 0);
+  fprintf(out, "},\"verdict\":\"%s\",\"reasons\":[", gct_verdict_name(r->verdict.verdict));
+  for (size_t i = 0; i < r->verdict.n_reasons; i++) {
+    if (i) fputc(',', out);
+    tcli_json_string(out, r->verdict.reasons[i]);
+  }
+  fputs("],\"gate\":", out);
+  if (isnan(r->gate_rate)) {
+    fputs("null", out);
+  } else {
+    fputc('{', out);
+    jnum(out, "rate_mb_per_min", r->gate_rate, 1);
+    fprintf(out, "\"tripped\":%s}", r->gate_tripped ? "true" : "false");
+  }
+}
+
+void gct_print_json(FILE *out, const gct_result *r) {
+  fputs("{\"tool\":\"tether gctrace\",\"version\":\"" TETHER_VERSION "\",\"input\":", out);
+  tcli_json_string(out, r->input);
+  fputc(',', out);
+  json_counts(out, r->trace);
+  json_summary(out, &r->sum);
+  json_trend(out, r);
+  json_verdict(out, r);
+  fputs("}\n", out);
+}
