@@ -145,7 +145,7 @@ static int read_input(const options *o, gct_trace *tr) {
 static int write_svg(const options *o, const gct_result *r) {
   FILE *f = fopen(o->svg, "w");
   if (f == NULL) return tcli_usage_error("gctrace", "cannot write %s: %s", o->svg, strerror(errno));
-  int bad = gct_write_svg(f, r->trace, &r->sum, &r->fit, r->fit_ok) != 0;
+  int bad = gct_write_svg(f, r) != 0;
   bad |= fclose(f) != 0;
   return bad ? tcli_usage_error("gctrace", "cannot write %s", o->svg) : 0;
 }

@@ -150,8 +150,8 @@ int gct_analyse(gct_result *r);
 void gct_print_text(FILE *out, const gct_result *r);
 void gct_print_json(FILE *out, const gct_result *r);
 
-/* Writes the chart of TR (live heap, heap at GC start, goal, trend line) as SVG. */
-int gct_write_svg(FILE *out, const gct_trace *tr, const gct_summary *sum,
-                  const gct_fit_result *fit, int fit_ok);
+/* Writes the chart of R (live heap, heap at GC start, goal, trend line, verdict) as
+ * SVG. Returns 0, or -1 when R has no GCs or writing failed. */
+int gct_write_svg(FILE *out, const gct_result *r);
 
 #endif

@@ -49,7 +49,8 @@ static void axes(FILE *out, const frame *f) {
   fprintf(out, "<g stroke=\"#999\" stroke-width=\"1\"><line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\"/>"
           "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\"/></g>\n",
           PLOT_L, PLOT_B, PLOT_R, PLOT_B, PLOT_L, PLOT_T, PLOT_L, PLOT_B);
-  double ystep = nice_step(f->ymax);
+  /* The runtime prints whole MB: no ticks between them. */
+  double ystep = fmax(nice_step(f->ymax), 1);
   for (int i = 0; i <= 20 && i * ystep <= f->ymax * 1.0001; i++) {
     double y = i * ystep;
     fprintf(out, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#e6e6e6\"/>"
@@ -116,7 +117,7 @@ static void labels(FILE *out, const frame *f, const gct_trace *tr, const gct_fit
     fprintf(out, "<text x=\"%.1f\" y=\"%.1f\" fill=\"%s\">", PLOT_R + 8, y[s] + 4,
             s < SER_COUNT ? k_color[s] : "#c0392b");
     if (s < SER_COUNT) fputs(k_label[s], out);
-    else fprintf(out, "trend %+.2f MB/min", fit->slope);
+    else fprintf(out, "trend %+.*f MB/min", fabs(fit->slope) >= 100 ? 0 : fabs(fit->slope) >= 10 ? 1 : 2, fit->slope);
     fputs("</text>\n", out);
   }
 }
@@ -129,8 +130,11 @@ static void trend(FILE *out, const frame *f, const gct_fit_result *fit) {
           px(f, f->t0), py(f, y0), px(f, f->t1), py(f, y1));
 }
 
-int gct_write_svg(FILE *out, const gct_trace *tr, const gct_summary *sum, const gct_fit_result *fit,
-                  int fit_ok) {
+int gct_write_svg(FILE *out, const gct_result *r) {
+  const gct_trace *tr = r->trace;
+  const gct_summary *sum = &r->sum;
+  const gct_fit_result *fit = &r->fit;
+  int fit_ok = r->fit_ok;
   if (tr->n_gcs == 0) return -1;
   frame f = {sum->t_first, sum->t_last, sum->span_s >= 120 ? 60 : 1, 1};
   double top = fmax(fmax(sum->start_max, sum->goal_max), sum->live_max);
@@ -141,8 +145,11 @@ int gct_write_svg(FILE *out, const gct_trace *tr, const gct_summary *sum, const 
           SVG_W, SVG_H, SVG_W, SVG_H);
   fprintf(out, "<clipPath id=\"plot\"><rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\"/></clipPath>\n",
           PLOT_L, PLOT_T, PLOT_R - PLOT_L, PLOT_B - PLOT_T);
-  fprintf(out, "<text x=\"%.1f\" y=\"28\" font-size=\"16\">Go heap after each GC: %zu GCs over %.1f s</text>\n",
+  fprintf(out, "<text x=\"%.1f\" y=\"26\" font-size=\"16\">Go heap after each GC: %zu GCs over %.1f s</text>\n",
           PLOT_L, sum->n, sum->span_s);
+  fprintf(out, "<text x=\"%.1f\" y=\"46\" fill=\"#444\">verdict: %s", PLOT_L, gct_verdict_name(r->verdict.verdict));
+  if (fit_ok) fprintf(out, " (live heap trend %+.2f MB/min, Kendall tau %.2f)", fit->slope, fit->tau);
+  fputs("</text>\n", out);
   axes(out, &f);
   series(out, &f, tr, SER_GOAL, "stroke-width=\"1.5\" stroke-dasharray=\"4 3\"");
   series(out, &f, tr, SER_START, "stroke-width=\"1\"");

@@ -1,0 +1,216 @@
+/* tether gctrace as a user runs it: verdicts on the traces of the real Go programs
+ * in tests/fixtures/go/ (a leaking callback registry and its fix), --tee in a live
+ * pipe, the CI gate, JSON, SVG, and clear exit status 2 on bad input. */
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "runner.h"
+
+#define LEAKY TETHER_SOURCE_DIR "/tests/fixtures/go/out/leaky.gctrace"
+#define FIXED TETHER_SOURCE_DIR "/tests/fixtures/go/out/fixed.gctrace"
+
+/* Runs "tether gctrace ARGS" through the shell (ARGS may redirect); returns its exit
+ * status and up to CAP-1 bytes of its standard output in OUT. */
+static int gctrace(const char *args, char *out, size_t cap) {
+  char cmd[2048];
+  snprintf(cmd, sizeof cmd, "%s gctrace %s", TETHER_BIN, args);
+  FILE *p = popen(cmd, "r");
+  if (p == NULL) return -1;
+  size_t n = fread(out, 1, cap - 1, p);
+  out[n] = 0;
+  while (fgetc(p) != EOF) {
+  }
+  int st = pclose(p);
+  return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+/* Reads all of PATH into a malloc'd string. */
+static char *slurp(const char *path, size_t *len) {
+  FILE *f = fopen(path, "rb");
+  if (f == NULL) return NULL;
+  fseek(f, 0, SEEK_END);
+  long n = ftell(f);
+  fseek(f, 0, SEEK_SET);
+  char *buf = malloc((size_t)n + 1);
+  if (buf != NULL && fread(buf, 1, (size_t)n, f) != (size_t)n) {
+    free(buf);
+    buf = NULL;
+  }
+  fclose(f);
+  if (buf != NULL) buf[n] = 0;
+  if (len != NULL) *len = (size_t)n;
+  return buf;
+}
+
+static char g_out[1 << 16];
+
+TEST(gctrace_cli_leaky_program_is_growing) {
+  CHECK_EQ(gctrace(LEAKY, g_out, sizeof g_out), 0);
+  CHECK(strstr(g_out, "verdict: growing\n") != NULL);
+  CHECK(strstr(g_out, "live heap: first 0 MB") != NULL);
+  CHECK_EQ(gctrace("--format json " LEAKY, g_out, sizeof g_out), 0);
+  CHECK(strstr(g_out, "\"verdict\":\"growing\"") != NULL);
+  CHECK(strstr(g_out, "\"format\":\"go1.18+\"") != NULL);
+}
+
+TEST(gctrace_cli_fixed_program_is_stable) {
+  CHECK_EQ(gctrace(FIXED, g_out, sizeof g_out), 0);
+  CHECK(strstr(g_out, "verdict: stable\n") != NULL);
+  CHECK_EQ(gctrace("--format=json " FIXED, g_out, sizeof g_out), 0);
+  CHECK(strstr(g_out, "\"verdict\":\"stable\"") != NULL);
+}
+
+TEST(gctrace_cli_fail_on_growth_gate) {
+  CHECK_EQ(gctrace("--fail-on-growth 10 " LEAKY, g_out, sizeof g_out), 1);
+  CHECK(strstr(g_out, "TRIPPED") != NULL);
+  CHECK_EQ(gctrace("--fail-on-growth 1000000 " LEAKY, g_out, sizeof g_out), 0);
+  CHECK_EQ(gctrace("--fail-on-growth 0 " FIXED, g_out, sizeof g_out), 0);
+  CHECK_EQ(gctrace("--format json --fail-on-growth=10 " LEAKY, g_out, sizeof g_out), 1);
+  CHECK(strstr(g_out, "\"tripped\":true") != NULL);
+}
+
+TEST(gctrace_cli_json_has_every_field) {
+  static const char *const keys[] = {"\"gcs\":71", "\"rejoined\":1", "\"span_s\":3.681", "\"gc_cpu_percent\":",
+                                     "\"live_mb\":{\"first\":0,\"last\":101,\"min\":0,\"max\":102}",
+                                     "\"goal_mb\":", "\"slope_mb_per_min\":", "\"kendall_tau\":", "\"r2\":",
+                                     "\"thresholds\":", "\"reasons\":[\"", "\"gate\":null"};
+  CHECK_EQ(gctrace("--format json < " LEAKY, g_out, sizeof g_out), 0);
+  for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
+    if (strstr(g_out, keys[i]) == NULL) fprintf(stderr, "    missing %s\n", keys[i]);
+    CHECK(strstr(g_out, keys[i]) != NULL);
+  }
+}
+
+TEST(gctrace_cli_thresholds_flags) {
+  CHECK_EQ(gctrace("--min-growth 1000 " LEAKY, g_out, sizeof g_out), 0);
+  CHECK(strstr(g_out, "verdict: stable\n") != NULL);
+  CHECK(strstr(g_out, "below 1000.0 MB") != NULL);
+  CHECK_EQ(gctrace("--min-gcs 500 " LEAKY, g_out, sizeof g_out), 0);
+  CHECK(strstr(g_out, "verdict: insufficient\n") != NULL);
+}
+
+TEST(gctrace_cli_tee_passes_input_through) {
+  char path[] = "/tmp/tether-gctrace-err-XXXXXX";
+  int fd = mkstemp(path);
+  CHECK(fd >= 0);
+  close(fd);
+  char args[256];
+  snprintf(args, sizeof args, "--tee < %s 2> %s", LEAKY, path);
+  size_t in_len;
+  char *in = slurp(LEAKY, &in_len);
+  CHECK(in != NULL);
+  int rc = gctrace(args, g_out, sizeof g_out);
+  char *err = slurp(path, NULL);
+  unlink(path);
+  int same = strlen(g_out) == in_len && memcmp(g_out, in, in_len) == 0;
+  int verdict = err != NULL && strstr(err, "verdict: growing") != NULL;
+  free(in);
+  free(err);
+  CHECK_EQ(rc, 0);
+  CHECK(same);
+  CHECK(verdict);
+}
+
+/* Waits up to MS milliseconds for FD to have data, then reads it. */
+static ssize_t read_within(int fd, char *buf, size_t cap, int ms) {
+  struct pollfd p = {fd, POLLIN, 0};
+  if (poll(&p, 1, ms) <= 0) return -1;
+  return read(fd, buf, cap);
+}
+
+TEST(gctrace_cli_tee_is_live_in_a_pipe) {
+  int in[2], out[2], err[2];
+  CHECK(pipe(in) == 0 && pipe(out) == 0 && pipe(err) == 0);
+  pid_t pid = fork();
+  CHECK(pid >= 0);
+  if (pid == 0) {
+    dup2(in[0], 0);
+    dup2(out[1], 1);
+    dup2(err[1], 2);
+    for (int i = 0; i < 2; i++) close(in[i]), close(out[i]), close(err[i]);
+    execl(TETHER_BIN, TETHER_BIN, "gctrace", "--tee", (char *)NULL);
+    _exit(127);
+  }
+  close(in[0]);
+  close(out[1]);
+  close(err[1]);
+  const char *line = "gc 1 @0.012s 1%: 0.011+0.35+0.003 ms clock, 0.045+0.15/0.28/0.40+0.014 ms cpu, 4->4->0 MB, 5 MB goal, 4 P\n";
+  ssize_t w = write(in[1], line, strlen(line));
+  char buf[512];
+  /* The line must come back while the input is still open. */
+  ssize_t got = read_within(out[0], buf, sizeof buf - 1, 5000);
+  close(in[1]);
+  ssize_t e = 0, k;
+  char ebuf[4096];
+  while ((k = read_within(err[0], ebuf + e, sizeof ebuf - 1 - (size_t)e, 5000)) > 0) e += k;
+  ebuf[e < 0 ? 0 : e] = 0;
+  int st;
+  waitpid(pid, &st, 0);
+  close(out[0]);
+  close(err[0]);
+  CHECK_EQ(w, (ssize_t)strlen(line));
+  CHECK_EQ(got, (ssize_t)strlen(line));
+  CHECK(memcmp(buf, line, strlen(line)) == 0);
+  CHECK(strstr(ebuf, "verdict: insufficient") != NULL);
+  CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+}
+
+TEST(gctrace_cli_tee_reader_gone_still_reports) {
+  char path[] = "/tmp/tether-gctrace-err-XXXXXX";
+  int fd = mkstemp(path);
+  CHECK(fd >= 0);
+  close(fd);
+  char cmd[1024];
+  /* 20 copies (about 1 MB) overflow the pipe, so tether is still writing when head exits. */
+  snprintf(cmd, sizeof cmd,
+           "(for i in $(seq 20); do cat %s; done | %s gctrace --tee 2> %s; echo $? >> %s) | head -c 10 > /dev/null",
+           FIXED, TETHER_BIN, path, path);
+  int st = system(cmd);
+  char *err = slurp(path, NULL);
+  unlink(path);
+  size_t n = err != NULL ? strlen(err) : 0;
+  int ok = err != NULL && strstr(err, "6720 GCs") != NULL && strstr(err, "verdict: ") != NULL && n >= 3 &&
+           strcmp(err + n - 3, "\n0\n") == 0;
+  free(err);
+  CHECK(st != -1);
+  CHECK(ok);
+}
+
+TEST(gctrace_cli_svg) {
+  char path[] = "/tmp/tether-gctrace-XXXXXX.svg";
+  int fd = mkstemps(path, 4);
+  CHECK(fd >= 0);
+  close(fd);
+  char args[256];
+  snprintf(args, sizeof args, "--svg %s %s", path, LEAKY);
+  int rc = gctrace(args, g_out, sizeof g_out);
+  char *svg = slurp(path, NULL);
+  unlink(path);
+  CHECK_EQ(rc, 0);
+  CHECK(svg != NULL);
+  int ok = strncmp(svg, "<svg ", 5) == 0 && strstr(svg, "</svg>\n") != NULL &&
+           strstr(svg, "live heap (after GC)") != NULL && strstr(svg, "heap at GC start") != NULL &&
+           strstr(svg, "heap goal") != NULL && strstr(svg, "trend +") != NULL &&
+           strstr(svg, "heap (MB)") != NULL && strstr(svg, "time since program start (s)") != NULL;
+  free(svg);
+  CHECK(ok);
+  CHECK_EQ(gctrace("--svg /nonexistent-dir/x.svg " LEAKY " 2>/dev/null", g_out, sizeof g_out), 2);
+}
+
+TEST(gctrace_cli_bad_input_is_status_2) {
+  CHECK_EQ(gctrace("/nonexistent/trace 2>/dev/null", g_out, sizeof g_out), 2);
+  CHECK_EQ(gctrace(TETHER_SOURCE_DIR " 2>/dev/null", g_out, sizeof g_out), 2);
+  CHECK_EQ(gctrace("< /dev/null 2>/dev/null", g_out, sizeof g_out), 2);
+  CHECK_EQ(gctrace("--bogus " LEAKY " 2>/dev/null", g_out, sizeof g_out), 2);
+  CHECK_EQ(gctrace("--fail-on-growth abc " LEAKY " 2>/dev/null", g_out, sizeof g_out), 2);
+  CHECK_EQ(gctrace("--fail-on-growth -1 " LEAKY " 2>/dev/null", g_out, sizeof g_out), 2);
+  CHECK_EQ(gctrace("--format xml " LEAKY " 2>/dev/null", g_out, sizeof g_out), 2);
+  CHECK_EQ(gctrace("--svg 2>/dev/null", g_out, sizeof g_out), 2);
+  CHECK_EQ(gctrace(LEAKY " " FIXED " 2>/dev/null", g_out, sizeof g_out), 2);
+  CHECK_EQ(gctrace("--help", g_out, sizeof g_out), 0);
+  CHECK(strstr(g_out, "--fail-on-growth") != NULL);
+}
