@@ -1,0 +1,170 @@
+/* Diagnostics: stats, the walk over live registrations, and the leak report
+ * (live registrations grouped by the site that registered them).
+ *
+ * Each takes the registry mutex only long enough to copy what it needs; walk
+ * calls its visitor with no lock held, so the visitor may call back into the
+ * registry. */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "internal.h"
+
+int tether_stats_get(tether_registry *r, tether_stats *out) {
+  if (r == NULL || out == NULL) return TETHER_EINVAL;
+  pthread_mutex_lock(&r->mu);
+  *out = r->st;
+  uint64_t run = atomic_load_explicit(&r->destructors_run, memory_order_relaxed);
+  out->destructors_run_total = run;
+  out->destructors_pending = r->retire_seq - run;
+  pthread_mutex_unlock(&r->mu);
+  return 0;
+}
+
+static tether_info info_of(const tether_registry *r, const tether__entry *e, uint64_t now) {
+  tether_info in;
+  uint64_t exp = atomic_load_explicit(&e->expires_at, memory_order_relaxed);
+  in.id = e->id;
+  in.name = e->slot->name;
+  in.site = r->sites[e->site].site;
+  in.age_ms = now >= e->created_ms ? now - e->created_ms : 0;
+  in.ttl_left_ms = exp == 0 ? UINT64_MAX : (exp > now ? exp - now : 0);
+  in.ctx_size = e->ctx_size;
+  in.owner = e->owner;
+  return in;
+}
+
+static int by_id(const void *a, const void *b) {
+  const tether_info *x = a, *y = b;
+  return x->id < y->id ? -1 : x->id > y->id;
+}
+
+/* Copies the live registrations (names included) into one allocation of SIZE
+ * bytes at *infos (mutex held). Returns how many, or TETHER_ENOMEM. */
+static int snapshot_locked(tether_registry *r, tether_info **infos, size_t *size) {
+  size_t n = 0, names = 0;
+  for (size_t i = 0; r->ids != NULL && i <= r->ids_mask; i++) {
+    const tether__entry *e = r->ids[i];
+    if (e == NULL || atomic_load_explicit(&e->state, memory_order_acquire) != TETHER__LIVE) continue;
+    n++;
+    names += e->slot->len + 1;
+  }
+  *infos = NULL;
+  *size = n * sizeof(tether_info) + names;
+  if (n == 0) return 0;
+  tether_info *v = tether__alloc(r, *size);
+  if (v == NULL) return TETHER_ENOMEM;
+  char *text = (char *)(v + n);
+  uint64_t now = tether__now(r);
+  size_t k = 0;
+  for (size_t i = 0; i <= r->ids_mask; i++) {
+    const tether__entry *e = r->ids[i];
+    if (e == NULL || atomic_load_explicit(&e->state, memory_order_acquire) != TETHER__LIVE) continue;
+    v[k] = info_of(r, e, now);
+    memcpy(text, e->slot->name, e->slot->len + 1);
+    v[k].name = text;
+    text += e->slot->len + 1;
+    k++;
+  }
+  qsort(v, n, sizeof *v, by_id);
+  *infos = v;
+  return (int)n;
+}
+
+int tether_walk(tether_registry *r, int (*visit)(const tether_info *info, void *arg), void *arg) {
+  if (r == NULL || visit == NULL) return TETHER_EINVAL;
+  tether_info *v;
+  size_t size;
+  pthread_mutex_lock(&r->mu);
+  int n = snapshot_locked(r, &v, &size);
+  pthread_mutex_unlock(&r->mu);
+  if (n <= 0) return n;
+  int visited = 0;
+  for (int i = 0; i < n; i++) {
+    visited++;
+    if (visit(&v[i], arg) != 0) break;
+  }
+  tether__free(r, v, size);
+  return visited;
+}
+
+/* One group of the leak report. */
+typedef struct site_group {
+  tether_site site;
+  uint64_t count, bytes;
+  size_t first; /* index of the first member in the id-sorted snapshot */
+} site_group;
+
+static int same_site(tether_site a, tether_site b) {
+  return a.line == b.line && (a.file == b.file || (a.file && b.file && strcmp(a.file, b.file) == 0)) &&
+         (a.func == b.func || (a.func && b.func && strcmp(a.func, b.func) == 0));
+}
+
+static int by_bytes(const void *a, const void *b) {
+  const site_group *x = a, *y = b;
+  if (x->bytes != y->bytes) return x->bytes > y->bytes ? -1 : 1;
+  if (x->count != y->count) return x->count > y->count ? -1 : 1;
+  return x->first < y->first ? -1 : 1;
+}
+
+static void print_groups(FILE *out, const tether_info *v, int n, site_group *g, size_t ng) {
+  uint64_t bytes = 0;
+  for (size_t i = 0; i < ng; i++) bytes += g[i].bytes;
+  fprintf(out, "tether: %d registration%s still live, %" PRIu64 " bytes of context retained, from %zu site%s:\n",
+          n, n == 1 ? "" : "s", bytes, ng, ng == 1 ? "" : "s");
+  fprintf(out, "  %8s %12s  %s\n", "count", "bytes", "registered at");
+  for (size_t i = 0; i < ng; i++) {
+    const tether_site *s = &g[i].site;
+    fprintf(out, "  %8" PRIu64 " %12" PRIu64 "  %s:%d in %s()\n", g[i].count, g[i].bytes,
+            s->file ? s->file : "?", s->line, s->func ? s->func : "?");
+    const tether_info *e = &v[g[i].first];
+    fprintf(out, "  %8s %12s  e.g. \"%s\" (id %" PRIu64 "), age %" PRIu64 " ms\n", "", "", e->name,
+            e->id, e->age_ms);
+  }
+}
+
+/* Groups the snapshot by site (sites compared by text) and prints it. */
+static int report(tether_registry *r, const tether_info *v, int n, FILE *out) {
+  site_group *g = tether__alloc(r, (size_t)n * sizeof *g);
+  if (g == NULL) return TETHER_ENOMEM;
+  size_t ng = 0;
+  for (int i = 0; i < n; i++) {
+    size_t k = 0;
+    while (k < ng && !same_site(g[k].site, v[i].site)) k++;
+    if (k == ng) g[ng++] = (site_group){v[i].site, 0, 0, (size_t)i};
+    g[k].count++;
+    g[k].bytes += v[i].ctx_size;
+  }
+  qsort(g, ng, sizeof *g, by_bytes);
+  print_groups(out, v, n, g, ng);
+  fflush(out);
+  tether__free(r, g, (size_t)n * sizeof *g);
+  return n;
+}
+
+int tether_leak_report(tether_registry *r, FILE *out) {
+  if (r == NULL || out == NULL) return TETHER_EINVAL;
+  tether_info *v;
+  size_t size;
+  pthread_mutex_lock(&r->mu);
+  int n = snapshot_locked(r, &v, &size);
+  pthread_mutex_unlock(&r->mu);
+  if (n <= 0) {
+    if (n == 0) fprintf(out, "tether: no registration is live\n");
+    return n;
+  }
+  int rc = report(r, v, n, out);
+  tether__free(r, v, size);
+  return rc;
+}
+
+/* tether_registry_free's report: to leak_report, else to stderr when
+ * TETHER_LEAKCHECK is set; TETHER_LEAKCHECK=abort then aborts. */
+void tether__report_survivors(tether_registry *r) {
+  const char *env = getenv("TETHER_LEAKCHECK");
+  FILE *out = r->leak_report;
+  if (out == NULL && env != NULL) out = stderr;
+  if (out == NULL) return;
+  if (tether_leak_report(r, out) < 0) fprintf(out, "tether: leak report failed: out of memory\n");
+  if (r->leak_report == NULL && env != NULL && strcmp(env, "abort") == 0) abort();
+}

@@ -1,0 +1,313 @@
+/* Shared internals of libtether (tether__ prefix). docs/design.md explains the
+ * design; this header holds the data structures and the small inline pieces that
+ * the dispatch fast path needs.
+ *
+ * Objects and who may touch them:
+ * - tether_registry: read-mostly fields (table, epoch, mode, clock) are read by
+ *   readers without locks; everything else is guarded by `mu`.
+ * - table, slot, handler array: published with release stores, read lock-free by
+ *   readers, replaced copy-on-write by writers under `mu`, retired to the limbo
+ *   list, freed two epochs later.
+ * - entry: fn, ctx, flags are immutable once published; `state` moves
+ *   LIVE -> CLAIMED (exactly one remover wins a CAS) -> RETIRED (in limbo) ->
+ *   ZOMBIE (grace period over, refs still held) -> freed.
+ * - rec: a thread's record for one registry; `epoch` and `depth` are written only
+ *   by the owning thread, `help` by writers whose epoch advance it blocked.
+ *
+ * Lock order: owner->mu before registry->mu. tether__g_mu (records, background
+ * thread) is never held together with either. No lock is held while a handler or
+ * a destructor runs. */
+#ifndef TETHER_INTERNAL_H
+#define TETHER_INTERNAL_H
+
+#include <assert.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "tether/tether.h"
+
+#define TETHER__CACHELINE 64
+#define TETHER__LIKELY(x) __builtin_expect(!!(x), 1)
+#define TETHER__UNLIKELY(x) __builtin_expect(!!(x), 0)
+
+typedef struct tether__entry tether__entry;
+typedef struct tether__slot tether__slot;
+typedef struct tether__table tether__table;
+typedef struct tether__array tether__array;
+typedef struct tether__rec tether__rec;
+
+/* Entry states. */
+enum { TETHER__LIVE = 0, TETHER__CLAIMED = 1, TETHER__RETIRED = 2, TETHER__ZOMBIE = 3 };
+
+/* Why a registration was removed (for the stats). */
+typedef enum tether__why {
+  TETHER__BY_UNREGISTER,
+  TETHER__BY_EXPIRY,
+  TETHER__BY_OWNER,
+  TETHER__BY_REPLACE,
+  TETHER__BY_ONCE,
+  TETHER__BY_FREE
+} tether__why;
+
+/* Entry flags (immutable). */
+#define TETHER__F_ONCE (1u << 0)
+#define TETHER__F_COPY (1u << 1)
+
+/* Kinds of retired objects in the limbo list. */
+enum { TETHER__K_ENTRY = 0, TETHER__K_SLOT = 1, TETHER__K_ARRAY = 2, TETHER__K_TABLE = 3 };
+
+/* The link every retired object carries: the limbo list is intrusive, so a
+ * removal never allocates. */
+typedef struct tether__retire {
+  struct tether__retire *next;
+  uint64_t epoch_kind; /* epoch << 2 | kind */
+} tether__retire;
+
+struct tether__entry {
+  /* Read by dispatch. */
+  tether_fn fn;
+  void *ctx;
+  _Atomic uint32_t state;
+  uint32_t flags;
+  _Atomic uint64_t expires_at; /* ms on the registry's clock; 0 = never */
+  /* Writer side. */
+  tether_free_fn ctx_free;
+  tether_id id;
+  tether__slot *slot;
+  uint32_t site;   /* index into the registry's site table */
+  uint32_t refs;   /* tether_ref holders; guarded by the registry mutex */
+  uint64_t created_ms; /* once retired: the registry's retire sequence number */
+  size_t ctx_size;
+  tether_owner *owner;
+  /* While bound to an owner: the owner's list. After removal: the limbo link. */
+  union {
+    struct {
+      tether__entry *prev, *next;
+    } owned;
+    tether__retire retire;
+  } u;
+  /* TETHER_COPY_CTX data follows, aligned. */
+  _Alignas(16) unsigned char copy[];
+};
+
+/* A handler array (BUS mode, two or more handlers): elements are set to NULL in
+ * place when their entry is removed, so a removal needs no allocation. */
+struct tether__array {
+  tether__retire retire;
+  uint32_t n;
+  uint32_t live; /* non-NULL elements; guarded by the registry mutex */
+  _Atomic(tether__entry *) e[];
+};
+
+/* A name. handlers is 0, an entry pointer, or an array pointer | 1. */
+struct tether__slot {
+  _Atomic uintptr_t handlers;
+  uint64_t hash;
+  uint32_t len;
+  uint32_t topic_refs; /* guarded by the registry mutex */
+  tether_registry *reg;
+  tether__retire retire;
+  char name[]; /* len bytes and a NUL */
+};
+
+#define TETHER__TOMB ((tether__slot *)(uintptr_t)1)
+
+/* The name table: open addressing, linear probing, published whole; buckets
+ * change in place (insert, tombstone) and the table is replaced to grow. */
+struct tether__table {
+  tether__retire retire;
+  size_t mask;
+  size_t used; /* live + tombstones; guarded by the mutex */
+  size_t live;
+  _Atomic(tether__slot *) b[];
+};
+
+/* A thread's record for one registry (one cache line: no false sharing). */
+struct tether__rec {
+  _Alignas(TETHER__CACHELINE) _Atomic uint64_t epoch; /* 0: outside; else the epoch seen on entry */
+  _Atomic uint32_t help;      /* a writer's advance waited on this record */
+  uint32_t depth;             /* nesting depth; owning thread only */
+  _Atomic(void *) thread;     /* owning thread state; NULL = free for reuse */
+  tether__rec *next;          /* registry's list; immutable once linked */
+  tether_registry *reg;
+};
+
+typedef struct tether__site_rec {
+  tether_site site;
+} tether__site_rec;
+
+struct tether_owner {
+  pthread_mutex_t mu;
+  tether__entry *head; /* bound registrations, across registries; guarded by mu
+                          (an entry's owner field changes only with both the
+                          owner's and its registry's mutex held) */
+  size_t count;
+  _Atomic int pins;    /* removals in progress that will lock mu */
+};
+
+struct tether_topic {
+  tether_registry *reg;
+  tether__slot *slot;
+};
+
+struct tether_ref {
+  tether_registry *reg;
+  tether__entry *entry;
+};
+
+/* A batch of objects whose grace period is over, to be destroyed outside the lock.
+ * While in flight it is linked into the registry so barriers can wait for it. */
+typedef struct tether__batch {
+  tether__retire *head, *tail;
+  uint64_t min_seq; /* smallest retire sequence of an entry inside (UINT64_MAX: none) */
+  struct tether__batch *next_inflight;
+} tether__batch;
+
+struct tether_registry {
+  /* Read-mostly: dispatch reads these without locks. */
+  _Atomic(tether__table *) table;
+  _Atomic uint64_t epoch;
+  _Atomic(tether__rec *) recs;
+  uint64_t serial; /* unique per registry, never reused: keys thread-local caches */
+  int mode;
+  uint64_t (*clock_ms)(void *ud);
+  void *clock_ud;
+  tether_allocator alloc;
+  uint64_t created_ms;
+
+  /* Writer side, guarded by mu. */
+  _Alignas(TETHER__CACHELINE) pthread_mutex_t mu;
+  uint64_t next_id;
+  tether__entry **ids; /* id index: open addressing by id */
+  size_t ids_mask, ids_count;
+  tether__site_rec *sites;
+  uint32_t nsites, capsites;
+  uint32_t *site_idx; /* open addressing over sites, UINT32_MAX = empty */
+  uint32_t site_mask;
+  tether__retire *limbo_head, *limbo_tail;
+  size_t limbo_count;
+  uint64_t retire_seq; /* entries retired so far */
+  tether__entry *zombies; /* grace period over, refs held; linked through u.retire */
+  tether__batch *inflight;
+  uint32_t topics_held, refs_held;
+  tether_stats st; /* counters; destructors_* are kept below */
+  _Atomic uint64_t destructors_run;
+  pthread_cond_t done_cv; /* broadcast when a batch finishes (with mu) */
+  FILE *leak_report;
+
+  /* Background thread bookkeeping, guarded by tether__g_mu. */
+  tether_registry *g_next;
+  _Atomic int bg_armed;
+  uint64_t bg_due_ms;
+  int bg_busy;
+  unsigned sweep_interval_ms;
+  uint64_t next_sweep_ms;
+};
+
+static inline tether__entry *tether__entry_of(tether__retire *o) {
+  return (tether__entry *)(void *)((char *)o - offsetof(tether__entry, u.retire));
+}
+static inline const tether__entry *tether__entry_of_c(const tether__retire *o) {
+  return (const tether__entry *)(const void *)((const char *)o - offsetof(tether__entry, u.retire));
+}
+static inline tether__entry *tether__zombie_next(const tether__entry *z) {
+  return z->u.retire.next ? tether__entry_of(z->u.retire.next) : NULL;
+}
+
+/* ---- memory ---- */
+void *tether__alloc(tether_registry *r, size_t size);
+void tether__free(tether_registry *r, void *p, size_t size);
+size_t tether__entry_size(const tether__entry *e);
+size_t tether__slot_size(uint32_t len);
+size_t tether__array_size(uint32_t n);
+size_t tether__table_size(size_t mask);
+uint64_t tether__now(const tether_registry *r);
+uint64_t tether__default_clock_ms(void *ud);
+
+/* ---- names and tables (table.c) ---- */
+uint64_t tether__hash(const char *s, size_t n);
+int tether__check_name(const char *name, size_t *len);
+tether__slot *tether__lookup(const tether__table *t, const char *name, size_t len, uint64_t h);
+/* Writer side (mutex held). */
+int tether__table_reserve(tether_registry *r, tether__table **grown);
+void tether__table_insert(tether_registry *r, tether__slot *s);
+void tether__table_remove(tether_registry *r, tether__slot *s);
+int tether__ids_reserve(tether_registry *r, tether__entry ***grown, size_t *grown_mask);
+void tether__ids_adopt(tether_registry *r, tether__entry **grown, size_t grown_mask);
+void tether__ids_insert(tether_registry *r, tether__entry *e);
+tether__entry *tether__ids_find(const tether_registry *r, tether_id id);
+void tether__ids_remove(tether_registry *r, tether__entry *e);
+int tether__site_intern(tether_registry *r, tether_site site, uint32_t *out);
+
+/* ---- reclamation (reclaim.c) ---- */
+extern pthread_mutex_t tether__g_mu;
+int tether__global_init(void);
+tether__rec *tether__rec_slow(tether_registry *r);
+tether__rec *tether__rec_peek(const tether_registry *r);
+void tether__help(tether_registry *r, tether__rec *c);
+void tether__retire_obj(tether_registry *r, tether__retire *obj, int kind);
+void tether__collect(tether_registry *r, tether__batch *b);
+void tether__destroy_batch(tether_registry *r, tether__batch *b);
+void tether__destroy_entry(tether_registry *r, tether__entry *e);
+void tether__reclaim_now(tether_registry *r);
+void tether__arm(tether_registry *r, unsigned delay_ms);
+int tether__unlock(tether_registry *r);
+void tether__reclaim_if(tether_registry *r, int many);
+#define TETHER__LIMBO_INLINE 1024
+int tether__in_destructor_of(const tether_registry *r);
+void tether__register_registry(tether_registry *r);
+void tether__unregister_registry(tether_registry *r);
+void tether__free_recs(tether_registry *r);
+int tether__drain(tether_registry *r, int wait_all);
+
+/* ---- removal (registry.c), entry claimed by the caller ---- */
+void tether__finish_removal(tether_registry *r, tether__entry *e, tether__why why);
+void tether__remove_locked(tether_registry *r, tether__entry *e, tether__why why);
+void tether__owner_unlink_locked(tether_owner *o, tether__entry *e);
+
+/* ---- diagnostics (diag.c) ---- */
+void tether__report_survivors(tether_registry *r);
+
+/* ---- the per-thread cache: the last registry this thread entered ---- */
+typedef struct tether__tls_cache {
+  uint64_t serial;
+  tether__rec *rec;
+} tether__tls_cache;
+extern _Thread_local tether__tls_cache tether__tls_last;
+extern int tether__use_membarrier;
+
+static inline tether__rec *tether__rec_get(tether_registry *r) {
+  if (TETHER__LIKELY(tether__tls_last.serial == r->serial)) return tether__tls_last.rec;
+  return tether__rec_slow(r);
+}
+
+/* Enters a read section; returns the thread's record or NULL (out of memory). */
+static inline tether__rec *tether__enter(tether_registry *r) {
+  tether__rec *c = tether__rec_get(r);
+  if (TETHER__UNLIKELY(c == NULL)) return NULL;
+  if (c->depth++ == 0) {
+    atomic_store_explicit(&c->epoch, atomic_load_explicit(&r->epoch, memory_order_acquire),
+                          memory_order_release);
+    /* Order the record store before the loads of shared pointers. With membarrier
+     * the writer supplies the full fence; otherwise the reader pays for one. */
+    if (TETHER__LIKELY(tether__use_membarrier))
+      atomic_signal_fence(memory_order_seq_cst);
+    else
+      atomic_thread_fence(memory_order_seq_cst);
+  }
+  return c;
+}
+
+static inline void tether__leave(tether_registry *r, tether__rec *c) {
+  assert(c->depth > 0);
+  if (--c->depth == 0) {
+    atomic_store_explicit(&c->epoch, 0, memory_order_release);
+    if (!tether__use_membarrier) atomic_thread_fence(memory_order_seq_cst);
+    if (TETHER__UNLIKELY(atomic_load_explicit(&c->help, memory_order_relaxed))) tether__help(r, c);
+  }
+}
+
+#endif /* TETHER_INTERNAL_H */

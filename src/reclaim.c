@@ -1,0 +1,536 @@
+/* Reclamation: per-registry epochs, per-thread records, the limbo list and the
+ * background thread.
+ *
+ * Guarantees kept here (docs/design.md has the argument):
+ * - An object retired at epoch E is destroyed only once the registry's epoch has
+ *   reached E + 2. The epoch advances from E to E + 1 only when every record that
+ *   is inside a read section shows E. A reader that could still hold a pointer to
+ *   the object entered before it was unlinked, so it shows an epoch <= E and holds
+ *   the epoch below E + 2 for as long as it stays inside.
+ * - Readers write only their own record. Writers issue membarrier(PRIVATE_EXPEDITED)
+ *   (or, where that is unavailable, readers use a full fence) so that a writer's
+ *   scan of the records cannot miss a reader that loaded an unlinked pointer.
+ * - A writer whose advance is blocked by a reader sets that reader's `help` flag;
+ *   the reader sees it on its outermost exit and hands the registry to the
+ *   background thread. Writers also arm the background thread after retiring, so
+ *   nothing stays in limbo once every thread has left (guarantee 5).
+ * - Destructors run outside every lock, on the background thread, a writer, a
+ *   barrier, or the thread that releases the last ref.
+ * - Records are per (thread, registry), reused after their thread exits; a
+ *   pthread key destructor releases them, so short-lived threads leave nothing. */
+#include <errno.h>
+#include <linux/membarrier.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "internal.h"
+
+pthread_mutex_t tether__g_mu = PTHREAD_MUTEX_INITIALIZER;
+_Thread_local tether__tls_cache tether__tls_last;
+int tether__use_membarrier;
+
+/* Registry tether_registry_free waits on while the background thread works on it. */
+static pthread_cond_t g_cv = PTHREAD_COND_INITIALIZER;      /* wakes the background thread */
+static pthread_cond_t g_idle_cv = PTHREAD_COND_INITIALIZER; /* a registry stopped being busy */
+static tether_registry *g_registries;                       /* every live registry */
+static uint64_t g_next_serial = 1;
+static pthread_t g_bg;
+static pthread_once_t g_once = PTHREAD_ONCE_INIT;
+static int g_init_rc;
+static pthread_key_t g_key;
+static _Thread_local const tether_registry *t_in_destructor; /* registry whose destructor runs */
+static _Thread_local const tether_registry *t_bg_current; /* registry the background thread serves */
+
+/* Each thread's map from registry serial to record. */
+typedef struct thr_map_ent {
+  uint64_t serial;
+  tether__rec *rec;
+} thr_map_ent;
+typedef struct thr_state {
+  thr_map_ent *map;
+  size_t n, cap;
+} thr_state;
+static _Thread_local thr_state t_thr;
+
+/* ---- memory and clock ---- */
+
+void *tether__alloc(tether_registry *r, size_t size) { return r->alloc.alloc(r->alloc.ud, size); }
+
+void tether__free(tether_registry *r, void *p, size_t size) {
+  if (p != NULL) r->alloc.free(r->alloc.ud, p, size);
+}
+
+uint64_t tether__default_clock_ms(void *ud) {
+  (void)ud;
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+uint64_t tether__now(const tether_registry *r) { return r->clock_ms(r->clock_ud); }
+
+static uint64_t mono_ms(void) { return tether__default_clock_ms(NULL); }
+
+/* ---- fences ---- */
+
+static void writer_fence(void) {
+  if (tether__use_membarrier) {
+    if (syscall(__NR_membarrier, MEMBARRIER_CMD_PRIVATE_EXPEDITED, 0, 0) == 0) return;
+    /* Cannot happen once registration succeeded; never continue unfenced. */
+    abort();
+  }
+  atomic_thread_fence(memory_order_seq_cst);
+}
+
+/* ---- thread records ---- */
+
+static void thread_exit(void *arg);
+static void *bg_main(void *arg);
+
+static void global_init_once(void) {
+#if !defined(TETHER_SANITIZE_THREAD)
+  /* TSan does not model membarrier: sanitizer builds use the fence fallback. */
+  const char *env = getenv("TETHER_NO_MEMBARRIER");
+  if (env == NULL || env[0] == '\0') {
+    long q = syscall(__NR_membarrier, MEMBARRIER_CMD_QUERY, 0, 0);
+    if (q > 0 && (q & MEMBARRIER_CMD_PRIVATE_EXPEDITED) &&
+        syscall(__NR_membarrier, MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED, 0, 0) == 0)
+      tether__use_membarrier = 1;
+  }
+#endif
+  if (pthread_key_create(&g_key, thread_exit) != 0) {
+    g_init_rc = TETHER_ENOMEM;
+    return;
+  }
+  pthread_attr_t attr;
+  pthread_attr_init(&attr);
+  pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+  if (pthread_create(&g_bg, &attr, bg_main, NULL) != 0) g_init_rc = TETHER_ENOMEM;
+  pthread_attr_destroy(&attr);
+}
+
+int tether__global_init(void) {
+  pthread_once(&g_once, global_init_once);
+  return g_init_rc;
+}
+
+static tether_registry *find_registry_locked(uint64_t serial) {
+  for (tether_registry *r = g_registries; r != NULL; r = r->g_next)
+    if (r->serial == serial) return r;
+  return NULL;
+}
+
+/* Releases this thread's records of live registries and forgets the rest. */
+static void thread_exit(void *arg) {
+  (void)arg;
+  pthread_mutex_lock(&tether__g_mu);
+  for (size_t i = 0; i < t_thr.n; i++) {
+    if (find_registry_locked(t_thr.map[i].serial) != NULL) {
+      assert(t_thr.map[i].rec->depth == 0);
+      atomic_store_explicit(&t_thr.map[i].rec->thread, NULL, memory_order_release);
+    }
+  }
+  pthread_mutex_unlock(&tether__g_mu);
+  free(t_thr.map);
+  t_thr.map = NULL;
+  t_thr.n = t_thr.cap = 0;
+  tether__tls_last.serial = 0;
+  tether__tls_last.rec = NULL;
+}
+
+/* Drops map entries of registries that no longer exist (g_mu held). */
+static void prune_locked(void) {
+  size_t k = 0;
+  for (size_t i = 0; i < t_thr.n; i++)
+    if (find_registry_locked(t_thr.map[i].serial) != NULL) t_thr.map[k++] = t_thr.map[i];
+  t_thr.n = k;
+}
+
+static tether__rec *attach_locked(tether_registry *r) {
+  tether__rec *c;
+  for (c = atomic_load_explicit(&r->recs, memory_order_acquire); c != NULL; c = c->next) {
+    void *expected = NULL;
+    if (atomic_compare_exchange_strong(&c->thread, &expected, (void *)&t_thr)) return c;
+  }
+  c = tether__alloc(r, sizeof *c);
+  if (c == NULL) return NULL;
+  memset((void *)c, 0, sizeof *c);
+  atomic_init(&c->epoch, 0);
+  atomic_init(&c->help, 0);
+  atomic_init(&c->thread, (void *)&t_thr);
+  c->reg = r;
+  c->next = atomic_load_explicit(&r->recs, memory_order_relaxed);
+  atomic_store_explicit(&r->recs, c, memory_order_release);
+  return c;
+}
+
+tether__rec *tether__rec_peek(const tether_registry *r) {
+  if (tether__tls_last.serial == r->serial) return tether__tls_last.rec;
+  for (size_t i = 0; i < t_thr.n; i++)
+    if (t_thr.map[i].serial == r->serial) return t_thr.map[i].rec;
+  return NULL;
+}
+
+tether__rec *tether__rec_slow(tether_registry *r) {
+  tether__rec *c = tether__rec_peek(r);
+  if (c == NULL) {
+    pthread_mutex_lock(&tether__g_mu);
+    if (t_thr.n == t_thr.cap) prune_locked();
+    if (t_thr.n == t_thr.cap) {
+      size_t cap = t_thr.cap ? t_thr.cap * 2 : 4;
+      thr_map_ent *grown = realloc(t_thr.map, cap * sizeof *grown);
+      if (grown == NULL) {
+        pthread_mutex_unlock(&tether__g_mu);
+        return NULL;
+      }
+      t_thr.map = grown;
+      t_thr.cap = cap;
+    }
+    c = attach_locked(r);
+    if (c != NULL) t_thr.map[t_thr.n++] = (thr_map_ent){r->serial, c};
+    pthread_mutex_unlock(&tether__g_mu);
+    if (c == NULL) return NULL;
+    pthread_setspecific(g_key, &t_thr);
+  }
+  tether__tls_last.serial = r->serial;
+  tether__tls_last.rec = c;
+  return c;
+}
+
+void tether__register_registry(tether_registry *r) {
+  pthread_mutex_lock(&tether__g_mu);
+  r->serial = g_next_serial++;
+  r->g_next = g_registries;
+  g_registries = r;
+  pthread_mutex_unlock(&tether__g_mu);
+}
+
+/* Takes R off the global list once the background thread is done with it. */
+void tether__unregister_registry(tether_registry *r) {
+  pthread_mutex_lock(&tether__g_mu);
+  while (r->bg_busy) pthread_cond_wait(&g_idle_cv, &tether__g_mu);
+  for (tether_registry **p = &g_registries; *p != NULL; p = &(*p)->g_next) {
+    if (*p == r) {
+      *p = r->g_next;
+      break;
+    }
+  }
+  /* This thread's own map entry goes now; other threads' entries are keyed by the
+   * serial, which is never reused, and are pruned lazily. */
+  for (size_t i = 0; i < t_thr.n; i++) {
+    if (t_thr.map[i].serial == r->serial) {
+      t_thr.map[i] = t_thr.map[--t_thr.n];
+      break;
+    }
+  }
+  if (t_thr.n == 0) {
+    free(t_thr.map);
+    t_thr.map = NULL;
+    t_thr.cap = 0;
+  }
+  if (tether__tls_last.serial == r->serial) tether__tls_last.serial = 0;
+  pthread_mutex_unlock(&tether__g_mu);
+}
+
+void tether__free_recs(tether_registry *r) {
+  tether__rec *c = atomic_load_explicit(&r->recs, memory_order_relaxed);
+  while (c != NULL) {
+    tether__rec *next = c->next;
+    tether__free(r, c, sizeof *c);
+    c = next;
+  }
+  atomic_store_explicit(&r->recs, NULL, memory_order_relaxed);
+}
+
+int tether__in_destructor_of(const tether_registry *r) {
+  return t_in_destructor == r || t_bg_current == r;
+}
+
+/* ---- epochs and limbo ---- */
+
+void tether__retire_obj(tether_registry *r, tether__retire *obj, int kind) {
+  uint64_t e = atomic_load_explicit(&r->epoch, memory_order_relaxed);
+  obj->next = NULL;
+  obj->epoch_kind = e << 2 | (uint64_t)kind;
+  if (r->limbo_tail != NULL)
+    r->limbo_tail->next = obj;
+  else
+    r->limbo_head = obj;
+  r->limbo_tail = obj;
+  r->limbo_count++;
+  if (kind == TETHER__K_ENTRY) {
+    tether__entry_of(obj)->created_ms = ++r->retire_seq; /* from now on: the retire sequence */
+  }
+}
+
+/* One attempt to move the epoch forward (mutex held). Returns 1 when it moved. */
+static int try_advance(tether_registry *r) {
+  uint64_t e = atomic_load_explicit(&r->epoch, memory_order_relaxed);
+  int blocked = 0;
+  writer_fence();
+  for (tether__rec *c = atomic_load_explicit(&r->recs, memory_order_acquire); c; c = c->next) {
+    uint64_t v = atomic_load_explicit(&c->epoch, memory_order_acquire);
+    if (v != 0 && v != e) {
+      atomic_store_explicit(&c->help, 1, memory_order_relaxed);
+      blocked = 1;
+    }
+  }
+  if (blocked) {
+    /* Handshake with readers leaving right now: either we see them gone, or they
+     * see their help flag on the way out. */
+    writer_fence();
+    for (tether__rec *c = atomic_load_explicit(&r->recs, memory_order_acquire); c; c = c->next) {
+      uint64_t v = atomic_load_explicit(&c->epoch, memory_order_acquire);
+      if (v != 0 && v != e) return 0;
+    }
+  }
+  atomic_store_explicit(&r->epoch, e + 1, memory_order_release);
+  return 1;
+}
+
+static uint64_t entry_seq(const tether__retire *o) { return tether__entry_of_c(o)->created_ms; }
+
+/* Moves every object whose grace period is over into B (mutex held). Entries
+ * still pinned by refs become zombies; their last ref release destroys them. B
+ * is linked into the registry's in-flight list until tether__destroy_batch. */
+void tether__collect(tether_registry *r, tether__batch *b) {
+  b->head = b->tail = NULL;
+  b->min_seq = UINT64_MAX;
+  b->next_inflight = NULL;
+  if (r->limbo_head == NULL) return;
+  for (int i = 0; i < 2; i++) {
+    uint64_t oldest = r->limbo_head->epoch_kind >> 2;
+    if (oldest + 2 <= atomic_load_explicit(&r->epoch, memory_order_relaxed)) break;
+    if (!try_advance(r)) break;
+  }
+  uint64_t now = atomic_load_explicit(&r->epoch, memory_order_relaxed);
+  while (r->limbo_head != NULL && (r->limbo_head->epoch_kind >> 2) + 2 <= now) {
+    tether__retire *o = r->limbo_head;
+    r->limbo_head = o->next;
+    if (r->limbo_head == NULL) r->limbo_tail = NULL;
+    r->limbo_count--;
+    o->next = NULL;
+    if ((o->epoch_kind & 3) == TETHER__K_ENTRY) {
+      tether__entry *en = tether__entry_of(o);
+      if (en->refs > 0) {
+        atomic_store_explicit(&en->state, TETHER__ZOMBIE, memory_order_relaxed);
+        o->next = r->zombies ? &r->zombies->u.retire : NULL;
+        r->zombies = en;
+        continue;
+      }
+      if (entry_seq(o) < b->min_seq) b->min_seq = entry_seq(o);
+    }
+    if (b->tail)
+      b->tail->next = o;
+    else
+      b->head = o;
+    b->tail = o;
+  }
+  if (b->head != NULL) {
+    b->next_inflight = r->inflight;
+    r->inflight = b;
+  }
+}
+
+void tether__destroy_entry(tether_registry *r, tether__entry *e) {
+  const tether_registry *saved = t_in_destructor;
+  if (e->ctx_free != NULL && !(e->flags & TETHER__F_COPY)) {
+    t_in_destructor = r;
+    e->ctx_free(e->ctx);
+    t_in_destructor = saved;
+  }
+  tether__free(r, e, tether__entry_size(e));
+  atomic_fetch_add_explicit(&r->destructors_run, 1, memory_order_relaxed);
+}
+
+static void destroy_object(tether_registry *r, tether__retire *o) {
+  switch ((int)(o->epoch_kind & 3)) {
+    case TETHER__K_ENTRY:
+      tether__destroy_entry(r, tether__entry_of(o));
+      break;
+    case TETHER__K_SLOT: {
+      tether__slot *s = (tether__slot *)((char *)o - offsetof(tether__slot, retire));
+      tether__free(r, s, tether__slot_size(s->len));
+      break;
+    }
+    case TETHER__K_ARRAY: {
+      tether__array *a = (tether__array *)o;
+      tether__free(r, a, tether__array_size(a->n));
+      break;
+    }
+    default: {
+      tether__table *t = (tether__table *)o;
+      tether__free(r, t, tether__table_size(t->mask));
+      break;
+    }
+  }
+}
+
+/* Destroys B's objects (no lock held), then unlinks B and wakes barrier waiters. */
+void tether__destroy_batch(tether_registry *r, tether__batch *b) {
+  if (b->head == NULL) return;
+  for (tether__retire *o = b->head; o != NULL;) {
+    tether__retire *next = o->next;
+    destroy_object(r, o);
+    o = next;
+  }
+  pthread_mutex_lock(&r->mu);
+  for (tether__batch **p = &r->inflight; *p != NULL; p = &(*p)->next_inflight) {
+    if (*p == b) {
+      *p = b->next_inflight;
+      break;
+    }
+  }
+  pthread_cond_broadcast(&r->done_cv);
+  pthread_mutex_unlock(&r->mu);
+}
+
+/* Releases the mutex and arms the background thread when limbo is not empty.
+ * Returns 1 when limbo has grown past TETHER__LIMBO_INLINE objects: the caller
+ * should then reclaim on its own thread (tether__reclaim_if) once it holds no
+ * lock, which bounds limbo under a writer that churns faster than the
+ * background thread runs. */
+int tether__unlock(tether_registry *r) {
+  int pending = r->limbo_head != NULL;
+  int many = r->limbo_count >= TETHER__LIMBO_INLINE;
+  pthread_mutex_unlock(&r->mu);
+  if (pending) tether__arm(r, 1);
+  return many;
+}
+
+void tether__reclaim_if(tether_registry *r, int many) {
+  if (many && !tether__in_destructor_of(r)) tether__reclaim_now(r);
+}
+
+/* Reclaims what it can right now, on this thread. What stays in limbo is held
+ * back by readers still inside: try_advance has set their help flags, and each
+ * re-arms the background thread on its way out. */
+void tether__reclaim_now(tether_registry *r) {
+  tether__batch b;
+  pthread_mutex_lock(&r->mu);
+  tether__collect(r, &b);
+  pthread_mutex_unlock(&r->mu);
+  tether__destroy_batch(r, &b);
+}
+
+/* A reader that blocked an epoch advance has left: hand the work to the
+ * background thread (readers never take the registry mutex on this path). */
+void tether__help(tether_registry *r, tether__rec *c) {
+  atomic_store_explicit(&c->help, 0, memory_order_relaxed);
+  tether__arm(r, 0);
+}
+
+/* ---- the background thread: deferred reclamation and sweeping ---- */
+
+void tether__arm(tether_registry *r, unsigned delay_ms) {
+  if (atomic_exchange_explicit(&r->bg_armed, 1, memory_order_acq_rel) != 0 && delay_ms > 0) return;
+  pthread_mutex_lock(&tether__g_mu);
+  uint64_t due = mono_ms() + delay_ms;
+  if (r->bg_due_ms == 0 || due < r->bg_due_ms) r->bg_due_ms = due;
+  pthread_cond_signal(&g_cv);
+  pthread_mutex_unlock(&tether__g_mu);
+}
+
+/* Picks the registry with the earliest due work (g_mu held); sets *wait_ms when
+ * nothing is due yet. */
+static tether_registry *bg_pick_locked(uint64_t now, uint64_t *wait_ms, int *do_sweep) {
+  uint64_t soonest = UINT64_MAX;
+  for (tether_registry *r = g_registries; r != NULL; r = r->g_next) {
+    if (r->bg_due_ms != 0 && r->bg_due_ms <= now) {
+      *do_sweep = 0;
+      return r;
+    }
+    if (r->sweep_interval_ms > 0 && r->next_sweep_ms <= now) {
+      *do_sweep = 1;
+      return r;
+    }
+    if (r->bg_due_ms != 0 && r->bg_due_ms < soonest) soonest = r->bg_due_ms;
+    if (r->sweep_interval_ms > 0 && r->next_sweep_ms < soonest) soonest = r->next_sweep_ms;
+  }
+  *wait_ms = soonest == UINT64_MAX ? UINT64_MAX : soonest - now;
+  return NULL;
+}
+
+static void *bg_main(void *arg) {
+  (void)arg;
+  pthread_mutex_lock(&tether__g_mu);
+  for (;;) {
+    uint64_t now = mono_ms(), wait_ms = 0;
+    int do_sweep = 0;
+    tether_registry *r = bg_pick_locked(now, &wait_ms, &do_sweep);
+    if (r == NULL) {
+      if (wait_ms == UINT64_MAX) {
+        pthread_cond_wait(&g_cv, &tether__g_mu);
+      } else {
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        uint64_t ns = (uint64_t)ts.tv_nsec + (wait_ms % 1000) * 1000000u;
+        ts.tv_sec += (time_t)(wait_ms / 1000 + ns / 1000000000u);
+        ts.tv_nsec = (long)(ns % 1000000000u);
+        pthread_cond_timedwait(&g_cv, &tether__g_mu, &ts);
+      }
+      continue;
+    }
+    r->bg_busy = 1;
+    if (do_sweep) {
+      r->next_sweep_ms = now + r->sweep_interval_ms;
+    } else {
+      r->bg_due_ms = 0;
+      atomic_store_explicit(&r->bg_armed, 0, memory_order_release);
+    }
+    pthread_mutex_unlock(&tether__g_mu);
+    t_bg_current = r;
+    if (do_sweep) tether_sweep(r);
+    tether__reclaim_now(r);
+    t_bg_current = NULL;
+    pthread_mutex_lock(&tether__g_mu);
+    r->bg_busy = 0;
+    pthread_cond_broadcast(&g_idle_cv);
+  }
+  return NULL;
+}
+
+/* Whether anything that tether__drain waits for is still pending (mutex held):
+ * entries retired at or before TARGET (in limbo, zombies, or batches in flight),
+ * or, with WAIT_ALL, anything at all. */
+static int drain_pending(const tether_registry *r, uint64_t target, int wait_all) {
+  for (const tether__retire *o = r->limbo_head; o != NULL; o = o->next) {
+    if (wait_all) return 1;
+    if ((o->epoch_kind & 3) == TETHER__K_ENTRY && entry_seq(o) <= target) return 1;
+  }
+  for (const tether__entry *z = r->zombies; z != NULL; z = tether__zombie_next(z))
+    if (wait_all || z->created_ms <= target) return 1;
+  for (const tether__batch *f = r->inflight; f != NULL; f = f->next_inflight)
+    if (wait_all || f->min_seq <= target) return 1;
+  return 0;
+}
+
+/* Waits until every entry retired before the call has been destroyed (barrier),
+ * or, with WAIT_ALL, until limbo, zombies and in-flight batches are all empty.
+ * The caller must not be inside a read section of R nor in one of its destructors. */
+int tether__drain(tether_registry *r, int wait_all) {
+  pthread_mutex_lock(&r->mu);
+  uint64_t target = r->retire_seq;
+  for (unsigned spin = 0;; spin++) {
+    tether__batch b;
+    tether__collect(r, &b);
+    pthread_mutex_unlock(&r->mu);
+    tether__destroy_batch(r, &b);
+    pthread_mutex_lock(&r->mu);
+    if (!drain_pending(r, target, wait_all)) break;
+    if (r->inflight != NULL) {
+      pthread_cond_wait(&r->done_cv, &r->mu);
+    } else {
+      /* Readers are still inside (or refs held): wait a little for them. */
+      pthread_mutex_unlock(&r->mu);
+      struct timespec ts = {0, spin < 20 ? 50000 : 1000000};
+      nanosleep(&ts, NULL);
+      pthread_mutex_lock(&r->mu);
+    }
+  }
+  pthread_mutex_unlock(&r->mu);
+  return 0;
+}

@@ -1,0 +1,810 @@
+/* The registry: creation and teardown, registration, removal of every kind, and
+ * dispatch (emit, call, topics, refs, TTL).
+ *
+ * Guarantees kept here:
+ * - Removal is claimed with one CAS on the entry's state (LIVE -> CLAIMED), so
+ *   exactly one of unregister, replace, owner free, expiry, TETHER_ONCE and
+ *   registry free removes an entry, and its destructor is queued exactly once.
+ * - The claimer unlinks the entry under the mutex (name slot, id index, owner)
+ *   and retires it; reclaim.c destroys it after the grace period.
+ * - Dispatch checks the state (and the expiry, only for entries that have one)
+ *   right before each call, so no call starts after a removal returned, and none
+ *   at or after the expiry time.
+ * - Every operation allocates what it needs before it publishes anything, so
+ *   TETHER_ENOMEM leaves the registry as it was. Removal never allocates. */
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "internal.h"
+
+static void *std_alloc(void *ud, size_t size) {
+  (void)ud;
+  return malloc(size);
+}
+
+static void std_free(void *ud, void *p, size_t size) {
+  (void)ud;
+  (void)size;
+  free(p);
+}
+
+size_t tether__entry_size(const tether__entry *e) {
+  return sizeof(tether__entry) + ((e->flags & TETHER__F_COPY) ? e->ctx_size : 0);
+}
+
+size_t tether__slot_size(uint32_t len) { return sizeof(tether__slot) + len + 1; }
+
+size_t tether__array_size(uint32_t n) {
+  return sizeof(tether__array) + n * sizeof(_Atomic(tether__entry *));
+}
+
+/* ---- lifecycle ---- */
+
+int tether_registry_new(tether_registry **out, const tether_options *opts) {
+  static const tether_options defaults;
+  if (out == NULL) return TETHER_EINVAL;
+  *out = NULL;
+  if (opts == NULL) opts = &defaults;
+  if (opts->mode != TETHER_MAP && opts->mode != TETHER_BUS) return TETHER_EINVAL;
+  if (opts->allocator && (!opts->allocator->alloc || !opts->allocator->free)) return TETHER_EINVAL;
+  int rc = tether__global_init();
+  if (rc != 0) return rc;
+  tether_allocator a = opts->allocator ? *opts->allocator : (tether_allocator){std_alloc, std_free, NULL};
+  tether_registry *r = a.alloc(a.ud, sizeof *r);
+  if (r == NULL) return TETHER_ENOMEM;
+  memset((void *)r, 0, sizeof *r);
+  r->alloc = a;
+  r->mode = opts->mode;
+  r->clock_ms = opts->clock_ms ? opts->clock_ms : tether__default_clock_ms;
+  r->clock_ud = opts->clock_ud;
+  r->leak_report = opts->leak_report;
+  r->next_id = 1;
+  atomic_init(&r->epoch, 1);
+  atomic_init(&r->recs, NULL);
+  atomic_init(&r->bg_armed, 0);
+  atomic_init(&r->destructors_run, 0);
+  tether__table *t = tether__alloc(r, tether__table_size(15));
+  if (t == NULL) {
+    a.free(a.ud, r, sizeof *r);
+    return TETHER_ENOMEM;
+  }
+  t->mask = 15;
+  t->used = t->live = 0;
+  for (size_t i = 0; i <= t->mask; i++) atomic_init(&t->b[i], NULL);
+  atomic_init(&r->table, t);
+  pthread_mutex_init(&r->mu, NULL);
+  pthread_cond_init(&r->done_cv, NULL);
+  r->created_ms = tether__now(r);
+  r->sweep_interval_ms = opts->sweep_interval_ms;
+  r->next_sweep_ms = 0;
+  tether__register_registry(r);
+  if (r->sweep_interval_ms > 0) {
+    pthread_mutex_lock(&tether__g_mu);
+    r->next_sweep_ms = tether__default_clock_ms(NULL) + r->sweep_interval_ms;
+    pthread_mutex_unlock(&tether__g_mu);
+    tether__arm(r, r->sweep_interval_ms);
+  }
+  *out = r;
+  return 0;
+}
+
+/* ---- handlers of a slot ---- */
+
+static tether__array *as_array(uintptr_t h) { return (tether__array *)(h & ~(uintptr_t)1); }
+static int is_array(uintptr_t h) { return (int)(h & 1); }
+
+/* Whether S has any handler, live or claimed (mutex held). */
+static int slot_empty(const tether__slot *s) {
+  uintptr_t h = atomic_load_explicit(&s->handlers, memory_order_relaxed);
+  return h == 0 || (is_array(h) && as_array(h)->live == 0);
+}
+
+/* The live handler of S in MAP mode, or NULL (mutex held). */
+static tether__entry *slot_live_single(const tether__slot *s) {
+  uintptr_t h = atomic_load_explicit(&s->handlers, memory_order_relaxed);
+  if (h == 0) return NULL;
+  if (!is_array(h)) {
+    tether__entry *e = (tether__entry *)h;
+    return atomic_load_explicit(&e->state, memory_order_acquire) == TETHER__LIVE ? e : NULL;
+  }
+  tether__array *a = as_array(h);
+  for (uint32_t i = 0; i < a->n; i++) {
+    tether__entry *e = atomic_load_explicit(&a->e[i], memory_order_relaxed);
+    if (e && atomic_load_explicit(&e->state, memory_order_acquire) == TETHER__LIVE) return e;
+  }
+  return NULL;
+}
+
+/* Builds the array that adds E after S's current handlers (BUS), dropping the
+ * holes left by removals. Returns NULL when out of memory. When S has no handler
+ * nothing is needed: *none_needed is set. */
+static tether__array *array_with(tether_registry *r, const tether__slot *s, tether__entry *e,
+                                 int *none_needed) {
+  uintptr_t h = atomic_load_explicit(&s->handlers, memory_order_relaxed);
+  *none_needed = 0;
+  if (slot_empty(s)) {
+    *none_needed = 1;
+    return NULL;
+  }
+  uint32_t n = is_array(h) ? as_array(h)->live + 1 : 2;
+  tether__array *a = tether__alloc(r, tether__array_size(n));
+  if (a == NULL) return NULL;
+  a->n = n;
+  a->live = n;
+  uint32_t k = 0;
+  if (!is_array(h)) {
+    atomic_init(&a->e[k++], (tether__entry *)h);
+  } else {
+    tether__array *old = as_array(h);
+    for (uint32_t i = 0; i < old->n; i++) {
+      tether__entry *x = atomic_load_explicit(&old->e[i], memory_order_relaxed);
+      if (x != NULL) atomic_init(&a->e[k++], x);
+    }
+  }
+  atomic_init(&a->e[k++], e);
+  assert(k == n);
+  return a;
+}
+
+/* Takes E out of S's handlers in place (mutex held). Never allocates. */
+static void slot_unlink(tether_registry *r, tether__slot *s, tether__entry *e) {
+  uintptr_t h = atomic_load_explicit(&s->handlers, memory_order_relaxed);
+  if (h == (uintptr_t)e) {
+    atomic_store_explicit(&s->handlers, 0, memory_order_release);
+  } else if (is_array(h)) {
+    tether__array *a = as_array(h);
+    for (uint32_t i = 0; i < a->n; i++) {
+      if (atomic_load_explicit(&a->e[i], memory_order_relaxed) == e) {
+        atomic_store_explicit(&a->e[i], NULL, memory_order_release);
+        if (--a->live == 0) {
+          atomic_store_explicit(&s->handlers, 0, memory_order_release);
+          tether__retire_obj(r, &a->retire, TETHER__K_ARRAY);
+        }
+        break;
+      }
+    }
+  }
+}
+
+/* Removes S from the table once it has no handler and no topic (mutex held). */
+static void slot_maybe_drop(tether_registry *r, tether__slot *s) {
+  if (s->topic_refs > 0 || !slot_empty(s)) return;
+  uintptr_t h = atomic_load_explicit(&s->handlers, memory_order_relaxed);
+  if (h != 0) {
+    atomic_store_explicit(&s->handlers, 0, memory_order_release);
+    tether__retire_obj(r, &as_array(h)->retire, TETHER__K_ARRAY);
+  }
+  tether__table_remove(r, s);
+  tether__retire_obj(r, &s->retire, TETHER__K_SLOT);
+}
+
+/* ---- removal ---- */
+
+static void count_removal(tether_registry *r, const tether__entry *e, tether__why why) {
+  r->st.live--;
+  r->st.live_bytes -= e->ctx_size;
+  switch (why) {
+    case TETHER__BY_UNREGISTER:
+    case TETHER__BY_ONCE: r->st.unregistered_total++; break;
+    case TETHER__BY_EXPIRY: r->st.expired_total++; break;
+    case TETHER__BY_OWNER: r->st.owner_removed_total++; break;
+    case TETHER__BY_REPLACE: r->st.replaced_total++; break;
+    case TETHER__BY_FREE: break;
+  }
+}
+
+/* Unlinks a claimed entry from everything and retires it. The mutex is held, and
+ * so is the owner's mutex when the entry has an owner. */
+void tether__remove_locked(tether_registry *r, tether__entry *e, tether__why why) {
+  assert(atomic_load_explicit(&e->state, memory_order_relaxed) == TETHER__CLAIMED);
+  tether__slot *s = e->slot;
+  slot_unlink(r, s, e);
+  tether__ids_remove(r, e);
+  if (e->owner != NULL) tether__owner_unlink_locked(e->owner, e);
+  count_removal(r, e, why);
+  atomic_store_explicit(&e->state, TETHER__RETIRED, memory_order_release);
+  tether__retire_obj(r, &e->u.retire, TETHER__K_ENTRY);
+  slot_maybe_drop(r, s);
+}
+
+/* Completes the removal of an entry this thread claimed, taking the owner's
+ * mutex before the registry's. The owner is pinned so that a concurrent
+ * tether_owner_free (which may detach the entry meanwhile) cannot free it while
+ * this thread waits for its mutex. */
+void tether__finish_removal(tether_registry *r, tether__entry *e, tether__why why) {
+  pthread_mutex_lock(&r->mu);
+  tether_owner *o = e->owner;
+  if (o == NULL) {
+    tether__remove_locked(r, e, why);
+    tether__reclaim_if(r, tether__unlock(r));
+    return;
+  }
+  atomic_fetch_add_explicit(&o->pins, 1, memory_order_acq_rel);
+  pthread_mutex_unlock(&r->mu);
+  pthread_mutex_lock(&o->mu);
+  pthread_mutex_lock(&r->mu);
+  tether__remove_locked(r, e, why); /* e->owner may have become NULL: then o is untouched */
+  int many = tether__unlock(r);
+  pthread_mutex_unlock(&o->mu);
+  atomic_fetch_sub_explicit(&o->pins, 1, memory_order_acq_rel);
+  tether__reclaim_if(r, many);
+}
+
+static int claim(tether__entry *e) {
+  uint32_t live = TETHER__LIVE;
+  return atomic_compare_exchange_strong_explicit(&e->state, &live, TETHER__CLAIMED,
+                                                 memory_order_acq_rel, memory_order_acquire);
+}
+
+/* ---- registration ---- */
+
+static int validate_register(tether_registry *r, const char *name, tether_fn fn, void *ctx,
+                             const tether_reg_options *o, size_t *len) {
+  if (r == NULL || fn == NULL) return TETHER_EINVAL;
+  int rc = tether__check_name(name, len);
+  if (rc != 0) return rc;
+  if (o->flags & ~(TETHER_REPLACE | TETHER_ONCE | TETHER_COPY_CTX)) return TETHER_EINVAL;
+  if ((o->flags & TETHER_COPY_CTX) && (ctx == NULL || o->ctx_size == 0)) return TETHER_EINVAL;
+  return 0;
+}
+
+static tether__entry *entry_new(tether_registry *r, tether_fn fn, void *ctx, tether_free_fn ctx_free,
+                                const tether_reg_options *o) {
+  size_t extra = (o->flags & TETHER_COPY_CTX) ? o->ctx_size : 0;
+  if (extra > SIZE_MAX - sizeof(tether__entry)) return NULL;
+  tether__entry *e = tether__alloc(r, sizeof *e + extra);
+  if (e == NULL) return NULL;
+  memset((void *)e, 0, sizeof *e);
+  e->fn = fn;
+  e->ctx_free = ctx_free;
+  e->ctx_size = o->ctx_size;
+  e->flags = ((o->flags & TETHER_ONCE) ? TETHER__F_ONCE : 0) | ((o->flags & TETHER_COPY_CTX) ? TETHER__F_COPY : 0);
+  if (extra > 0) {
+    memcpy(e->copy, ctx, extra);
+    e->ctx = e->copy;
+  } else {
+    e->ctx = ctx;
+  }
+  atomic_init(&e->state, TETHER__LIVE);
+  atomic_init(&e->expires_at, 0);
+  return e;
+}
+
+static tether__slot *slot_new(tether_registry *r, const char *name, size_t len, uint64_t h) {
+  tether__slot *s = tether__alloc(r, tether__slot_size((uint32_t)len));
+  if (s == NULL) return NULL;
+  memset((void *)s, 0, sizeof *s);
+  atomic_init(&s->handlers, 0);
+  s->hash = h;
+  s->len = (uint32_t)len;
+  s->reg = r;
+  memcpy(s->name, name, len);
+  s->name[len] = '\0';
+  return s;
+}
+
+/* What one registration needs, allocated before anything is published. */
+typedef struct reg_plan {
+  tether__slot *slot;     /* the name's slot */
+  int new_slot;           /* slot is new: publish it */
+  tether__table *grown;   /* a grown name table to publish first */
+  tether__array *array;   /* BUS: the new handler array */
+  tether__entry **ids;    /* a grown id index */
+  size_t ids_mask;
+  tether__entry *replaced; /* MAP + REPLACE: the entry replaced (claimed) */
+} reg_plan;
+
+static void plan_undo(tether_registry *r, reg_plan *p) {
+  if (p->new_slot && p->slot) tether__free(r, p->slot, tether__slot_size(p->slot->len));
+  if (p->grown) tether__free(r, p->grown, tether__table_size(p->grown->mask));
+  if (p->array) tether__free(r, p->array, tether__array_size(p->array->n));
+  if (p->ids) tether__free(r, p->ids, (p->ids_mask + 1) * sizeof *p->ids);
+}
+
+/* Allocates what registering E under NAME needs (mutex held). */
+static int plan_register(tether_registry *r, reg_plan *p, tether__entry *e, tether_site site,
+                         const char *name, size_t len, uint64_t h, unsigned flags) {
+  tether__table *t = atomic_load_explicit(&r->table, memory_order_relaxed);
+  memset(p, 0, sizeof *p);
+  p->slot = tether__lookup(t, name, len, h);
+  if (p->slot != NULL && r->mode == TETHER_MAP) {
+    tether__entry *cur = slot_live_single(p->slot);
+    if (cur != NULL && !(flags & TETHER_REPLACE)) return TETHER_EEXIST;
+    p->replaced = cur;
+  }
+  if (p->slot == NULL) {
+    p->slot = slot_new(r, name, len, h);
+    if (p->slot == NULL) return TETHER_ENOMEM;
+    p->new_slot = 1;
+    if (tether__table_reserve(r, &p->grown) != 0) goto nomem;
+  } else if (r->mode == TETHER_BUS) {
+    int none = 0;
+    p->array = array_with(r, p->slot, e, &none);
+    if (p->array == NULL && !none) goto nomem;
+  }
+  if (tether__ids_reserve(r, &p->ids, &p->ids_mask) != 0) goto nomem;
+  if (tether__site_intern(r, site, &e->site) != 0) goto nomem;
+  return 0;
+nomem:
+  plan_undo(r, p);
+  return TETHER_ENOMEM;
+}
+
+/* Publishes a planned registration (mutex held; cannot fail). A replaced entry
+ * is claimed here and its removal finished by the caller after unlocking, since
+ * its owner's mutex comes before the registry's. Returns 1 when it claimed one. */
+static int plan_commit(tether_registry *r, reg_plan *p, tether__entry *e) {
+  int claimed_old = p->replaced != NULL && claim(p->replaced);
+  if (p->grown != NULL) {
+    tether__table *old = atomic_load_explicit(&r->table, memory_order_relaxed);
+    atomic_store_explicit(&r->table, p->grown, memory_order_release);
+    tether__retire_obj(r, &old->retire, TETHER__K_TABLE);
+  }
+  tether__ids_adopt(r, p->ids, p->ids_mask);
+  e->id = r->next_id++;
+  e->slot = p->slot;
+  e->created_ms = tether__now(r);
+  tether__ids_insert(r, e);
+  if (p->array != NULL) {
+    uintptr_t h = atomic_load_explicit(&p->slot->handlers, memory_order_relaxed);
+    atomic_store_explicit(&p->slot->handlers, (uintptr_t)p->array | 1, memory_order_release);
+    if (is_array(h)) tether__retire_obj(r, &as_array(h)->retire, TETHER__K_ARRAY);
+  } else {
+    /* Empty slot, or MAP mode: the new entry takes the single position (a
+     * claimed entry there is being removed by its claimer, who tolerates this). */
+    atomic_store_explicit(&p->slot->handlers, (uintptr_t)e, memory_order_release);
+  }
+  if (p->new_slot) tether__table_insert(r, p->slot);
+  r->st.live++;
+  r->st.live_bytes += e->ctx_size;
+  r->st.registered_total++;
+  return claimed_old;
+}
+
+int tether_register_at(tether_registry *r, tether_site site, const char *name, tether_fn fn,
+                       void *ctx, tether_free_fn ctx_free, const tether_reg_options *opts,
+                       tether_id *out_id) {
+  static const tether_reg_options defaults;
+  const tether_reg_options *o = opts ? opts : &defaults;
+  size_t len = 0;
+  int rc = validate_register(r, name, fn, ctx, o, &len);
+  if (rc != 0) return rc;
+  uint64_t h = tether__hash(name, len);
+  tether__entry *e = entry_new(r, fn, ctx, ctx_free, o);
+  if (e == NULL) return TETHER_ENOMEM;
+  if (o->owner != NULL) pthread_mutex_lock(&o->owner->mu);
+  pthread_mutex_lock(&r->mu);
+  reg_plan p;
+  rc = plan_register(r, &p, e, site, name, len, h, o->flags);
+  int claimed_old = 0;
+  if (rc == 0) {
+    if (o->ttl_ms > 0) atomic_store_explicit(&e->expires_at, tether__now(r) + o->ttl_ms, memory_order_relaxed);
+    if (o->owner != NULL) {
+      e->owner = o->owner;
+      e->u.owned.prev = NULL;
+      e->u.owned.next = o->owner->head;
+      if (o->owner->head) o->owner->head->u.owned.prev = e;
+      o->owner->head = e;
+      o->owner->count++;
+    }
+    claimed_old = plan_commit(r, &p, e);
+    if (out_id != NULL) *out_id = e->id;
+  }
+  int many = tether__unlock(r);
+  if (o->owner != NULL) pthread_mutex_unlock(&o->owner->mu);
+  tether__reclaim_if(r, many);
+  if (rc != 0) {
+    tether__free(r, e, tether__entry_size(e));
+    return rc;
+  }
+  if (claimed_old) tether__finish_removal(r, p.replaced, TETHER__BY_REPLACE);
+  return 0;
+}
+
+/* ---- removal by the user ---- */
+
+/* Claims the entry ID under the mutex; NULL when it is unknown or not live. */
+static tether__entry *claim_id(tether_registry *r, tether_id id) {
+  pthread_mutex_lock(&r->mu);
+  tether__entry *e = tether__ids_find(r, id);
+  if (e != NULL && !claim(e)) e = NULL;
+  pthread_mutex_unlock(&r->mu);
+  return e;
+}
+
+int tether_unregister(tether_registry *r, tether_id id) {
+  if (r == NULL || id == 0) return TETHER_EINVAL;
+  tether__entry *e = claim_id(r, id);
+  if (e == NULL) return TETHER_ENOENT;
+  tether__finish_removal(r, e, TETHER__BY_UNREGISTER);
+  return 0;
+}
+
+/* Whether this thread is inside a callback or destructor of R. */
+static int inside(const tether_registry *r) {
+  const tether__rec *c = tether__rec_peek(r);
+  return (c != NULL && c->depth > 0) || tether__in_destructor_of(r);
+}
+
+int tether_barrier(tether_registry *r) {
+  if (r == NULL) return TETHER_EINVAL;
+  if (inside(r)) return TETHER_EDEADLK;
+  return tether__drain(r, 0);
+}
+
+int tether_unregister_sync(tether_registry *r, tether_id id) {
+  if (r == NULL || id == 0) return TETHER_EINVAL;
+  if (inside(r)) return TETHER_EDEADLK;
+  int rc = tether_unregister(r, id);
+  if (rc != 0) return rc;
+  return tether__drain(r, 0);
+}
+
+int tether_unregister_name(tether_registry *r, const char *name) {
+  size_t len = 0;
+  if (r == NULL) return TETHER_EINVAL;
+  int rc = tether__check_name(name, &len);
+  if (rc != 0) return rc;
+  uint64_t h = tether__hash(name, len);
+  int removed = 0;
+  for (;;) {
+    /* One claim per round: finishing a removal may take an owner's mutex. */
+    tether__entry *e = NULL;
+    pthread_mutex_lock(&r->mu);
+    tether__slot *s = tether__lookup(atomic_load_explicit(&r->table, memory_order_relaxed), name, len, h);
+    if (s != NULL) {
+      uintptr_t hv = atomic_load_explicit(&s->handlers, memory_order_relaxed);
+      if (hv != 0 && !is_array(hv)) {
+        if (claim((tether__entry *)hv)) e = (tether__entry *)hv;
+      } else if (hv != 0) {
+        tether__array *a = as_array(hv);
+        for (uint32_t i = 0; i < a->n && e == NULL; i++) {
+          tether__entry *x = atomic_load_explicit(&a->e[i], memory_order_relaxed);
+          if (x != NULL && claim(x)) e = x;
+        }
+      }
+    }
+    pthread_mutex_unlock(&r->mu);
+    if (e == NULL) break;
+    tether__finish_removal(r, e, TETHER__BY_UNREGISTER);
+    removed++;
+  }
+  return removed;
+}
+
+/* ---- dispatch ---- */
+
+/* Expiry found on lookup: whoever wins the claim removes the entry. */
+static void expire(tether_registry *r, tether__entry *e) {
+  if (claim(e)) tether__finish_removal(r, e, TETHER__BY_EXPIRY);
+}
+
+enum { SKIPPED = 0, CALLED = 1 };
+
+/* Calls E if it is live and not expired; TETHER_ONCE entries are claimed first. */
+static int call_entry(tether_registry *r, tether__entry *e, void *arg, int *ret) {
+  if (atomic_load_explicit(&e->state, memory_order_acquire) != TETHER__LIVE) return SKIPPED;
+  uint64_t exp = atomic_load_explicit(&e->expires_at, memory_order_relaxed);
+  if (exp != 0 && tether__now(r) >= exp) {
+    expire(r, e);
+    return SKIPPED;
+  }
+  if (e->flags & TETHER__F_ONCE) {
+    if (!claim(e)) return SKIPPED;
+    *ret = e->fn(e->ctx, arg);
+    tether__finish_removal(r, e, TETHER__BY_ONCE);
+    return CALLED;
+  }
+  *ret = e->fn(e->ctx, arg);
+  return CALLED;
+}
+
+/* Calls the handlers of S in order; FIRST_ONLY stops after one call. Returns how
+ * many were called. */
+static int dispatch(tether_registry *r, const tether__slot *s, void *arg, int first_only, int *ret) {
+  uintptr_t h = atomic_load_explicit(&s->handlers, memory_order_acquire);
+  if (h == 0) return 0;
+  if (!is_array(h)) return call_entry(r, (tether__entry *)h, arg, ret);
+  const tether__array *a = as_array(h);
+  int called = 0;
+  for (uint32_t i = 0; i < a->n; i++) {
+    tether__entry *e = atomic_load_explicit(&a->e[i], memory_order_acquire);
+    if (e == NULL || call_entry(r, e, arg, ret) == SKIPPED) continue;
+    called++;
+    if (first_only || *ret == TETHER_STOP) break;
+  }
+  return called;
+}
+
+static int emit_name(tether_registry *r, const char *name, void *arg, int first_only, int *ret) {
+  size_t len = 0;
+  if (r == NULL) return TETHER_EINVAL;
+  int rc = tether__check_name(name, &len);
+  if (rc != 0) return rc;
+  uint64_t h = tether__hash(name, len);
+  tether__rec *c = tether__enter(r);
+  if (c == NULL) return TETHER_ENOMEM;
+  const tether__slot *s =
+      tether__lookup(atomic_load_explicit(&r->table, memory_order_acquire), name, len, h);
+  int n = s ? dispatch(r, s, arg, first_only, ret) : 0;
+  tether__leave(r, c);
+  return n;
+}
+
+int tether_emit(tether_registry *r, const char *name, void *arg) {
+  int ret = 0;
+  return emit_name(r, name, arg, 0, &ret);
+}
+
+int tether_call(tether_registry *r, const char *name, void *arg, int *result) {
+  int ret = 0;
+  int n = emit_name(r, name, arg, 1, &ret);
+  if (n < 0) return n;
+  if (n == 0) return TETHER_ENOENT;
+  if (result != NULL) *result = ret;
+  return 0;
+}
+
+/* ---- topics ---- */
+
+int tether_topic_get(tether_registry *r, const char *name, tether_topic **out) {
+  size_t len = 0;
+  if (r == NULL || out == NULL) return TETHER_EINVAL;
+  *out = NULL;
+  int rc = tether__check_name(name, &len);
+  if (rc != 0) return rc;
+  uint64_t h = tether__hash(name, len);
+  tether_topic *t = tether__alloc(r, sizeof *t);
+  if (t == NULL) return TETHER_ENOMEM;
+  pthread_mutex_lock(&r->mu);
+  tether__slot *s = tether__lookup(atomic_load_explicit(&r->table, memory_order_relaxed), name, len, h);
+  if (s == NULL) {
+    tether__table *grown = NULL;
+    s = slot_new(r, name, len, h);
+    if (s == NULL || tether__table_reserve(r, &grown) != 0) {
+      if (s) tether__free(r, s, tether__slot_size(s->len));
+      pthread_mutex_unlock(&r->mu);
+      tether__free(r, t, sizeof *t);
+      return TETHER_ENOMEM;
+    }
+    if (grown != NULL) {
+      tether__table *old = atomic_load_explicit(&r->table, memory_order_relaxed);
+      atomic_store_explicit(&r->table, grown, memory_order_release);
+      tether__retire_obj(r, &old->retire, TETHER__K_TABLE);
+    }
+    tether__table_insert(r, s);
+  }
+  s->topic_refs++;
+  r->topics_held++;
+  tether__unlock(r);
+  t->reg = r;
+  t->slot = s;
+  *out = t;
+  return 0;
+}
+
+int tether_topic_emit(tether_topic *t, void *arg) {
+  if (t == NULL) return TETHER_EINVAL;
+  tether_registry *r = t->reg;
+  int ret = 0;
+  tether__rec *c = tether__enter(r);
+  if (c == NULL) return TETHER_ENOMEM;
+  int n = dispatch(r, t->slot, arg, 0, &ret);
+  tether__leave(r, c);
+  return n;
+}
+
+void tether_topic_release(tether_topic *t) {
+  if (t == NULL) return;
+  tether_registry *r = t->reg;
+  pthread_mutex_lock(&r->mu);
+  assert(t->slot->topic_refs > 0);
+  t->slot->topic_refs--;
+  r->topics_held--;
+  slot_maybe_drop(r, t->slot);
+  tether__unlock(r);
+  tether__free(r, t, sizeof *t);
+}
+
+/* ---- refs ---- */
+
+static int expired_now(const tether_registry *r, const tether__entry *e) {
+  uint64_t exp = atomic_load_explicit(&e->expires_at, memory_order_relaxed);
+  return exp != 0 && tether__now(r) >= exp;
+}
+
+int tether_acquire(tether_registry *r, tether_id id, tether_ref **out) {
+  if (r == NULL || out == NULL || id == 0) return TETHER_EINVAL;
+  *out = NULL;
+  tether_ref *ref = tether__alloc(r, sizeof *ref);
+  if (ref == NULL) return TETHER_ENOMEM;
+  pthread_mutex_lock(&r->mu);
+  tether__entry *e = tether__ids_find(r, id);
+  int live = e != NULL && atomic_load_explicit(&e->state, memory_order_acquire) == TETHER__LIVE;
+  if (live && expired_now(r, e)) {
+    live = 0;
+    if (!claim(e)) e = NULL;
+  } else if (!live) {
+    e = NULL;
+  }
+  if (live) {
+    e->refs++;
+    r->refs_held++;
+  }
+  pthread_mutex_unlock(&r->mu);
+  if (!live) {
+    tether__free(r, ref, sizeof *ref);
+    if (e != NULL) tether__finish_removal(r, e, TETHER__BY_EXPIRY);
+    return TETHER_ENOENT;
+  }
+  ref->reg = r;
+  ref->entry = e;
+  *out = ref;
+  return 0;
+}
+
+int tether_ref_call(tether_ref *ref, void *arg, int *result) {
+  if (ref == NULL) return TETHER_EINVAL;
+  tether_registry *r = ref->reg;
+  int ret = 0;
+  /* The ref keeps the entry alive; the read section marks this thread as inside
+   * a callback, so a barrier from the handler reports TETHER_EDEADLK. */
+  tether__rec *c = tether__enter(r);
+  if (c == NULL) return TETHER_ENOMEM;
+  int n = call_entry(r, ref->entry, arg, &ret);
+  tether__leave(r, c);
+  if (n == SKIPPED) return TETHER_ENOENT;
+  if (result != NULL) *result = ret;
+  return 0;
+}
+
+void *tether_ref_ctx(const tether_ref *ref) { return ref ? ref->entry->ctx : NULL; }
+
+static void zombie_unlink(tether_registry *r, tether__entry *e) {
+  if (r->zombies == e) {
+    r->zombies = tether__zombie_next(e);
+    return;
+  }
+  for (tether__entry *z = r->zombies; z != NULL; z = tether__zombie_next(z)) {
+    if (tether__zombie_next(z) == e) {
+      z->u.retire.next = e->u.retire.next;
+      return;
+    }
+  }
+  assert(!"zombie not found");
+}
+
+void tether_ref_release(tether_ref *ref) {
+  if (ref == NULL) return;
+  tether_registry *r = ref->reg;
+  tether__entry *e = ref->entry;
+  tether__batch b = {NULL, NULL, UINT64_MAX, NULL};
+  pthread_mutex_lock(&r->mu);
+  assert(e->refs > 0);
+  r->refs_held--;
+  if (--e->refs == 0 && atomic_load_explicit(&e->state, memory_order_relaxed) == TETHER__ZOMBIE) {
+    /* The grace period is long over: destroy it now, as an in-flight batch so
+     * that barriers wait for its destructor. */
+    zombie_unlink(r, e);
+    e->u.retire.next = NULL;
+    b.head = b.tail = &e->u.retire;
+    b.min_seq = e->created_ms;
+    b.next_inflight = r->inflight;
+    r->inflight = &b;
+  }
+  pthread_mutex_unlock(&r->mu);
+  tether__free(r, ref, sizeof *ref);
+  tether__destroy_batch(r, &b);
+}
+
+/* ---- TTL ---- */
+
+int tether_touch(tether_registry *r, tether_id id, uint64_t ttl_ms) {
+  if (r == NULL || id == 0) return TETHER_EINVAL;
+  pthread_mutex_lock(&r->mu);
+  tether__entry *e = tether__ids_find(r, id);
+  int rc = 0;
+  if (e == NULL || atomic_load_explicit(&e->state, memory_order_acquire) != TETHER__LIVE) {
+    e = NULL;
+    rc = TETHER_ENOENT;
+  } else if (expired_now(r, e)) {
+    /* Expired but not yet noticed: remove it rather than revive it. */
+    if (!claim(e)) e = NULL;
+    rc = TETHER_ENOENT;
+  } else {
+    uint64_t exp = ttl_ms ? tether__now(r) + ttl_ms : 0;
+    atomic_store_explicit(&e->expires_at, exp, memory_order_relaxed);
+    e = NULL;
+  }
+  pthread_mutex_unlock(&r->mu);
+  if (e != NULL) tether__finish_removal(r, e, TETHER__BY_EXPIRY);
+  return rc;
+}
+
+int tether_sweep(tether_registry *r) {
+  if (r == NULL) return TETHER_EINVAL;
+  int removed = 0;
+  for (;;) {
+    /* Claim a batch of expired entries under the mutex, then finish each removal
+     * with the locks in order (owner first). */
+    tether__entry *claimed[64];
+    int n = 0;
+    pthread_mutex_lock(&r->mu);
+    uint64_t now = tether__now(r);
+    for (size_t i = 0; r->ids != NULL && i <= r->ids_mask && n < 64; i++) {
+      tether__entry *e = r->ids[i];
+      if (e == NULL) continue;
+      uint64_t exp = atomic_load_explicit(&e->expires_at, memory_order_relaxed);
+      if (exp != 0 && now >= exp && claim(e)) claimed[n++] = e;
+    }
+    pthread_mutex_unlock(&r->mu);
+    for (int i = 0; i < n; i++) tether__finish_removal(r, claimed[i], TETHER__BY_EXPIRY);
+    removed += n;
+    if (n < 64) break;
+  }
+  return removed;
+}
+
+/* ---- teardown ---- */
+
+/* Claims and removes every live registration (the caller is the only user left,
+ * but owners may be freed concurrently on other threads). */
+static void remove_all(tether_registry *r) {
+  for (;;) {
+    tether__entry *e = NULL;
+    int busy = 0;
+    pthread_mutex_lock(&r->mu);
+    for (size_t i = 0; r->ids != NULL && i <= r->ids_mask && e == NULL; i++) {
+      tether__entry *x = r->ids[i];
+      if (x == NULL) continue;
+      if (claim(x))
+        e = x;
+      else
+        busy = 1; /* claimed by an owner being freed: it will unlink it */
+    }
+    pthread_mutex_unlock(&r->mu);
+    if (e != NULL) {
+      tether__finish_removal(r, e, TETHER__BY_FREE);
+    } else if (busy) {
+      sched_yield();
+    } else {
+      break;
+    }
+  }
+}
+
+static void free_structures(tether_registry *r) {
+  tether__table *t = atomic_load_explicit(&r->table, memory_order_relaxed);
+  for (size_t i = 0; i <= t->mask; i++) {
+    tether__slot *s = atomic_load_explicit(&t->b[i], memory_order_relaxed);
+    if (s == NULL || s == TETHER__TOMB) continue;
+    assert(s->topic_refs == 0 && slot_empty(s));
+    tether__free(r, s, tether__slot_size(s->len));
+  }
+  tether__free(r, t, tether__table_size(t->mask));
+  if (r->ids) tether__free(r, r->ids, (r->ids_mask + 1) * sizeof *r->ids);
+  if (r->sites) tether__free(r, r->sites, r->capsites * sizeof *r->sites);
+  if (r->site_idx) tether__free(r, r->site_idx, (r->site_mask + 1) * sizeof *r->site_idx);
+  tether__free_recs(r);
+}
+
+int tether_registry_free(tether_registry *r) {
+  if (r == NULL) return TETHER_EINVAL;
+  if (inside(r)) return TETHER_EBUSY;
+  pthread_mutex_lock(&r->mu);
+  int busy = r->topics_held > 0 || r->refs_held > 0;
+  uint64_t survivors = r->st.live;
+  pthread_mutex_unlock(&r->mu);
+  if (busy) return TETHER_EBUSY;
+  if (survivors > 0) tether__report_survivors(r);
+  remove_all(r);
+  tether__unregister_registry(r);
+  tether__drain(r, 1);
+  free_structures(r);
+  pthread_cond_destroy(&r->done_cv);
+  pthread_mutex_destroy(&r->mu);
+  tether_allocator a = r->alloc;
+  a.free(a.ud, r, sizeof *r);
+  return survivors > INT32_MAX ? INT32_MAX : (int)survivors;
+}
