@@ -1,0 +1,50 @@
+/* Helpers shared by the library tests: a registry on the counting allocator with a
+ * settable clock, and handler contexts that count calls and destructor runs. */
+#ifndef TETHER_TESTS_COMMON_H
+#define TETHER_TESTS_COMMON_H
+
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdlib.h>
+
+#include "alloc.h"
+#include "runner.h"
+#include "tether/tether.h"
+
+/* A context that knows how often it was called and destroyed, and asserts the
+ * destructor never runs during a call of it. */
+typedef struct tctx {
+  _Atomic int calls;
+  _Atomic int in_call;
+  _Atomic int freed;
+  _Atomic int freed_during_call;
+  int ret;          /* what the handler returns */
+  int tag;          /* free for the test */
+  void *user;       /* free for the test */
+  int (*hook)(struct tctx *self, void *arg); /* optional extra behaviour */
+} tctx;
+
+/* The handler for tctx contexts. */
+int tctx_fn(void *ctx, void *arg);
+/* The destructor for tctx contexts (does not free: contexts live in the test). */
+void tctx_free(void *ctx);
+
+typedef struct fixture {
+  test_alloc alloc;
+  _Atomic uint64_t now;
+  tether_registry *r;
+} fixture;
+
+uint64_t fixture_clock(void *ud);
+/* Creates fx->r in MODE with the counting allocator and the fixture's clock
+ * (starting at 1000 ms). Returns 0 or the error. */
+int fixture_open(fixture *fx, int mode);
+/* Frees the registry; returns how many blocks of the allocator are still live
+ * (0 when all came back). */
+long fixture_close(fixture *fx);
+
+/* How much to scale loop counts: 1 normally, smaller under valgrind/TSan
+ * (TETHER_TEST_SCALE=valgrind or tsan). */
+int test_scale_div(void);
+
+#endif
