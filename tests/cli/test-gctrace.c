@@ -257,7 +257,7 @@ TEST(gctrace_verdict_zero_one_mb_is_stable) {
   synth(&tr, 300, 4, flat_0_1);
   CHECK_EQ(judge(&tr, &fit, &v), GCT_STABLE);
   CHECK(v.n_reasons >= 1);
-  CHECK(strstr(v.reasons[0], "0-1 MB") != NULL);
+  CHECK(strstr(v.reasons[0], "within 0-1 MB") != NULL);
   gct_trace_free(&tr);
 }
 
@@ -305,5 +305,27 @@ TEST(gctrace_verdict_insufficient) {
   for (int i = 0; i < 10; i++) gct_trace_feed(&tr, same, strlen(same));
   CHECK_EQ(gct_fit(&tr, &fit), -2);
   CHECK_EQ(judge(&tr, &fit, &v), GCT_INSUFFICIENT);
+  gct_trace_free(&tr);
+}
+
+static double step_500_501(size_t i, size_t n) { return i < n / 2 ? 500 : 501; }
+
+TEST(gctrace_verdict_one_mb_step_is_stable_even_without_growth_thresholds) {
+  gct_trace tr;
+  gct_fit_result fit;
+  gct_verdict v;
+  gct_summary s;
+  gct_thresholds th;
+  synth(&tr, 200, 100, step_500_501);
+  gct_thresholds_default(&th);
+  th.min_growth_mb = 0;
+  th.min_rel = 0;
+  gct_summarise(&tr, &s);
+  CHECK_EQ(gct_fit(&tr, &fit), 0);
+  CHECK(fit.growth_mb > 0);
+  CHECK(fit.tau > 0.5);
+  gct_judge(&s, &fit, 1, &th, &v);
+  CHECK_EQ(v.verdict, GCT_STABLE);
+  CHECK(strstr(v.reasons[0], "within 500-501 MB") != NULL);
   gct_trace_free(&tr);
 }

@@ -181,10 +181,13 @@ __attribute__((format(printf, 2, 3))) static void reason(gct_verdict *v, const c
   va_end(ap);
 }
 
-/* Evaluates the four conditions of "growing" into OK[]; returns how many failed. */
-static int growth_conditions(const gct_fit_result *f, const gct_thresholds *th, int ok[4]) {
+/* Evaluates the four conditions of "growing" into OK[]; returns how many failed. A
+ * live heap that never moves by more than the runtime's 1 MB rounding step has not
+ * grown, whatever a short run's slope says. */
+static int growth_conditions(const gct_summary *s, const gct_fit_result *f, const gct_thresholds *th,
+                             int ok[4]) {
   double start = f->intercept > 1 ? f->intercept : 1;
-  ok[0] = f->growth_mb >= th->min_growth_mb;
+  ok[0] = f->growth_mb >= th->min_growth_mb && s->live_max - s->live_min > 1;
   ok[1] = f->growth_mb / start >= th->min_rel;
   ok[2] = f->tau >= th->min_tau;
   /* The plateau test only means something for a rising line. */
@@ -196,8 +199,9 @@ static int growth_conditions(const gct_fit_result *f, const gct_thresholds *th, 
 static void explain(const gct_summary *s, const gct_fit_result *f, const gct_thresholds *th,
                     const int ok[4], int want, gct_verdict *v) {
   double start = f->intercept > 1 ? f->intercept : 1;
-  if (ok[0] == want && !ok[0] && s->live_max <= 1)
-    reason(v, "the live heap stays at 0-1 MB (the runtime rounds down to whole MB)");
+  if (ok[0] == want && !ok[0] && s->live_max - s->live_min <= 1)
+    reason(v, "the live heap stays within %.0f-%.0f MB, the runtime's 1 MB rounding step", s->live_min,
+           s->live_max > s->live_min ? s->live_max : s->live_min + 1);
   else if (ok[0] == want)
     reason(v, "fitted growth %+.1f MB over %.1f %s (%+.2f MB/min) is %s %.1f MB", f->growth_mb,
            s->span_s >= 120 ? s->span_s / 60 : s->span_s, s->span_s >= 120 ? "min" : "s", f->slope,
@@ -228,7 +232,7 @@ void gct_judge(const gct_summary *sum, const gct_fit_result *fit, int fit_ok,
     return;
   }
   int ok[4];
-  int failed = growth_conditions(fit, th, ok);
+  int failed = growth_conditions(sum, fit, th, ok);
   out->verdict = failed == 0 ? GCT_GROWING : GCT_STABLE;
   explain(sum, fit, th, ok, failed == 0, out);
 }
