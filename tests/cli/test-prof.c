@@ -1,0 +1,199 @@
+/* tether diff/top against `go tool pprof`: for every output that
+ * tests/fixtures/go/gen.sh recorded (out/pprof/INDEX: plain -top, -top -base for
+ * every sample type, -lines, -focus, -ignore, on the leaky and fixed programs and
+ * on the >100,000-sample profiles), the report must have the same total, the
+ * same rows in the same order, and the same flat, cum and percentages, exactly. */
+#include <stdlib.h>
+
+#include "prof/format.h"
+#include "prof/report.h"
+#include "runner.h"
+
+#define OUT TETHER_SOURCE_DIR "/tests/fixtures/go/out"
+
+static char *slurp_file(const char *path, size_t *len) {
+  FILE *f = fopen(path, "rb");
+  if (f == NULL) return NULL;
+  fseek(f, 0, SEEK_END);
+  long n = ftell(f);
+  fseek(f, 0, SEEK_SET);
+  char *buf = malloc((size_t)n + 1);
+  if (buf != NULL && fread(buf, 1, (size_t)n, f) != (size_t)n) {
+    free(buf);
+    buf = NULL;
+  }
+  fclose(f);
+  if (buf != NULL) buf[n] = 0;
+  if (len != NULL) *len = (size_t)n;
+  return buf;
+}
+
+static prof_profile *load_fixture(const char *name) {
+  char path[512], err[256];
+  size_t len;
+  snprintf(path, sizeof path, "%s/%s", OUT, name);
+  char *data = slurp_file(path, &len);
+  if (data == NULL) return NULL;
+  prof_profile *p = prof_decode((const unsigned char *)data, len, err, sizeof err);
+  if (p == NULL) printf("    %s: %s\n", path, err);
+  free(data);
+  return p;
+}
+
+/* Strips the "B" that pprof's -unit=B writes after every number. */
+static long long number(const char *tok) { return strtoll(tok, NULL, 10); }
+
+static const char *trim(const char *s) {
+  while (*s == ' ') s++;
+  return s;
+}
+
+/* Compares one recorded pprof -top output with tether's report; returns the
+ * number of rows compared, or -1 after reporting the first difference. */
+static long compare(const char *txt, const prof_report *r, const char *what) {
+  const char *p = strstr(txt, "Showing nodes accounting for ");
+  const char *of = p ? strstr(p, "% of ") : NULL;
+  if (p == NULL || of == NULL) return printf("    %s: no header\n", what), -1;
+  if (number(of + 5) != r->total)
+    return printf("    %s: total %lld != %lld\n", what, number(of + 5), (long long)r->total), -1;
+  p = strstr(p, "cum%\n");
+  if (p == NULL) return -1;
+  p += 5;
+  size_t row = 0;
+  int64_t sum = 0;
+  while (*p) {
+    char flat[64], fp[32], sp[32], cum[64], cp[32], mine[32];
+    int used = 0;
+    if (sscanf(p, "%63s %31s %31s %63s %31s %n", flat, fp, sp, cum, cp, &used) != 5) break;
+    const char *name = p + used, *eol = strchr(name, '\n');
+    size_t nlen = eol ? (size_t)(eol - name) : strlen(name);
+    if (row >= r->nrows) return printf("    %s: pprof has more rows than %zu\n", what, r->nrows), -1;
+    const prof_row *x = &r->rows[row];
+    char full[1024];
+    snprintf(full, sizeof full, "%s%s", x->name,
+             x->inlined == 1 ? " (inline)" : x->inlined == 2 ? " (partial-inline)" : "");
+    sum += x->flat;
+    if (strlen(full) != nlen || strncmp(full, name, nlen) != 0 || number(flat) != x->flat ||
+        number(cum) != x->cum)
+      return printf("    %s row %zu: pprof '%.*s' %lld %lld, tether '%s' %lld %lld\n", what, row, (int)nlen,
+                    name, number(flat), number(cum), full, (long long)x->flat, (long long)x->cum),
+             -1;
+    prof_fmt_percent(mine, sizeof mine, x->flat, r->total);
+    if (strcmp(trim(mine), fp) != 0) return printf("    %s row %zu: flat%% %s != %s\n", what, row, fp, mine), -1;
+    prof_fmt_percent(mine, sizeof mine, sum, r->total);
+    if (strcmp(trim(mine), sp) != 0) return printf("    %s row %zu: sum%% %s != %s\n", what, row, sp, mine), -1;
+    prof_fmt_percent(mine, sizeof mine, x->cum, r->total);
+    if (strcmp(trim(mine), cp) != 0) return printf("    %s row %zu: cum%% %s != %s\n", what, row, cp, mine), -1;
+    row++;
+    p = eol ? eol + 1 : name + nlen;
+  }
+  if (row != r->nrows) return printf("    %s: pprof %zu rows, tether %zu\n", what, row, r->nrows), -1;
+  return (long)row;
+}
+
+/* Runs one INDEX line: NAME SAMPLE_INDEX MODE BASE CUR [ARGS]. */
+static int check_case(const char *line, long *rows) {
+  char name[128], si[64], mode[32], base[128], cur[128], extra[128] = "", path[512], err[256];
+  if (sscanf(line, "%127s %63s %31s %127s %127s %127s", name, si, mode, base, cur, extra) < 5) return -1;
+  prof_opts o;
+  memset(&o, 0, sizeof o);
+  o.sample_index = si;
+  o.lines = strcmp(mode, "lines") == 0;
+  if (strncmp(extra, "-focus=", 7) == 0) o.focus = extra + 7;
+  if (strncmp(extra, "-ignore=", 8) == 0) o.ignore = extra + 8;
+  prof_profile *b = strcmp(base, "-") == 0 ? NULL : load_fixture(base), *c = load_fixture(cur);
+  snprintf(path, sizeof path, "%s/pprof/%s.txt", OUT, name);
+  char *txt = slurp_file(path, NULL);
+  prof_report r;
+  long n = -1;
+  if (c != NULL && txt != NULL && (strcmp(base, "-") == 0 || b != NULL) &&
+      prof_report_build(b, c, &o, &r, err, sizeof err) == 0) {
+    n = compare(txt, &r, name);
+    prof_report_free(&r);
+  }
+  free(txt);
+  prof_free(b);
+  prof_free(c);
+  if (n >= 0) *rows += n;
+  return n >= 0 ? 0 : -1;
+}
+
+TEST(prof_agrees_with_pprof_on_every_recorded_output) {
+  char *index = slurp_file(OUT "/pprof/INDEX", NULL);
+  CHECK(index != NULL);
+  int cases = 0, failed = 0;
+  long rows = 0;
+  for (char *line = strtok(index, "\n"); line != NULL; line = strtok(NULL, "\n")) {
+    cases++;
+    if (check_case(line, &rows) != 0) {
+      printf("    differs from pprof: %s\n", line);
+      failed++;
+    }
+  }
+  free(index);
+  printf("    %d pprof outputs, %ld rows compared\n", cases, rows);
+  CHECK(cases >= 50);
+  CHECK_EQ(failed, 0);
+}
+
+TEST(prof_leaky_growth_is_in_load_heavy_and_fixed_does_not_grow) {
+  prof_profile *a = load_fixture("leaky-1.pb.gz"), *b = load_fixture("leaky-4.pb.gz");
+  prof_profile *c = load_fixture("fixed-1.pb.gz"), *d = load_fixture("fixed-4.pb.gz");
+  prof_opts o;
+  prof_report r;
+  char err[256];
+  memset(&o, 0, sizeof o);
+  CHECK(a && b && c && d);
+  CHECK_EQ(prof_report_build(a, b, &o, &r, err, sizeof err), 0);
+  CHECK_STREQ(r.type, "inuse_space");
+  CHECK_STREQ(r.rows[0].name, "main.loadHeavy");
+  CHECK(r.rows[0].flat > 90 * 1024 * 1024);
+  CHECK(r.kept_sum > 90 * 1024 * 1024);
+  prof_report_free(&r);
+  CHECK_EQ(prof_report_build(c, d, &o, &r, err, sizeof err), 0);
+  CHECK(r.kept_sum < 1024 * 1024);
+  prof_report_free(&r);
+  prof_free(a);
+  prof_free(b);
+  prof_free(c);
+  prof_free(d);
+}
+
+TEST(prof_closure_names_in_every_form) {
+  size_t e = 0;
+  CHECK(prof_is_closure("main.main.func1", &e) && e == strlen("main.main"));
+  CHECK(prof_is_closure("main.outer.func1.1", &e) && e == strlen("main.outer"));
+  CHECK(prof_is_closure("main.outer.func1.func2", &e) && e == strlen("main.outer"));
+  CHECK(prof_is_closure("example.com/a.b/pkg.(*T).Run.func3", &e) &&
+        e == strlen("example.com/a.b/pkg.(*T).Run"));
+  CHECK(prof_is_closure("main.Map[...].func1", &e) && e == strlen("main.Map[...]"));
+  CHECK(prof_is_closure("main.Map[go.shape.int].func2.1", &e) && e == strlen("main.Map[go.shape.int]"));
+  CHECK(prof_is_closure("main.main.gowrap1", &e) && e == strlen("main.main"));
+  CHECK(prof_is_closure("net/http.(*Server).Serve.deferwrap2", &e) &&
+        e == strlen("net/http.(*Server).Serve"));
+  CHECK(prof_is_closure("main.init.0.func1", &e) && e == strlen("main.init.0"));
+  CHECK(!prof_is_closure("main.main", NULL));
+  CHECK(!prof_is_closure("main.funcs", NULL));
+  CHECK(!prof_is_closure("main.init.0", NULL));
+  CHECK(!prof_is_closure("gopkg.in/yaml.v2.func1x", NULL));
+  CHECK(!prof_is_closure("func1", NULL));
+}
+
+TEST(prof_closures_group_the_leaky_stacks_by_closure) {
+  prof_profile *a = load_fixture("leaky-1.pb.gz"), *b = load_fixture("leaky-4.pb.gz");
+  prof_opts o;
+  prof_report r;
+  char err[256];
+  memset(&o, 0, sizeof o);
+  o.closures = 1;
+  CHECK(a && b);
+  CHECK_EQ(prof_report_build(a, b, &o, &r, err, sizeof err), 0);
+  CHECK(r.nrows >= 1);
+  CHECK(strncmp(r.rows[0].name, "main.main.func1 (in main.main at ", 33) == 0);
+  CHECK(strstr(r.rows[0].name, "leaky/main.go:") != NULL);
+  CHECK(r.rows[0].flat > 90 * 1024 * 1024);
+  for (size_t i = 0; i < r.nrows; i++) CHECK(strstr(r.rows[i].name, ".func") != NULL);
+  prof_report_free(&r);
+  prof_free(a);
+  prof_free(b);
+}
