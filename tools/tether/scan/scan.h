@@ -1,0 +1,157 @@
+/* Internals of `tether scan`, shared by its modules: the finding and option
+ * types, the per-file record that the parallel parse phase fills, and the entry
+ * points of the Go and C analyses and the output writers. Every name is scan_-
+ * prefixed. A file's facts point into its source buffer, which stays alive until
+ * the scan ends, so the rules can run after the syntax trees are gone. */
+#ifndef TETHER_SCAN_H
+#define TETHER_SCAN_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include <tree_sitter/api.h>
+
+typedef enum { SCAN_NOTE = 0, SCAN_WARNING = 1, SCAN_ERROR = 2 } scan_severity;
+
+/* Rule identifiers, in the order of the rule table (scan_rules). */
+typedef enum {
+  SCAN_TG101, SCAN_TG102, SCAN_TG103, SCAN_TG104, SCAN_TG105,
+  SCAN_TC201, SCAN_TC202, SCAN_TC203,
+  SCAN_TS001, SCAN_TS002,
+  SCAN_RULE_COUNT
+} scan_rule;
+
+typedef struct scan_rule_info {
+  const char *id;
+  scan_severity severity; /* the default; TG104 may lower it to a note */
+  const char *summary;
+} scan_rule_info;
+
+extern const scan_rule_info scan_rules[SCAN_RULE_COUNT];
+
+/* A slice of a source buffer (not NUL-terminated). */
+typedef struct scan_str {
+  const char *s;
+  uint32_t n;
+} scan_str;
+
+typedef struct scan_finding {
+  const char *file; /* the scan_file's path, not owned */
+  uint32_t line, col; /* 1-based; col counts bytes */
+  scan_rule rule;
+  scan_severity severity;
+  char *message; /* owned */
+  char *hint;    /* owned */
+  scan_str source; /* the source line, without its newline */
+} scan_finding;
+
+typedef struct scan_findings {
+  scan_finding *v;
+  size_t n, cap;
+} scan_findings;
+
+/* A register/unregister pair for TC202; a name may end in '*' (prefix match). */
+typedef struct scan_pair {
+  const char *reg, *unreg;
+} scan_pair;
+
+typedef struct scan_options {
+  uint32_t enabled; /* bit per scan_rule */
+  int include_tests;
+  int parse_only;
+  unsigned jobs;
+  scan_pair *pairs;
+  size_t npairs;
+  const char **register_names; /* TG103 patterns ('*' wildcard, case-sensitive) */
+  size_t nregister_names;
+} scan_options;
+
+typedef enum { SCAN_LANG_GO, SCAN_LANG_C } scan_lang;
+
+struct scan_go_facts;
+struct scan_c_facts;
+
+/* One input file. The parse phase sets everything but the path and language. */
+typedef struct scan_file {
+  char *path;
+  scan_lang lang;
+  int is_test;
+  unsigned char *data; /* NUL-terminated source, owned */
+  size_t len;
+  uint64_t lines;
+  int failed;       /* 1: could not be read (an error was printed) */
+  scan_findings findings; /* notes about this file, then its rule findings */
+  struct scan_go_facts *go;
+  struct scan_c_facts *c;
+  scan_str pkg; /* Go: the package name */
+  struct scan_ignore *ignores; /* //tether:ignore comments, in line order */
+  size_t nignores, capignores;
+} scan_file;
+
+typedef struct scan_ignore {
+  uint32_t line;
+  scan_str rule; /* a rule id or "all" */
+} scan_ignore;
+
+/* Records a //tether:ignore comment if the comment node N is one. */
+void scan_note_comment(scan_file *f, TSNode n);
+
+/* Grows V (CAP elements of SIZE bytes) so that index N fits; exits when out of
+ * memory, which is the scan's only answer to that. */
+void *scan_grow(void *v, size_t *cap, size_t n, size_t size);
+/* Reserves room for one more element of a {v, n, cap} vector. */
+#define SCAN_RESERVE(vec) ((vec).v = scan_grow((vec).v, &(vec).cap, (vec).n + 1, sizeof *(vec).v))
+
+/* Findings: append one (message and hint are formatted copies). LINE is 1-based
+ * and COL 1-based; the source line is looked up in FILE's buffer. */
+void scan_add(scan_findings *out, const scan_file *file, uint32_t line, uint32_t col,
+              scan_rule rule, scan_severity sev, const char *hint, const char *fmt, ...)
+    __attribute__((format(printf, 8, 9)));
+void scan_findings_free(scan_findings *f);
+int scan_rule_enabled(const scan_options *o, scan_rule rule);
+int scan_rule_by_id(const char *id);
+
+/* 1 when the file has a `//tether:ignore RULE` (or `ignore all`) comment on LINE
+ * or the line above. */
+int scan_suppressed(const scan_file *file, uint32_t line, scan_rule rule);
+
+/* Languages and node lookup tables (built once, thread-safe). */
+const TSLanguage *scan_lang_go(void);
+const TSLanguage *scan_lang_c(void);
+/* Checks the grammars' ABI against the runtime; returns 0 or prints and returns -1. */
+int scan_languages_check(void);
+
+int scan_str_eq(scan_str a, const char *lit);
+int scan_str_same(scan_str a, scan_str b);
+scan_str scan_node_str(const scan_file *f, TSNode n);
+
+/* Go: extract the facts of one parsed file (parse phase, any thread). */
+void scan_go_extract(scan_file *f, TSTree *tree);
+/* Go: run the rules over one package (files[0..n) share a directory and package
+ * name); findings go to each file's list. */
+void scan_go_package(scan_file **files, size_t n, const scan_options *o);
+void scan_go_facts_free(struct scan_go_facts *g);
+
+/* C: extract the facts of one parsed file; then run the rules over all C files. */
+void scan_c_extract(scan_file *f, TSTree *tree, const scan_options *o);
+void scan_c_rules(scan_file **files, size_t n, const scan_options *o);
+void scan_c_facts_free(struct scan_c_facts *c);
+
+/* Output of the sorted findings. */
+typedef enum { SCAN_FMT_TEXT, SCAN_FMT_JSON, SCAN_FMT_SARIF } scan_format;
+typedef struct scan_summary {
+  size_t files, skipped;
+  size_t count[3]; /* per severity */
+} scan_summary;
+void scan_write(FILE *out, scan_format fmt, scan_finding *const *v, size_t n,
+                const scan_summary *sum, int color);
+
+/* Library entry used by the CLI and the fuzz target: scans one in-memory buffer
+ * as LANG, returning its findings in FILE (which the caller frees with
+ * scan_file_free). DATA must be NUL-terminated; ownership passes to FILE. */
+void scan_buffer(scan_file *file, const scan_options *o);
+void scan_file_free(scan_file *file);
+void scan_options_default(scan_options *o);
+
+#endif
