@@ -31,11 +31,16 @@ if command -v npm >/dev/null 2>&1; then
   done
   missing=("${kept[@]+"${kept[@]}"}")
 fi
-[ "${#missing[@]}" -eq 0 ] && exit 0
+if [ "${#missing[@]}" -gt 0 ]; then
+  echo "deps.sh: installing ${missing[*]}" >&2
+  SUDO=""
+  [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+  export DEBIAN_FRONTEND=noninteractive
+  $SUDO apt-get update -qq >/dev/null
+  $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
 
-echo "deps.sh: installing ${missing[*]}" >&2
-SUDO=""
-[ "$(id -u)" -eq 0 ] || SUDO="sudo"
-export DEBIAN_FRONTEND=noninteractive
-$SUDO apt-get update -qq >/dev/null
-$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+# The build group ends with tether scan's pinned grammars (fetched only when absent).
+for group in "$@"; do
+  if [ "$group" = build ]; then "$(dirname "$0")/grammars.sh"; fi
+done
