@@ -1,0 +1,123 @@
+/* tether diff and tether top as a user runs them: the table, --top, JSON, the
+ * growth gate on the leaky and fixed programs' profiles, and bad input of every
+ * kind answered with one line on stderr and exit status 2. */
+#include <stdlib.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "runner.h"
+
+#define OUT TETHER_SOURCE_DIR "/tests/fixtures/go/out/"
+#define CORPUS TETHER_SOURCE_DIR "/fuzz/corpus/profile/"
+
+static char g_out[1 << 16], g_err[4096];
+
+/* Runs "tether ARGS"; returns the exit status, stdout in g_out, stderr in g_err. */
+static int tether(const char *args) {
+  char cmd[4096], errpath[] = "/tmp/tether-prof-test-XXXXXX";
+  int fd = mkstemp(errpath);
+  if (fd < 0) return -1;
+  close(fd);
+  snprintf(cmd, sizeof cmd, "%s %s 2>%s", TETHER_BIN, args, errpath);
+  FILE *p = popen(cmd, "r");
+  if (p == NULL) return -1;
+  size_t n = fread(g_out, 1, sizeof g_out - 1, p);
+  g_out[n] = 0;
+  while (fgetc(p) != EOF) {
+  }
+  int st = pclose(p);
+  FILE *e = fopen(errpath, "r");
+  n = e ? fread(g_err, 1, sizeof g_err - 1, e) : 0;
+  g_err[n] = 0;
+  if (e) fclose(e);
+  unlink(errpath);
+  return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+static int lines_in(const char *s) {
+  int n = 0;
+  for (; *s; s++) n += *s == '\n';
+  return n;
+}
+
+TEST(prof_cli_diff_table_shows_the_leak) {
+  CHECK_EQ(tether("diff " OUT "leaky-1.pb.gz " OUT "leaky-4.pb.gz"), 0);
+  CHECK(strstr(g_out, "Type: inuse_space\n") != NULL);
+  CHECK(strstr(g_out, "      flat  flat%   sum%        cum   cum%\n") != NULL);
+  /* The first row is the growing function, with a sign and a human unit. */
+  const char *row = strstr(g_out, "cum%\n") + 5;
+  CHECK(strstr(row, "main.loadHeavy\n") != NULL);
+  CHECK(strncmp(row, "  +99.", 6) == 0);
+  CHECK(strstr(g_out, "main.serve (inline)\n") != NULL);
+  CHECK_EQ(g_err[0], 0);
+}
+
+TEST(prof_cli_top_limits_rows_and_sample_index_switches_type) {
+  CHECK_EQ(tether("top --top 2 --sample-index alloc_objects " OUT "leaky-4.pb.gz"), 0);
+  CHECK(strstr(g_out, "Type: alloc_objects\n") != NULL);
+  CHECK(strstr(g_out, "Showing top 2 nodes out of ") != NULL);
+  CHECK_EQ(lines_in(strstr(g_out, "cum%\n") + 5), 2);
+  CHECK_EQ(tether("top --sample-index=0 --raw " OUT "leaky-4.pb.gz"), 0);
+  CHECK(strstr(g_out, "Type: alloc_objects\n") != NULL);
+}
+
+TEST(prof_cli_json_has_the_schema_fields) {
+  CHECK_EQ(tether("diff --format json --lines " OUT "leaky-1.pb.gz " OUT "leaky-4.pb.gz"), 0);
+  CHECK(g_out[0] == '{' && strstr(g_out, "}\n") != NULL);
+  CHECK(strstr(g_out, "\"command\":\"diff\"") != NULL);
+  CHECK(strstr(g_out, "\"sample_type\":\"inuse_space\",\"unit\":\"bytes\"") != NULL);
+  CHECK(strstr(g_out, "\"granularity\":\"lines\"") != NULL);
+  CHECK(strstr(g_out, "\"rows\":[{\"name\":\"main.loadHeavy ") != NULL);
+  CHECK(strstr(g_out, "leaky/main.go:") != NULL);
+}
+
+TEST(prof_cli_growth_gate_trips_on_leaky_only) {
+  CHECK_EQ(tether("diff --fail-if-growth 10MB " OUT "leaky-1.pb.gz " OUT "leaky-4.pb.gz"), 1);
+  CHECK(strstr(g_err, "exceeds --fail-if-growth 10MB") != NULL);
+  CHECK_EQ(tether("diff --fail-if-growth 10MB " OUT "fixed-1.pb.gz " OUT "fixed-4.pb.gz"), 0);
+  CHECK_EQ(tether("diff --fail-if-growth 1000 --sample-index inuse_objects " OUT "leaky-1.pb.gz " OUT
+                  "leaky-4.pb.gz"),
+           1);
+  CHECK_EQ(tether("diff --format json --fail-if-growth 1GiB " OUT "leaky-1.pb.gz " OUT "leaky-4.pb.gz"), 0);
+  CHECK(strstr(g_out, "\"gate\":{\"limit\":1073741824,\"tripped\":false}") != NULL);
+}
+
+TEST(prof_cli_closures_name_the_enclosing_function) {
+  CHECK_EQ(tether("diff --closures --top 1 " OUT "leaky-1.pb.gz " OUT "leaky-4.pb.gz"), 0);
+  CHECK(strstr(g_out, "main.main.func1 (in main.main at ") != NULL);
+}
+
+/* Each bad input: exit 2 and exactly one line on stderr naming the file. */
+static int one_error_line(const char *args, const char *needle) {
+  if (tether(args) != 2) return 0;
+  return lines_in(g_err) == 1 && strncmp(g_err, "tether ", 7) == 0 && strstr(g_err, needle) != NULL;
+}
+
+TEST(prof_cli_bad_input_is_one_line_and_status_2) {
+  CHECK(one_error_line("top " CORPUS "empty", "not a pprof profile"));
+  CHECK(one_error_line("top " CORPUS "not-a-profile.txt", "not a pprof profile"));
+  CHECK(one_error_line("top " CORPUS "leaky-1-truncated.pb.gz", "truncated gzip"));
+  CHECK(one_error_line("top " CORPUS "leaky-1-truncated.raw.pb", "truncated"));
+  CHECK(one_error_line("top " CORPUS "bad-gzip.gz", "corrupt gzip"));
+  CHECK(one_error_line("top " CORPUS "unknown-location.pb", "unknown location id 7"));
+  CHECK(one_error_line("top " CORPUS "long-varint.pb", "not a pprof profile"));
+  CHECK(one_error_line("diff " OUT "leaky-1.pb.gz /nonexistent/x.pb.gz", "/nonexistent/x.pb.gz"));
+  CHECK(one_error_line("top /", "/"));
+}
+
+TEST(prof_cli_usage_errors_are_status_2) {
+  CHECK(one_error_line("diff " OUT "leaky-1.pb.gz", "BASE and CUR"));
+  CHECK(one_error_line("top", "PROFILE"));
+  CHECK(one_error_line("top --bogus " OUT "leaky-1.pb.gz", "unknown option"));
+  CHECK(one_error_line("top --top x " OUT "leaky-1.pb.gz", "--top"));
+  CHECK(one_error_line("top --format xml " OUT "leaky-1.pb.gz", "--format"));
+  CHECK(one_error_line("top --fail-if-growth 10XB " OUT "leaky-1.pb.gz", "--fail-if-growth"));
+  CHECK(one_error_line("top --sample-index nope " OUT "leaky-1.pb.gz", "no sample type 'nope'"));
+  CHECK(one_error_line("top --focus '(' " OUT "leaky-1.pb.gz", "--focus"));
+  CHECK(one_error_line("top --fail-if-growth 1MB --sample-index inuse_objects " OUT "leaky-1.pb.gz",
+                       "byte unit"));
+  CHECK_EQ(tether("diff --help"), 0);
+  CHECK(strstr(g_out, "usage: tether diff [OPTIONS] BASE CUR") != NULL);
+  CHECK_EQ(tether("top --version"), 0);
+  CHECK(strncmp(g_out, "tether ", 7) == 0);
+}
