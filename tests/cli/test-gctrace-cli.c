@@ -214,3 +214,10 @@ TEST(gctrace_cli_bad_input_is_status_2) {
   CHECK_EQ(gctrace("--help", g_out, sizeof g_out), 0);
   CHECK(strstr(g_out, "--fail-on-growth") != NULL);
 }
+
+/* A real Go 1.19 trace with scavenger lines (tests/fixtures/gctrace/gen.sh). */
+TEST(gctrace_cli_real_scavenger_lines_are_skipped) {
+  CHECK_EQ(gctrace(TETHER_SOURCE_DIR "/tests/fixtures/gctrace/churn.gctrace", g_out, sizeof g_out), 0);
+  CHECK(strstr(g_out, "lines: 72 read, 21 GCs (4 forced), 21 scavenger, 30 other; format go1.18+\n") != NULL);
+  CHECK(strstr(g_out, "verdict: stable\n") != NULL);
+}

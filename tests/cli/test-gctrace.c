@@ -329,3 +329,30 @@ TEST(gctrace_verdict_one_mb_step_is_stable_even_without_growth_thresholds) {
   CHECK(strstr(v.reasons[0], "within 500-501 MB") != NULL);
   gct_trace_free(&tr);
 }
+
+static int cmp_double(const void *a, const void *b) {
+  double x = *(const double *)a, y = *(const double *)b;
+  return (x > y) - (x < y);
+}
+
+static double pseudo_random(size_t i, size_t n) { return (double)((i * 2654435761u + n) % 97); }
+
+/* The selection-based median must equal a sorted median of all pairwise slopes. */
+TEST(gctrace_fit_slope_equals_brute_force_median) {
+  for (size_t n = 2; n <= 40; n++) {
+    gct_trace tr;
+    gct_fit_result fit;
+    synth(&tr, n, 37, pseudo_random);
+    double slopes[40 * 39 / 2];
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++)
+      for (size_t j = i + 1; j < n; j++)
+        slopes[k++] = ((double)tr.gcs[j].live - tr.gcs[i].live) / (tr.gcs[j].t / 60.0 - tr.gcs[i].t / 60.0);
+    qsort(slopes, k, sizeof slopes[0], cmp_double);
+    double want = k % 2 ? slopes[k / 2] : (slopes[k / 2 - 1] + slopes[k / 2]) / 2;
+    CHECK_EQ(gct_fit(&tr, &fit), 0);
+    if (!NEAR(fit.slope, want, 1e-9 * (1 + fabs(want)))) fprintf(stderr, "    n=%zu %g != %g\n", n, fit.slope, want);
+    CHECK(NEAR(fit.slope, want, 1e-9 * (1 + fabs(want))));
+    gct_trace_free(&tr);
+  }
+}

@@ -85,7 +85,10 @@ void gct_print_text(FILE *out, const gct_result *r) {
   } else {
     fprintf(out, "trend: n/a\n");
   }
-  fprintf(out, "verdict: %s\n", gct_verdict_name(r->verdict.verdict));
+  static const char *const k_color[] = {"\033[33m", "\033[32m", "\033[1;31m"};
+  int color = tcli_use_color(out);
+  fprintf(out, "verdict: %s%s%s\n", color ? k_color[r->verdict.verdict] : "", gct_verdict_name(r->verdict.verdict),
+          color ? "\033[0m" : "");
   for (size_t i = 0; i < r->verdict.n_reasons; i++) fprintf(out, "  - %s\n", r->verdict.reasons[i]);
   if (!isnan(r->gate_rate))
     fprintf(out, "gate --fail-on-growth %g MB/min: %s\n", r->gate_rate, r->gate_tripped ? "TRIPPED" : "passed");
