@@ -24,5 +24,6 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     o.focus = mode == 3 ? "main|runtime" : NULL;
     if (prof_report_build(mode == 3 ? p : NULL, p, &o, &r, err, sizeof err) == 0) prof_report_free(&r);
   }
+  prof_free(p);
   return 0;
 }

@@ -1,7 +1,9 @@
 /* The interning table of intern.h: keys live back to back in one growing arena,
  * ids index per-key arrays, and an open-addressing table of ids (kept at most
  * half full) finds a key by its 64-bit hash. Every key is stored NUL-terminated
- * so that string keys can be used as C strings. */
+ * (string keys are C strings) and starts at an 8-aligned offset of the arena
+ * (whose malloc'd start is aligned for any type), so keys made of integers can
+ * be read in place. */
 #include "prof/intern.h"
 
 #include <stdlib.h>
@@ -23,10 +25,7 @@ static uint64_t hash_bytes(const unsigned char *p, size_t n) {
   return h ^ (h >> 29);
 }
 
-static size_t key_len(const prof_intern *t, size_t id) {
-  size_t end = id + 1 < t->n ? t->off[id + 1] : t->arena_len;
-  return end - t->off[id] - 1;
-}
+static size_t key_len(const prof_intern *t, size_t id) { return t->len[id]; }
 
 static long lookup(const prof_intern *t, const void *key, size_t len, uint64_t h, size_t *slot) {
   size_t mask = t->nslots - 1, i = (size_t)h & mask;
@@ -67,11 +66,14 @@ static int reserve(prof_intern *t, size_t len) {
     uint64_t *hash = realloc(t->hash, nc * sizeof *hash);
     if (hash == NULL) return -1;
     t->hash = hash;
+    size_t *len_of = realloc(t->len, nc * sizeof *len_of);
+    if (len_of == NULL) return -1;
+    t->len = len_of;
     t->cap = nc;
   }
-  if (t->arena_cap - t->arena_len < len + 1) {
+  if (t->arena_cap - t->arena_len < len + 8) {
     size_t nc = t->arena_cap ? t->arena_cap : 4096;
-    while (nc - t->arena_len < len + 1) nc *= 2;
+    while (nc - t->arena_len < len + 8) nc *= 2;
     unsigned char *a = realloc(t->arena, nc);
     if (a == NULL) return -1;
     t->arena = a;
@@ -95,7 +97,9 @@ long prof_intern_add(prof_intern *t, const void *key, size_t len) {
   t->hash[t->n] = h;
   memcpy(t->arena + t->arena_len, key, len);
   t->arena[t->arena_len + len] = 0;
-  t->arena_len += len + 1;
+  t->len[t->n] = len;
+  /* The next key starts 8-aligned, so keys of integers can be read in place. */
+  t->arena_len = (t->arena_len + len + 1 + 7) & ~(size_t)7;
   t->slots[slot] = (uint32_t)(t->n + 1);
   return (long)t->n++;
 }
@@ -114,6 +118,7 @@ void prof_intern_free(prof_intern *t) {
   free(t->arena);
   free(t->off);
   free(t->hash);
+  free(t->len);
   free(t->slots);
   memset(t, 0, sizeof *t);
 }

@@ -12,6 +12,7 @@ typedef struct prof_intern {
   size_t arena_len, arena_cap;
   size_t *off;     /* per id: where its key starts in the arena */
   uint64_t *hash;  /* per id: the key's hash */
+  size_t *len;     /* per id: the key's length */
   size_t n, cap;   /* ids used and allocated */
   uint32_t *slots; /* open addressing: id + 1, or 0 when free */
   size_t nslots;   /* a power of two */
@@ -25,7 +26,8 @@ long prof_intern_add(prof_intern *t, const void *key, size_t len);
 /* The id of KEY, or -1 when it was never added. */
 long prof_intern_find(const prof_intern *t, const void *key, size_t len);
 
-/* The stored copy of id's key (valid until the next add) and its length. */
+/* The stored copy of id's key (valid until the next add; 8-aligned,
+ * NUL-terminated) and its length. */
 const unsigned char *prof_intern_key(const prof_intern *t, size_t id, size_t *len);
 
 void prof_intern_free(prof_intern *t);
