@@ -271,6 +271,17 @@ void tether__owner_unlink_locked(tether_owner *o, tether__entry *e);
 /* ---- diagnostics (diag.c) ---- */
 void tether__report_survivors(tether_registry *r);
 
+/* A full memory fence. TSan does not model atomic_thread_fence (gcc refuses it
+ * under -fsanitize=thread): sanitizer builds use a seq_cst read-modify-write on a
+ * thread-private variable instead, which is a full fence on the hardware. */
+#if defined(TETHER_SANITIZE_THREAD)
+extern _Thread_local _Atomic int tether__fence_word;
+#define TETHER__FULL_FENCE() \
+  ((void)atomic_exchange_explicit(&tether__fence_word, 0, memory_order_seq_cst))
+#else
+#define TETHER__FULL_FENCE() atomic_thread_fence(memory_order_seq_cst)
+#endif
+
 /* ---- the per-thread cache: the last registry this thread entered ---- */
 typedef struct tether__tls_cache {
   uint64_t serial;
@@ -296,7 +307,7 @@ static inline tether__rec *tether__enter(tether_registry *r) {
     if (TETHER__LIKELY(tether__use_membarrier))
       atomic_signal_fence(memory_order_seq_cst);
     else
-      atomic_thread_fence(memory_order_seq_cst);
+      TETHER__FULL_FENCE();
   }
   return c;
 }
@@ -305,7 +316,7 @@ static inline void tether__leave(tether_registry *r, tether__rec *c) {
   assert(c->depth > 0);
   if (--c->depth == 0) {
     atomic_store_explicit(&c->epoch, 0, memory_order_release);
-    if (!tether__use_membarrier) atomic_thread_fence(memory_order_seq_cst);
+    if (!tether__use_membarrier) TETHER__FULL_FENCE();
     if (TETHER__UNLIKELY(atomic_load_explicit(&c->help, memory_order_relaxed))) tether__help(r, c);
   }
 }

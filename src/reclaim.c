@@ -31,6 +31,9 @@
 pthread_mutex_t tether__g_mu = PTHREAD_MUTEX_INITIALIZER;
 _Thread_local tether__tls_cache tether__tls_last;
 int tether__use_membarrier;
+#if defined(TETHER_SANITIZE_THREAD)
+_Thread_local _Atomic int tether__fence_word;
+#endif
 
 /* Registry tether_registry_free waits on while the background thread works on it. */
 static pthread_cond_t g_cv = PTHREAD_COND_INITIALIZER;      /* wakes the background thread */
@@ -82,7 +85,7 @@ static void writer_fence(void) {
     /* Cannot happen once registration succeeded; never continue unfenced. */
     abort();
   }
-  atomic_thread_fence(memory_order_seq_cst);
+  TETHER__FULL_FENCE();
 }
 
 /* ---- thread records ---- */

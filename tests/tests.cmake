@@ -1,6 +1,6 @@
 # The library's test suite: build/tests/run [NAME...]
 file(GLOB TETHER_LIB_TESTS CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/tests/test-*.c)
-add_executable(run ${CMAKE_SOURCE_DIR}/tests/runner.c ${CMAKE_SOURCE_DIR}/tests/alloc.c ${CMAKE_SOURCE_DIR}/tests/common.c ${TETHER_LIB_TESTS})
+add_executable(run ${CMAKE_SOURCE_DIR}/tests/runner.c ${CMAKE_SOURCE_DIR}/tests/alloc.c ${CMAKE_SOURCE_DIR}/tests/common.c ${CMAKE_SOURCE_DIR}/tests/stress.c ${TETHER_LIB_TESTS})
 set_target_properties(run PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/tests)
 target_include_directories(run PRIVATE ${CMAKE_SOURCE_DIR}/tests ${CMAKE_SOURCE_DIR}/src)
 target_link_libraries(run PRIVATE tether_static tether_warnings)
