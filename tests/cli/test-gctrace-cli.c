@@ -221,3 +221,31 @@ TEST(gctrace_cli_real_scavenger_lines_are_skipped) {
   CHECK(strstr(g_out, "lines: 72 read, 21 GCs (4 forced), 21 scavenger, 30 other; format go1.18+\n") != NULL);
   CHECK(strstr(g_out, "verdict: stable\n") != NULL);
 }
+
+TEST(gctrace_cli_tee_json_goes_to_stderr) {
+  CHECK_EQ(gctrace("--tee --format json < " FIXED " 2>&1 >/dev/null", g_out, sizeof g_out), 0);
+  CHECK(strncmp(g_out, "{\"tool\":\"tether gctrace\"", 24) == 0);
+  CHECK(strstr(g_out, "\"verdict\":\"stable\"") != NULL);
+}
+
+TEST(gctrace_cli_svg_of_a_long_trace_is_thinned) {
+  char path[] = "/tmp/tether-gctrace-XXXXXX.svg";
+  int fd = mkstemps(path, 4);
+  CHECK(fd >= 0);
+  close(fd);
+  char args[512];
+  /* 200 copies of the leaky trace: 14200 GCs, about 500 KB of vertices unthinned. */
+  snprintf(args, sizeof args, "--svg %s - < <(for i in $(seq 200); do cat %s; done) > /dev/null", path, LEAKY);
+  char cmd[1024];
+  snprintf(cmd, sizeof cmd, "bash -c '%s gctrace %s'", TETHER_BIN, args);
+  int st = system(cmd);
+  size_t len = 0;
+  char *svg = slurp(path, &len);
+  int read_ok = svg != NULL;
+  unlink(path);
+  free(svg);
+  CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+  CHECK(read_ok);
+  CHECK(len < 120000); /* 3 lines of at most 1600 vertices each, plus the frame */
+  CHECK(len > 20000);
+}

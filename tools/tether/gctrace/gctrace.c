@@ -84,9 +84,18 @@ static int parse_args(int argc, char **argv, options *o) {
                                          "--min-growth", "--min-rel", "--min-tau", "--late-ratio"};
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i];
-    if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) return usage(stdout), -1;
-    if (strcmp(a, "--version") == 0) return printf("tether %s\n", TETHER_VERSION), -1;
-    if (strcmp(a, "--tee") == 0) { o->tee = 1; continue; }
+    if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+      usage(stdout);
+      return -1;
+    }
+    if (strcmp(a, "--version") == 0) {
+      printf("tether %s\n", TETHER_VERSION);
+      return -1;
+    }
+    if (strcmp(a, "--tee") == 0) {
+      o->tee = 1;
+      continue;
+    }
     if (a[0] != '-' || strcmp(a, "-") == 0) {
       if (o->input != NULL) return tcli_usage_error("gctrace", "one input only ('%s' and '%s')", o->input, a);
       o->input = a;
