@@ -1,0 +1,236 @@
+/* Allocation failure: every public function that allocates is run with its 1st,
+ * 2nd, ... allocation failing in turn. Each failure must return TETHER_ENOMEM,
+ * leave the registry exactly as it was (stats and allocated blocks) and usable,
+ * and leak nothing; the loop ends when the call succeeds with no failure left. */
+#include <stdio.h>
+#include <string.h>
+
+#include "common.h"
+
+typedef struct scenario {
+  const char *what;
+  int mode;
+  void (*setup)(fixture *fx, void *state);
+  int (*op)(fixture *fx, void *state); /* the call under test */
+  void (*undo)(fixture *fx, void *state); /* after a success: release what op took */
+} scenario;
+
+typedef struct state {
+  tctx c;
+  tether_id id;
+  tether_topic *topic;
+  tether_ref *ref;
+  tether_owner *owner;
+  int visited;
+} state;
+
+static int state_equal(const tether_stats *a, const tether_stats *b) {
+  return memcmp(a, b, sizeof *a) == 0;
+}
+
+/* Runs SC with the Nth allocation failing for N = 1, 2, ... */
+static int run_scenario(const scenario *sc, char *why, size_t n) {
+  for (uint64_t nth = 1; nth < 64; nth++) {
+    fixture fx;
+    state st;
+    memset(&st, 0, sizeof st);
+    if (fixture_open(&fx, sc->mode) != 0) return snprintf(why, n, "%s: open failed", sc->what), -1;
+    if (sc->setup) sc->setup(&fx, &st);
+    tether_stats before, after;
+    tether_stats_get(fx.r, &before);
+    uint64_t blocks = atomic_load(&fx.alloc.live_blocks);
+    uint64_t failures = atomic_load(&fx.alloc.failures);
+    test_alloc_fail_nth(&fx.alloc, nth);
+    int rc = sc->op(&fx, &st);
+    test_alloc_fail_nth(&fx.alloc, 0);
+    int failed_one = atomic_load(&fx.alloc.failures) != failures;
+    if (failed_one && rc != TETHER_ENOMEM) {
+      snprintf(why, n, "%s: allocation %llu failed but the call returned %d", sc->what,
+               (unsigned long long)nth, rc);
+      fixture_close(&fx);
+      return -1;
+    }
+    if (rc == TETHER_ENOMEM) {
+      tether_stats_get(fx.r, &after);
+      if (!state_equal(&before, &after) || atomic_load(&fx.alloc.live_blocks) != blocks) {
+        snprintf(why, n, "%s: allocation %llu failed and the registry changed", sc->what,
+                 (unsigned long long)nth);
+        fixture_close(&fx);
+        return -1;
+      }
+      /* Still usable: the same call now succeeds. */
+      rc = sc->op(&fx, &st);
+      if (rc < 0) {
+        snprintf(why, n, "%s: retry after ENOMEM returned %d", sc->what, rc);
+        fixture_close(&fx);
+        return -1;
+      }
+    }
+    if (sc->undo) sc->undo(&fx, &st);
+    long left = fixture_close(&fx);
+    if (st.owner) tether_owner_free(st.owner);
+    if (left != 0) {
+      snprintf(why, n, "%s: %ld blocks leaked (allocation %llu failing)", sc->what, left,
+               (unsigned long long)nth);
+      return -1;
+    }
+    if (!failed_one) return (int)nth; /* the call needed fewer than nth allocations */
+  }
+  return snprintf(why, n, "%s: never succeeded", sc->what), -1;
+}
+
+static void setup_one(fixture *fx, void *s) {
+  state *st = s;
+  tether_register(fx->r, "existing", tctx_fn, &st->c, NULL, NULL, &st->id);
+}
+
+static void setup_twelve(fixture *fx, void *s) {
+  state *st = s;
+  for (int i = 0; i < 12; i++) {
+    char name[16];
+    snprintf(name, sizeof name, "n-%d", i);
+    tether_register(fx->r, name, tctx_fn, &st->c, NULL, NULL, NULL);
+  }
+}
+
+/* "existing" plus eleven more: the next registration grows the id index, and
+ * one from a new site grows the site table. */
+static void setup_twelve_with_existing(fixture *fx, void *s) {
+  state *st = s;
+  tether_register(fx->r, "existing", tctx_fn, &st->c, NULL, NULL, &st->id);
+  for (int i = 0; i < 11; i++) {
+    char name[16];
+    snprintf(name, sizeof name, "n-%d", i);
+    tether_register(fx->r, name, tctx_fn, &st->c, NULL, NULL, NULL);
+  }
+}
+
+static int op_register_new(fixture *fx, void *s) {
+  state *st = s;
+  return tether_register(fx->r, "fresh", tctx_fn, &st->c, tctx_free, NULL, &st->id);
+}
+
+static int op_register_existing(fixture *fx, void *s) {
+  state *st = s;
+  return tether_register(fx->r, "existing", tctx_fn, &st->c, tctx_free, NULL, NULL);
+}
+
+static int op_register_copy(fixture *fx, void *s) {
+  (void)s;
+  static char data[100] = "copied";
+  tether_reg_options ro = {.flags = TETHER_COPY_CTX, .ctx_size = sizeof data};
+  return tether_register(fx->r, "copy", tctx_fn, data, NULL, &ro, NULL);
+}
+
+static int op_register_owned(fixture *fx, void *s) {
+  state *st = s;
+  if (st->owner == NULL && tether_owner_new(&st->owner) != 0) return TETHER_ENOMEM;
+  tether_reg_options ro = {.owner = st->owner, .ttl_ms = 100};
+  return tether_register(fx->r, "owned", tctx_fn, &st->c, tctx_free, &ro, NULL);
+}
+
+static int op_replace(fixture *fx, void *s) {
+  state *st = s;
+  tether_reg_options ro = {.flags = TETHER_REPLACE};
+  return tether_register(fx->r, "existing", tctx_fn, &st->c, NULL, &ro, NULL);
+}
+
+static int op_topic(fixture *fx, void *s) {
+  state *st = s;
+  return tether_topic_get(fx->r, "topic-name", &st->topic);
+}
+
+static void undo_topic(fixture *fx, void *s) {
+  (void)fx;
+  state *st = s;
+  tether_topic_release(st->topic);
+}
+
+static int op_topic_existing(fixture *fx, void *s) {
+  state *st = s;
+  return tether_topic_get(fx->r, "existing", &st->topic);
+}
+
+static int op_acquire(fixture *fx, void *s) {
+  state *st = s;
+  return tether_acquire(fx->r, st->id, &st->ref);
+}
+
+static void undo_acquire(fixture *fx, void *s) {
+  (void)fx;
+  state *st = s;
+  tether_ref_release(st->ref);
+}
+
+static int count_visit(const tether_info *in, void *arg) {
+  (void)in;
+  ((state *)arg)->visited++;
+  return 0;
+}
+
+static int op_walk(fixture *fx, void *s) { return tether_walk(fx->r, count_visit, s); }
+
+static int op_leak_report(fixture *fx, void *s) {
+  (void)s;
+  FILE *devnull = fopen("/dev/null", "w");
+  int rc = tether_leak_report(fx->r, devnull);
+  fclose(devnull);
+  return rc;
+}
+
+static int op_emit_first_time(fixture *fx, void *s) {
+  (void)s;
+  /* This thread has never entered this registry: its record is allocated now. */
+  return tether_emit(fx->r, "existing", NULL);
+}
+
+static const scenario k_scenarios[] = {
+  {"register (new name, empty registry)", TETHER_MAP, NULL, op_register_new, NULL},
+  {"register (new name, table grows)", TETHER_MAP, setup_twelve, op_register_new, NULL},
+  {"register (BUS, second handler)", TETHER_BUS, setup_one, op_register_existing, NULL},
+  {"register (BUS, second handler, indexes grow)", TETHER_BUS, setup_twelve_with_existing,
+   op_register_existing, NULL},
+  {"register (COPY_CTX)", TETHER_MAP, setup_one, op_register_copy, NULL},
+  {"register (owner and TTL)", TETHER_MAP, setup_one, op_register_owned, NULL},
+  {"register (MAP replace)", TETHER_MAP, setup_one, op_replace, NULL},
+  {"topic_get (new name)", TETHER_BUS, setup_one, op_topic, undo_topic},
+  {"topic_get (existing name)", TETHER_BUS, setup_one, op_topic_existing, undo_topic},
+  {"acquire", TETHER_MAP, setup_one, op_acquire, undo_acquire},
+  {"walk", TETHER_MAP, setup_twelve, op_walk, NULL},
+  {"leak_report", TETHER_MAP, setup_twelve, op_leak_report, NULL},
+  {"emit (first call on a thread)", TETHER_MAP, setup_one, op_emit_first_time, NULL},
+};
+
+TEST(alloc_every_allocation_can_fail) {
+  char why[256];
+  for (size_t i = 0; i < sizeof k_scenarios / sizeof k_scenarios[0]; i++) {
+    int n = run_scenario(&k_scenarios[i], why, sizeof why);
+    if (n < 0) {
+      tt_fail(__FILE__, __LINE__, "%s", why);
+      return;
+    }
+    CHECK(n > 1); /* at least one allocation was failed and survived */
+  }
+}
+
+TEST(alloc_registry_new_fails_cleanly) {
+  for (uint64_t nth = 1; nth < 8; nth++) {
+    test_alloc al;
+    test_alloc_init(&al);
+    tether_options o = {.allocator = &al.iface};
+    tether_registry *r = (tether_registry *)&al;
+    test_alloc_fail_nth(&al, nth);
+    int rc = tether_registry_new(&r, &o);
+    test_alloc_fail_nth(&al, 0);
+    if (rc == 0) {
+      CHECK(nth > 2); /* registry and table were both failed before */
+      CHECK_EQ(tether_registry_free(r), 0);
+      CHECK_EQ(atomic_load(&al.live_blocks), 0);
+      return;
+    }
+    CHECK_EQ(rc, TETHER_ENOMEM);
+    CHECK(r == NULL);
+    CHECK_EQ(atomic_load(&al.live_blocks), 0);
+  }
+  CHECK(!"registry_new never succeeded");
+}
