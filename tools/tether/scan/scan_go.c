@@ -26,7 +26,8 @@ enum {
   N_COMPOSITE_LITERAL, N_UNARY_EXPRESSION, N_FIELD_DECLARATION, N_FIELD_DECLARATION_LIST,
   N_INT_LITERAL, N_FLOAT_LITERAL, N_IMAGINARY_LITERAL, N_RUNE_LITERAL,
   N_INTERPRETED_STRING_LITERAL, N_RAW_STRING_LITERAL, N_TRUE, N_FALSE, N_NIL,
-  N_PARENTHESIZED_EXPRESSION, N_PARAMETER_LIST, N_LABEL_NAME, N_KIND_COUNT
+  N_PARENTHESIZED_EXPRESSION, N_PARAMETER_LIST, N_LABEL_NAME, N_IF_STATEMENT, N_BLOCK,
+  N_KIND_COUNT
 };
 
 static const char *const kind_names[N_KIND_COUNT] = {
@@ -59,14 +60,16 @@ static const char *const kind_names[N_KIND_COUNT] = {
     [N_RAW_STRING_LITERAL] = "raw_string_literal", [N_TRUE] = "true", [N_FALSE] = "false",
     [N_NIL] = "nil", [N_PARENTHESIZED_EXPRESSION] = "parenthesized_expression",
     [N_PARAMETER_LIST] = "parameter_list", [N_LABEL_NAME] = "label_name",
+    [N_IF_STATEMENT] = "if_statement", [N_BLOCK] = "block",
 };
 
 enum { F_NAME, F_TYPE, F_VALUE, F_LEFT, F_RIGHT, F_OPERATOR, F_FUNCTION, F_ARGUMENTS,
        F_OPERAND, F_INDEX, F_FIELD, F_KEY, F_ELEMENT, F_PARAMETERS, F_RECEIVER, F_BODY,
-       F_PACKAGE, F_ALIAS, F_FIELD_COUNT };
+       F_PACKAGE, F_ALIAS, F_CONDITION, F_FIELD_COUNT };
 static const char *const field_names[F_FIELD_COUNT] = {
     "name", "type", "value", "left", "right", "operator", "function", "arguments", "operand",
-    "index", "field", "key", "element", "parameters", "receiver", "body", "package", "alias"};
+    "index", "field", "key", "element", "parameters", "receiver", "body", "package", "alias",
+    "condition"};
 
 static uint8_t *sym_kind;
 static uint32_t sym_count;
@@ -428,7 +431,7 @@ static void on_short_decl(walker *w, TSNode n, int classify) {
     if (kind(id) != N_IDENTIFIER) continue;
     scan_str tname = {"", 0};
     vkind k = K_UNKNOWN;
-    if (classify && nl == nr && kind(right) != N_OTHER)
+    if (classify && nl == nr)
       k = classify_expr(w, nth(right, i), &tname);
     declare(w, str_of(w, id), k, tname);
   }
@@ -510,6 +513,20 @@ static void add_write(walker *w, TSNode lhs, scan_str target, int is_field, wkin
   w->g->writes.v[w->g->writes.n++] = wr;
 }
 
+/* `if m == nil { m = make(...) }`: creating the map on first use is not a reset. */
+static int lazy_init(walker *w, TSNode assign, TSNode rhs) {
+  int fresh = kind(rhs) == N_COMPOSITE_LITERAL ||
+              (kind(rhs) == N_CALL_EXPRESSION && scan_str_eq(str_of(w, field(rhs, F_FUNCTION)), "make"));
+  if (!fresh) return 0;
+  TSNode block = ts_node_parent(assign);
+  TSNode stmt = kind(block) == N_BLOCK ? ts_node_parent(block) : block;
+  if (kind(stmt) != N_IF_STATEMENT) return 0;
+  scan_str cond = str_of(w, field(stmt, F_CONDITION));
+  for (uint32_t i = 0; i + 6 <= cond.n; i++)
+    if (memcmp(cond.s + i, "== nil", 6) == 0) return 1;
+  return 0;
+}
+
 /* m[k] = v, m[k] = append(m[k], v...), m = v, x.f = v. */
 static void on_assignment(walker *w, TSNode n) {
   if (!scan_str_eq(str_of(w, field(n, F_OPERATOR)), "=")) return;
@@ -531,7 +548,7 @@ static void on_assignment(walker *w, TSNode n) {
         continue;
       }
       add_write(w, lhs, target, is_field, W_ASSIGN, rhs);
-    } else if (w->func >= 0 && target_of(w, lhs, &target, &is_field)) {
+    } else if (w->func >= 0 && target_of(w, lhs, &target, &is_field) && !lazy_init(w, n, rhs)) {
       add_removal(w, target, is_field, R_REASSIGN);
     }
   }
@@ -1098,13 +1115,15 @@ static void check_literal(const pkg *p, scan_file *f, const go_lit *l) {
     const go_capture *c = &f->go->caps.v[l->cap_first + i];
     int ref = 0;
     vkind k = resolve(p, c->kind, c->tname, 0, &ref);
-    const char *kn = ref && (k == K_STRUCT || k == K_ARRAY) ? "holds references" : vkind_names[k];
+    const char *kn = ref && k == K_STRUCT  ? "struct holding references"
+                     : ref && k == K_ARRAY ? "array holding references"
+                                           : vkind_names[k];
     if (ref && !any_ref)
       snprintf(first_ref, sizeof first_ref, "%.*s", (int)c->name.n, c->name.s);
     any_ref |= ref;
-    int wrote = snprintf(list + used, sizeof list - used, "%s%.*s (%s%s%.*s)", i ? ", " : "",
-                         (int)c->name.n, c->name.s, kn, c->tname.n ? " " : "",
-                         (int)c->tname.n, c->tname.s);
+    int wrote = snprintf(list + used, sizeof list - used, "%s%.*s (%.*s%s%s)", i ? ", " : "",
+                         (int)c->name.n, c->name.s, (int)c->tname.n, c->tname.s,
+                         c->tname.n ? ": " : "", kn);
     if (wrote < 0 || (size_t)wrote >= sizeof list - used) break;
     used += (size_t)wrote;
   }
