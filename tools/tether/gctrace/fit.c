@@ -137,11 +137,14 @@ int gct_fit(const gct_trace *tr, gct_fit_result *out) {
   double *slopes = n ? malloc(n * (n - 1) / 2 * sizeof *slopes) : NULL;
   int rc = -1;
   if (slopes == NULL) goto done;
-  double x_min = p[0].x, x_max = p[0].x;
-  for (size_t i = 1; i < n; i++) {
-    if (p[i].x < x_min) x_min = p[i].x;
-    if (p[i].x > x_max) x_max = p[i].x;
+  /* The span is that of the GCs themselves, not of the bucket medians. */
+  double x_min = tr->gcs[0].t, x_max = tr->gcs[0].t;
+  for (size_t i = 1; i < tr->n_gcs; i++) {
+    if (tr->gcs[i].t < x_min) x_min = tr->gcs[i].t;
+    if (tr->gcs[i].t > x_max) x_max = tr->gcs[i].t;
   }
+  x_min /= 60.0;
+  x_max /= 60.0;
   out->points = n;
   out->t0_min = tr->gcs[0].t / 60.0;
   out->slope = theil_sen(p, n, -INFINITY, slopes, &out->tau);

@@ -3,7 +3,9 @@
  * of any size needs memory only for the per-GC records. With --tee every byte read
  * is written to standard output at once (nothing is held back waiting for a full
  * buffer) and the report goes to standard error; when the reader of standard output
- * goes away the input is still read to the end so that the verdict is printed. */
+ * goes away the input is still read to the end so that the verdict is printed, and
+ * a first Ctrl-C (SIGINT) or SIGTERM ends the input early and still prints it. The
+ * --svg file is opened before the input is read, so a bad path fails at once. */
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
@@ -17,6 +19,25 @@
 #include "gctrace.h"
 
 #define CHUNK (1 << 18)
+
+/* Set by the first SIGINT or SIGTERM: stop reading and report what was read. */
+static volatile sig_atomic_t g_stop;
+
+static void on_stop(int sig) {
+  (void)sig;
+  g_stop = 1;
+}
+
+/* Lets a first SIGINT/SIGTERM interrupt read(2) (no SA_RESTART); a second one kills. */
+static void catch_stop_signals(void) {
+  struct sigaction sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_handler = on_stop;
+  sa.sa_flags = (int)SA_RESETHAND;
+  sigemptyset(&sa.sa_mask);
+  sigaction(SIGINT, &sa, NULL);
+  sigaction(SIGTERM, &sa, NULL);
+}
 
 typedef struct options {
   const char *input;
@@ -137,7 +158,7 @@ static int read_input(const options *o, gct_trace *tr) {
   char *buf = malloc(CHUNK);
   int rc = 0, teeing = o->tee;
   if (buf == NULL) rc = tcli_usage_error("gctrace", "out of memory");
-  while (rc == 0) {
+  while (rc == 0 && !g_stop) {
     ssize_t got = read(fd, buf, CHUNK);
     if (got < 0 && errno == EINTR) continue;
     if (got < 0) rc = tcli_usage_error("gctrace", "cannot read %s: %s", o->input, strerror(errno));
@@ -151,31 +172,40 @@ static int read_input(const options *o, gct_trace *tr) {
   return rc;
 }
 
-static int write_svg(const options *o, const gct_result *r) {
-  FILE *f = fopen(o->svg, "w");
-  if (f == NULL) return tcli_usage_error("gctrace", "cannot write %s: %s", o->svg, strerror(errno));
+/* Writes the chart to the already open SVG file F and closes it. */
+static int write_svg(const options *o, FILE *f, const gct_result *r) {
   int bad = gct_write_svg(f, r) != 0;
   bad |= fclose(f) != 0;
   return bad ? tcli_usage_error("gctrace", "cannot write %s", o->svg) : 0;
 }
 
-/* Analyses TR and prints the report; returns the exit status. */
-static int report(const options *o, const gct_trace *tr) {
+/* Analyses TR, prints the report and writes the chart to SVG (when not NULL, which
+ * this closes); returns the exit status. */
+static int report(const options *o, const gct_trace *tr, FILE *svg) {
   gct_result r;
   memset(&r, 0, sizeof r);
   r.input = o->input;
   r.trace = tr;
   r.th = o->th;
   r.gate_rate = o->gate;
+  int rc = TCLI_OK;
   if (tr->n_gcs == 0)
-    return tcli_usage_error("gctrace", "no gctrace lines ('gc N @...') in %s; run the program with GODEBUG=gctrace=1",
-                            strcmp(o->input, "-") == 0 ? "standard input" : o->input);
-  if (gct_analyse(&r) != 0) return tcli_usage_error("gctrace", "out of memory");
+    rc = tcli_usage_error("gctrace", "no gctrace lines ('gc N @...') in %s; run the program with GODEBUG=gctrace=1",
+                          strcmp(o->input, "-") == 0 ? "standard input" : o->input);
+  else if (gct_analyse(&r) != 0)
+    rc = tcli_usage_error("gctrace", "out of memory");
+  if (rc != TCLI_OK) {
+    if (svg != NULL) {
+      fclose(svg);
+      unlink(o->svg);
+    }
+    return rc;
+  }
   FILE *out = o->tee ? stderr : stdout;
   if (o->json) gct_print_json(out, &r);
   else gct_print_text(out, &r);
   fflush(out);
-  if (o->svg != NULL && write_svg(o, &r) != 0) return TCLI_USAGE;
+  if (svg != NULL && write_svg(o, svg, &r) != 0) return TCLI_USAGE;
   return r.gate_tripped ? TCLI_FOUND : TCLI_OK;
 }
 
@@ -186,11 +216,21 @@ int tether_cmd_gctrace(int argc, char **argv) {
   gct_thresholds_default(&o.th);
   int rc = parse_args(argc, argv, &o);
   if (rc != 0) return rc < 0 ? TCLI_OK : rc;
+  FILE *svg = o.svg != NULL ? fopen(o.svg, "w") : NULL;
+  if (o.svg != NULL && svg == NULL)
+    return tcli_usage_error("gctrace", "cannot write %s: %s", o.svg, strerror(errno));
   if (o.tee) signal(SIGPIPE, SIG_IGN);
+  g_stop = 0;
+  catch_stop_signals();
   gct_trace tr;
   memset(&tr, 0, sizeof tr);
   rc = read_input(&o, &tr);
-  if (rc == 0) rc = report(&o, &tr);
+  if (rc == 0) {
+    rc = report(&o, &tr, svg);
+  } else if (svg != NULL) {
+    fclose(svg);
+    unlink(o.svg);
+  }
   gct_trace_free(&tr);
   return rc;
 }
