@@ -125,15 +125,20 @@ struct tether__table {
   _Atomic(tether__slot *) b[];
 };
 
-/* A thread's record for one registry (one cache line: no false sharing). */
+/* A thread's record for one registry. Records are placed on a cache line of
+ * their own (over-allocated and aligned by hand: allocators only promise
+ * malloc's alignment), so readers never share a line. */
 struct tether__rec {
-  _Alignas(TETHER__CACHELINE) _Atomic uint64_t epoch; /* 0: outside; else the epoch seen on entry */
+  _Atomic uint64_t epoch;     /* 0: outside; else the epoch seen on entry */
   _Atomic uint32_t help;      /* a writer's advance waited on this record */
   uint32_t depth;             /* nesting depth; owning thread only */
   _Atomic(void *) thread;     /* owning thread state; NULL = free for reuse */
   tether__rec *next;          /* registry's list; immutable once linked */
   tether_registry *reg;
+  void *raw;                  /* the allocation this record lies in */
 };
+#define TETHER__REC_ALLOC (2 * TETHER__CACHELINE)
+_Static_assert(sizeof(tether__rec) <= TETHER__CACHELINE, "a record fits one cache line");
 
 typedef struct tether__site_rec {
   tether_site site;
@@ -178,8 +183,9 @@ struct tether_registry {
   tether_allocator alloc;
   uint64_t created_ms;
 
+  char pad_[TETHER__CACHELINE]; /* keeps writers' lines off the readers' */
   /* Writer side, guarded by mu. */
-  _Alignas(TETHER__CACHELINE) pthread_mutex_t mu;
+  pthread_mutex_t mu;
   uint64_t next_id;
   tether__entry **ids; /* id index: open addressing by id */
   size_t ids_mask, ids_count;

@@ -158,9 +158,12 @@ static tether__rec *attach_locked(tether_registry *r) {
     void *expected = NULL;
     if (atomic_compare_exchange_strong(&c->thread, &expected, (void *)&t_thr)) return c;
   }
-  c = tether__alloc(r, sizeof *c);
-  if (c == NULL) return NULL;
+  void *raw = tether__alloc(r, TETHER__REC_ALLOC);
+  if (raw == NULL) return NULL;
+  uintptr_t at = ((uintptr_t)raw + TETHER__CACHELINE - 1) & ~(uintptr_t)(TETHER__CACHELINE - 1);
+  c = (tether__rec *)at;
   memset((void *)c, 0, sizeof *c);
+  c->raw = raw;
   atomic_init(&c->epoch, 0);
   atomic_init(&c->help, 0);
   atomic_init(&c->thread, (void *)&t_thr);
@@ -242,7 +245,7 @@ void tether__free_recs(tether_registry *r) {
   tether__rec *c = atomic_load_explicit(&r->recs, memory_order_relaxed);
   while (c != NULL) {
     tether__rec *next = c->next;
-    tether__free(r, c, sizeof *c);
+    tether__free(r, c->raw, TETHER__REC_ALLOC);
     c = next;
   }
   atomic_store_explicit(&r->recs, NULL, memory_order_relaxed);
