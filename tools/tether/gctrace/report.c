@@ -70,8 +70,9 @@ void gct_print_text(FILE *out, const gct_result *r) {
   const gct_fit_result *f = &r->fit;
   print_counts(out, r);
   if (s->n > 0) {
-    fprintf(out, "time: %.3f s to %.3f s (span %.1f s), GC CPU %d%%, stop-the-world %.1f ms total, %.2f ms max\n",
-            s->t_first, s->t_last, s->span_s, s->cpu_pct, s->pause_total_ms, s->pause_max_ms);
+    fprintf(out, "time: %.3f s to %.3f s (span %.1f %s), GC CPU %d%%, stop-the-world %.1f ms total, %.2f ms max\n",
+            s->t_first, s->t_last, s->span_s >= 120 ? s->span_s / 60 : s->span_s, s->span_s >= 120 ? "min" : "s",
+            s->cpu_pct, s->pause_total_ms, s->pause_max_ms);
     fprintf(out, "live heap: first %.0f MB, last %.0f MB, min %.0f MB, max %.0f MB\n", s->live_first,
             s->live_last, s->live_min, s->live_max);
     fprintf(out, "heap goal: first %.0f MB, last %.0f MB, max %.0f MB\n", s->goal_first, s->goal_last,
