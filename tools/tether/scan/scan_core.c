@@ -65,7 +65,7 @@ static scan_str line_of(const scan_file *f, uint32_t line) {
   return r;
 }
 
-static char *vformat(const char *fmt, va_list ap) {
+__attribute__((format(printf, 1, 0))) static char *vformat(const char *fmt, va_list ap) {
   char *s = NULL;
   if (vasprintf(&s, fmt, ap) < 0) {
     fputs("tether scan: out of memory\n", stderr);
