@@ -6,6 +6,11 @@
 int prof_pb_varint(const unsigned char **p, const unsigned char *end, uint64_t *v) {
   uint64_t x = 0;
   const unsigned char *q = *p;
+  if (q < end && *q < 0x80) { /* the common one-byte case */
+    *v = *q;
+    *p = q + 1;
+    return 0;
+  }
   for (unsigned shift = 0; shift < 64; shift += 7) {
     if (q >= end) return -1;
     unsigned char b = *q++;

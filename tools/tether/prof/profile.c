@@ -139,8 +139,8 @@ static int decode_vtype(decoder *d, const prof_pb_field *in, prof_vtype *vt) {
 static int add_loc_id(void *ctx, uint64_t v) {
   decoder *d = ctx;
   prof_profile *p = d->p;
-  if (GROW(d, p->sample_loc_ids, p->nsample_locs, d->sample_locs_cap) != 0) return -2;
-  p->sample_loc_ids[p->nsample_locs++] = v;
+  if (GROW(d, p->sample_locs, p->nsample_locs, d->sample_locs_cap) != 0) return -2;
+  p->sample_locs[p->nsample_locs++] = v;
   return 0;
 }
 
@@ -411,14 +411,12 @@ static int resolve_samples(decoder *d) {
   prof_profile *p = d->p;
   idmap m;
   int rc = idmap_build(d, &m, p->nlocs, loc_id, "location");
-  p->sample_locs = malloc((p->nsample_locs ? p->nsample_locs : 1) * sizeof *p->sample_locs);
-  if (rc == 0 && p->sample_locs == NULL) rc = fail(d, "out of memory");
   for (size_t i = 0; rc == 0 && i < p->nsample_locs; i++) {
-    long k = idmap_find(&m, p->sample_loc_ids[i]);
+    long k = idmap_find(&m, p->sample_locs[i]);
     if (k < 0)
-      rc = fail(d, "sample refers to unknown location id %llu", (unsigned long long)p->sample_loc_ids[i]);
+      rc = fail(d, "sample refers to unknown location id %llu", (unsigned long long)p->sample_locs[i]);
     else
-      p->sample_locs[i] = (size_t)k;
+      p->sample_locs[i] = (uint64_t)k;
   }
   for (size_t i = 0; rc == 0 && i < p->nsamples; i++) {
     size_t end = i + 1 < p->nsamples ? p->samples[i + 1].value_start : p->nvalues;
@@ -465,8 +463,6 @@ prof_profile *prof_decode(const unsigned char *buf, size_t len, char *err, size_
   d.p->owned = inflated;
   int rc = decode_all(&d, buf, len);
   free(d.raw);
-  free(d.p->sample_loc_ids);
-  d.p->sample_loc_ids = NULL;
   /* The strings are copies: the decompressed bytes are no longer needed. */
   free(d.p->owned);
   d.p->owned = NULL;
@@ -488,7 +484,6 @@ void prof_free(prof_profile *p) {
   free(p->lines);
   free(p->samples);
   free(p->sample_locs);
-  free(p->sample_loc_ids);
   free(p->values);
   free(p->labels);
   free(p);

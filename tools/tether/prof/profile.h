@@ -63,8 +63,7 @@ typedef struct prof_profile {
   size_t nlines;
   prof_sample *samples;
   size_t nsamples;
-  size_t *sample_locs; /* location indices, resolved from ids */
-  uint64_t *sample_loc_ids;
+  uint64_t *sample_locs; /* location ids as read, then resolved in place to indices */
   size_t nsample_locs;
   int64_t *values;
   size_t nvalues;

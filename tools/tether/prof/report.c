@@ -22,18 +22,18 @@
 
 #include "prof/intern.h"
 
-#define SEP 0xffffffffu /* ends one location's frames in a sample key */
-
 typedef struct build {
   const prof_opts *o;
   prof_intern strs;    /* function names, files, label strings */
   prof_intern frames;  /* (name, file, line) */
+  prof_intern locsigs; /* a location's frames, inlined first */
   prof_intern samples; /* merged sample keys */
   prof_intern *nodes;  /* printable row names; handed to the report */
-  prof_intern edges;   /* (caller node, callee node) */
+  prof_intern edges;   /* inlined calls: (caller node, callee node) */
   int64_t *mvalue;     /* per merged sample */
   int64_t *fstart;     /* per frame: its function's start line */
   size_t mcap, fcap;
+  uint32_t *gid;       /* per string of the profile being merged: its global id */
   uint32_t *key;       /* the sample key being built */
   size_t klen, kcap;
   regex_t focus, ignore;
@@ -81,9 +81,12 @@ static int key_push(build *b, uint32_t w) {
   return 0;
 }
 
-/* The global id of string I of profile P. */
+/* The global id of string I of profile P, remembered in b->gid (per profile). */
 static long str_id(build *b, const prof_profile *p, size_t i) {
-  return prof_intern_add(&b->strs, p->str[i], strlen(p->str[i]));
+  if (b->gid[i] != UINT32_MAX) return (long)b->gid[i];
+  long id = prof_intern_add(&b->strs, p->str[i], strlen(p->str[i]));
+  if (id >= 0) b->gid[i] = (uint32_t)id;
+  return id;
 }
 
 /* Interns every location line of P as a frame; FRAME_OF gets one id per line. */
@@ -121,29 +124,39 @@ static int key_labels(build *b, const prof_profile *p, const prof_sample *s) {
   return 0;
 }
 
-/* Builds the key of sample S: frame-word count, frames leaf first with SEP after
- * each location, then the labels. */
-static int sample_key(build *b, const prof_profile *p, const prof_sample *s, const uint32_t *frame_of) {
-  b->klen = 0;
-  if (key_push(b, 0) != 0) return -1;
-  for (size_t i = 0; i < s->loc_count; i++) {
-    const prof_location *loc = &p->locs[p->sample_locs[s->loc_start + i]];
-    for (size_t j = 0; j < loc->line_count; j++)
-      if (key_push(b, frame_of[loc->line_start + j]) != 0) return -1;
-    if (key_push(b, SEP) != 0) return -1;
+/* Interns every location of P by its frames; SIG_OF gets one id per location. */
+static int intern_locations(build *b, const prof_profile *p, const uint32_t *frame_of, uint32_t *sig_of) {
+  for (size_t i = 0; i < p->nlocs; i++) {
+    const prof_location *l = &p->locs[i];
+    long id = prof_intern_add(&b->locsigs, frame_of + l->line_start, l->line_count * sizeof *frame_of);
+    if (id < 0) return fail(b, "out of memory");
+    sig_of[i] = (uint32_t)id;
   }
-  b->key[0] = (uint32_t)(b->klen - 1);
+  return 0;
+}
+
+/* Builds the key of sample S: the location count, the locations' frame-list ids
+ * leaf first, then the labels. */
+static int sample_key(build *b, const prof_profile *p, const prof_sample *s, const uint32_t *sig_of) {
+  b->klen = 0;
+  if (key_push(b, (uint32_t)s->loc_count) != 0) return -1;
+  for (size_t i = 0; i < s->loc_count; i++)
+    if (key_push(b, sig_of[p->sample_locs[s->loc_start + i]]) != 0) return -1;
   return key_labels(b, p, s);
 }
 
 /* Merges P's samples (value TYPE, times SIGN) into b->samples; adds their sum to *SUM. */
 static int merge(build *b, const prof_profile *p, size_t type, int sign, int64_t *sum) {
   uint32_t *frame_of = malloc((p->nlines ? p->nlines : 1) * sizeof *frame_of);
-  int rc = frame_of ? intern_frames(b, p, frame_of) : fail(b, "out of memory");
+  uint32_t *sig_of = malloc((p->nlocs ? p->nlocs : 1) * sizeof *sig_of);
+  b->gid = malloc(p->nstr * sizeof *b->gid);
+  if (b->gid) memset(b->gid, 0xff, p->nstr * sizeof *b->gid);
+  int rc = frame_of && sig_of && b->gid ? intern_frames(b, p, frame_of) : fail(b, "out of memory");
+  if (rc == 0) rc = intern_locations(b, p, frame_of, sig_of);
   for (size_t i = 0; rc == 0 && i < p->nsamples; i++) {
     const prof_sample *s = &p->samples[i];
     int64_t v = p->values[s->value_start + type];
-    if (sample_key(b, p, s, frame_of) != 0) {
+    if (sample_key(b, p, s, sig_of) != 0) {
       rc = fail(b, "out of memory");
       break;
     }
@@ -156,6 +169,9 @@ static int merge(build *b, const prof_profile *p, size_t type, int sign, int64_t
     *sum += v;
   }
   free(frame_of);
+  free(sig_of);
+  free(b->gid);
+  b->gid = NULL;
   return rc;
 }
 
@@ -211,11 +227,28 @@ static int node_name(build *b, size_t f, char **out) {
   return n < 0 ? -1 : 0;
 }
 
-/* Per-frame facts for the walk: node id (-1: none), focus and ignore matches. */
+/* Per-frame facts for the walk: node id (-1: none), focus and ignore matches.
+ * The same facts per location (any of its frames) go in sig_info. */
 typedef struct frame_info {
   long node;
   char focus, ignore;
 } frame_info;
+
+static frame_info *sig_infos(build *b, const frame_info *fi) {
+  frame_info *si = calloc(b->locsigs.n ? b->locsigs.n : 1, sizeof *si);
+  if (si == NULL) return NULL;
+  for (size_t l = 0; l < b->locsigs.n; l++) {
+    size_t len;
+    const uint32_t *fr = (const uint32_t *)(const void *)prof_intern_key(&b->locsigs, l, &len);
+    si[l].node = -1;
+    for (size_t j = 0; j < len / sizeof *fr; j++) {
+      si[l].focus |= fi[fr[j]].focus;
+      si[l].ignore |= fi[fr[j]].ignore;
+      if (fi[fr[j]].node >= 0) si[l].node = fi[fr[j]].node;
+    }
+  }
+  return si;
+}
 
 static int frame_infos(build *b, frame_info **out) {
   size_t n = b->frames.n;
@@ -246,41 +279,67 @@ typedef struct acc {
   int64_t *flat, *cum;
   uint32_t *stamp;
   char *touched;
-  signed char *edge_inline; /* per edge id: 1 every call inlined, 0 not */
-  size_t ecap, nedges;
+  char *called;    /* per node: some call into it was not inlined */
+  char *inl_child; /* per node: the callee of some inlined call */
+  char *inl;       /* per node: some caller's every call into it was inlined */
+  char *broken;    /* per inlined call (b->edges): also made without inlining */
+  char *sig_used;  /* per location: on a walked stack */
 } acc;
 
-static int sample_kept(const build *b, const uint32_t *w, size_t nw, const frame_info *fi) {
-  int focused = !b->has_focus, ignored = 0;
+static int sample_kept(const build *b, const uint32_t *w, size_t nw, const frame_info *si) {
+  int focused = !b->has_focus, ignored = 0, closure = !b->o->closures;
   for (size_t i = 0; i < nw; i++) {
-    if (w[i] == SEP) continue;
-    focused |= fi[w[i]].focus;
-    ignored |= fi[w[i]].ignore;
+    focused |= si[w[i]].focus;
+    ignored |= si[w[i]].ignore;
+    closure |= si[w[i]].node >= 0;
   }
-  return focused && !ignored;
+  return focused && !ignored && closure;
 }
 
-/* Records the call PARENT -> CHILD; an edge stays "inlined" only while every
- * call it stands for was inlined. */
-static int add_edge(build *b, acc *a, long parent, long child, int is_inline) {
+/* Calls FN(b, a, parent, child) for each inlined call inside location L: its
+ * frames, outermost first, each called by the one before. */
+static void each_inlined(build *b, acc *a, size_t l, const frame_info *fi,
+                         void (*fn)(build *, acc *, long, long)) {
+  size_t len;
+  const uint32_t *fr = (const uint32_t *)(const void *)prof_intern_key(&b->locsigs, l, &len);
+  for (size_t j = len / sizeof *fr; j-- > 1;) {
+    long parent = fi[fr[j]].node, child = fi[fr[j - 1]].node;
+    if (parent >= 0 && child >= 0 && parent != child) fn(b, a, parent, child);
+  }
+}
+
+static void add_inlined(build *b, acc *a, long parent, long child) {
   uint32_t pair[2] = {(uint32_t)parent, (uint32_t)child};
-  long e = prof_intern_add(&b->edges, pair, sizeof pair);
-  if (e < 0) return -1;
-  if ((size_t)e >= a->ecap) {
-    size_t nc = a->ecap ? a->ecap * 2 : 256;
-    while (nc <= (size_t)e) nc *= 2;
-    signed char *q = realloc(a->edge_inline, nc);
-    if (q == NULL) return -1;
-    a->edge_inline = q;
-    a->ecap = nc;
-  }
-  if ((size_t)e == a->nedges) {
-    a->edge_inline[e] = (signed char)is_inline;
-    a->nedges++;
-  } else if (!is_inline) {
-    a->edge_inline[e] = 0;
-  }
-  return 0;
+  if (prof_intern_add(&b->edges, pair, sizeof pair) >= 0) a->inl_child[child] = 1;
+  else a->inl_child[child] = 2; /* out of memory: noticed by inline_calls */
+}
+
+static void mark_inlined(build *b, acc *a, long parent, long child) {
+  uint32_t pair[2] = {(uint32_t)parent, (uint32_t)child};
+  long e = prof_intern_find(&b->edges, pair, sizeof pair);
+  if (e >= 0 && !a->broken[e]) a->inl[child] = 1;
+}
+
+/* Collects the inlined calls of every location before the walk. A call is
+ * inlined exactly when caller and callee share a location, so these are all. */
+static int inline_calls(build *b, acc *a, const frame_info *fi) {
+  size_t n = b->nodes->n ? b->nodes->n : 1;
+  for (size_t l = 0; l < b->locsigs.n; l++) each_inlined(b, a, l, fi, add_inlined);
+  for (size_t i = 0; i < b->nodes->n; i++)
+    if (a->inl_child[i] == 2) return fail(b, "out of memory");
+  a->broken = calloc(b->edges.n ? b->edges.n : 1, 1);
+  a->sig_used = calloc(b->locsigs.n ? b->locsigs.n : 1, 1);
+  a->inl = calloc(n, 1);
+  return a->broken && a->sig_used && a->inl ? 0 : fail(b, "out of memory");
+}
+
+/* A call PARENT -> CHILD between locations: not inlined. */
+static void note_call(build *b, acc *a, long parent, long child) {
+  a->called[child] = 1;
+  if (!a->inl_child[child]) return;
+  uint32_t pair[2] = {(uint32_t)parent, (uint32_t)child};
+  long e = prof_intern_find(&b->edges, pair, sizeof pair);
+  if (e >= 0) a->broken[e] = 1;
 }
 
 /* Adds cum to node N once per sample (STAMP). */
@@ -291,46 +350,46 @@ static void add_cum(acc *a, long n, int64_t v, uint32_t stamp) {
   a->touched[n] = 1;
 }
 
-/* Walks one merged sample root first, as pprof's graph builder does. */
-static int walk(build *b, acc *a, const uint32_t *w, size_t nw, int64_t v, uint32_t stamp,
-                const frame_info *fi) {
+/* Walks one merged sample root first, as pprof's graph builder does: W holds
+ * its NW location ids, leaf first; each location's frames are inlined first. */
+static void walk(build *b, acc *a, const uint32_t *w, size_t nw, int64_t v, uint32_t stamp,
+                 const frame_info *fi) {
   long parent = -1, closure_leaf = -1;
-  size_t end = nw;
-  while (end > 0) {
-    size_t start = end - 1; /* w[end-1] is the SEP ending this location */
-    while (start > 0 && w[start - 1] != SEP) start--;
-    for (size_t j = end - 1; j-- > start;) {
-      long n = fi[w[j]].node;
+  for (size_t i = nw; i-- > 0;) {
+    size_t len;
+    const uint32_t *fr = (const uint32_t *)(const void *)prof_intern_key(&b->locsigs, w[i], &len);
+    size_t nf = len / sizeof *fr;
+    if (nf == 0) continue;
+    if (!b->o->closures) {
+      long outer = fi[fr[nf - 1]].node;
+      if (parent >= 0 && outer != parent) note_call(b, a, parent, outer);
+      a->sig_used[w[i]] = 1;
+      parent = fi[fr[0]].node;
+    }
+    for (size_t j = nf; j-- > 0;) {
+      long n = fi[fr[j]].node;
       if (n < 0) continue;
       add_cum(a, n, v, stamp);
-      if (b->o->closures) {
-        closure_leaf = n;
-        continue;
-      }
-      if (parent >= 0 && n != parent && add_edge(b, a, parent, n, j != end - 2) != 0) return -1;
-      parent = n;
+      closure_leaf = n;
     }
-    end = start;
   }
   long leaf = b->o->closures ? closure_leaf : parent;
   if (leaf >= 0) a->flat[leaf] += v;
-  return 0;
 }
 
 static int walk_all(build *b, acc *a, const frame_info *fi, int64_t *kept) {
+  frame_info *si = sig_infos(b, fi);
+  if (si == NULL) return fail(b, "out of memory");
   for (size_t s = 0; s < b->samples.n; s++) {
     int64_t v = b->mvalue[s];
-    size_t len;
-    const uint32_t *w = (const uint32_t *)(const void *)prof_intern_key(&b->samples, s, &len);
-    if (v == 0 || !sample_kept(b, w + 1, w[0], fi)) continue;
-    if (b->o->closures) {
-      int any = 0;
-      for (size_t i = 1; i <= w[0]; i++) any |= w[i] != SEP && fi[w[i]].node >= 0;
-      if (!any) continue;
-    }
+    const uint32_t *w = (const uint32_t *)(const void *)prof_intern_key(&b->samples, s, NULL);
+    if (v == 0 || !sample_kept(b, w + 1, w[0], si)) continue;
     *kept += v;
-    if (walk(b, a, w + 1, w[0], v, (uint32_t)s + 1, fi) != 0) return fail(b, "out of memory");
+    walk(b, a, w + 1, w[0], v, (uint32_t)s + 1, fi);
   }
+  free(si);
+  for (size_t l = 0; l < b->locsigs.n; l++)
+    if (a->sig_used[l]) each_inlined(b, a, l, fi, mark_inlined);
   return 0;
 }
 
@@ -345,40 +404,18 @@ static int cmp_rows(const void *x, const void *y) {
   return 0;
 }
 
-/* Which nodes have inlined and which non-inlined calls into them. */
-static void inline_marks(build *b, acc *a, prof_row *rows, const long *row_of) {
-  for (size_t e = 0; e < b->edges.n; e++) {
-    const uint32_t *pair = (const uint32_t *)(const void *)prof_intern_key(&b->edges, e, NULL);
-    long r = row_of[pair[1]];
-    if (r < 0) continue;
-    int bit = a->edge_inline[e] == 1 ? 1 : 2;
-    rows[r].inlined |= bit;
-  }
-}
-
-static int make_rows(build *b, acc *a, prof_report *rep) {
+static int make_rows(build *b, const acc *a, prof_report *rep) {
   size_t n = b->nodes->n, k = 0;
-  long *row_of = malloc((n ? n : 1) * sizeof *row_of);
   rep->rows = calloc(n ? n : 1, sizeof *rep->rows);
-  if (row_of == NULL || rep->rows == NULL) {
-    free(row_of);
-    return fail(b, "out of memory");
-  }
+  if (rep->rows == NULL) return fail(b, "out of memory");
   for (size_t i = 0; i < n; i++) {
-    row_of[i] = a->touched[i] ? (long)k : -1;
     if (!a->touched[i]) continue;
     rep->rows[k].name = (const char *)prof_intern_key(b->nodes, i, NULL);
     rep->rows[k].flat = a->flat[i];
     rep->rows[k].cum = a->cum[i];
+    rep->rows[k].inlined = a->inl[i] ? (a->called[i] ? 2 : 1) : 0;
     k++;
   }
-  inline_marks(b, a, rep->rows, row_of);
-  /* inlined holds bit 1 (some inlined call) and bit 2 (some other call). */
-  for (size_t r = 0; r < k; r++) {
-    int m = rep->rows[r].inlined;
-    rep->rows[r].inlined = m == 1 ? 1 : m == 3 ? 2 : 0;
-  }
-  free(row_of);
   rep->nrows = k;
   qsort(rep->rows, k, sizeof *rep->rows, cmp_rows);
   return 0;
@@ -396,17 +433,25 @@ static int report_nodes(build *b, prof_report *rep) {
   a.cum = calloc(n, sizeof *a.cum);
   a.stamp = calloc(n, sizeof *a.stamp);
   a.touched = calloc(n, 1);
-  if (a.flat == NULL || a.cum == NULL || a.stamp == NULL || a.touched == NULL)
+  a.called = calloc(n, 1);
+  a.inl_child = calloc(n, 1);
+  if (a.flat == NULL || a.cum == NULL || a.stamp == NULL || a.touched == NULL || a.called == NULL ||
+      a.inl_child == NULL)
     rc = fail(b, "out of memory");
   else
-    rc = walk_all(b, &a, fi, &rep->kept_sum);
+    rc = inline_calls(b, &a, fi);
+  if (rc == 0) rc = walk_all(b, &a, fi, &rep->kept_sum);
   if (rc == 0) rc = make_rows(b, &a, rep);
   free(fi);
   free(a.flat);
   free(a.cum);
   free(a.stamp);
   free(a.touched);
-  free(a.edge_inline);
+  free(a.called);
+  free(a.inl_child);
+  free(a.inl);
+  free(a.broken);
+  free(a.sig_used);
   return rc;
 }
 
@@ -461,6 +506,7 @@ int prof_report_build(const prof_profile *base, const prof_profile *cur, const p
   if (b.has_ignore > 0) regfree(&b.ignore);
   prof_intern_free(&b.strs);
   prof_intern_free(&b.frames);
+  prof_intern_free(&b.locsigs);
   prof_intern_free(&b.samples);
   prof_intern_free(&b.edges);
   free(b.mvalue);
