@@ -30,6 +30,10 @@
 #include "tether/tether.h"
 
 #define TETHER__CACHELINE 64
+/* Thread-locals use the initial-exec model: one %fs-relative load instead of a
+ * __tls_get_addr call in -fPIC code (the library is not meant for dlopen after
+ * start-up in processes that exhaust the static TLS surplus). */
+#define TETHER__TLS _Thread_local __attribute__((tls_model("initial-exec")))
 #define TETHER__LIKELY(x) __builtin_expect(!!(x), 1)
 #define TETHER__UNLIKELY(x) __builtin_expect(!!(x), 0)
 
@@ -115,6 +119,16 @@ struct tether__slot {
 
 #define TETHER__TOMB ((tether__slot *)(uintptr_t)1)
 
+
+
+/* A bucket keeps the slot's hash beside the pointer, so probing past other
+ * names needs no dereference. Readers trust the hash only as a filter: the slot's
+ * own hash, length and name decide. */
+typedef struct tether__bucket {
+  _Atomic uint64_t hash;
+  _Atomic(tether__slot *) slot;
+} tether__bucket;
+
 /* The name table: open addressing, linear probing, published whole; buckets
  * change in place (insert, tombstone) and the table is replaced to grow. */
 struct tether__table {
@@ -122,7 +136,7 @@ struct tether__table {
   size_t mask;
   size_t used; /* live + tombstones; guarded by the mutex */
   size_t live;
-  _Atomic(tether__slot *) b[];
+  tether__bucket b[];
 };
 
 /* A thread's record for one registry. Records are placed on a cache line of
@@ -233,11 +247,84 @@ size_t tether__table_size(size_t mask);
 uint64_t tether__now(const tether_registry *r);
 uint64_t tether__default_clock_ms(void *ud);
 
-/* ---- names and tables (table.c) ---- */
-uint64_t tether__hash(const char *s, size_t n);
-int tether__check_name(const char *name, size_t *len);
-tether__slot *tether__lookup(const tether__table *t, const char *name, size_t len, uint64_t h);
+/* ---- names and tables (inline: the dispatch path; the rest in table.c) ---- */
+
+static inline uint64_t tether__load64(const char *p) {
+  uint64_t w;
+  memcpy(&w, p, 8);
+  return w;
+}
+
+static inline uint64_t tether__load32(const char *p) {
+  uint32_t w;
+  memcpy(&w, p, 4);
+  return w;
+}
+
+static inline uint64_t tether__mix(uint64_t h, uint64_t w) {
+  h = (h ^ w) * 0xbf58476d1ce4e5b9ull;
+  return h ^ (h >> 31);
+}
+
+/* A multiply-mix hash over 8-byte words: one multiplication per word, the tail
+ * read with one overlapping load, then a final avalanche. Names are short; this
+ * beats byte-at-a-time hashes such as g_str_hash. */
+static inline uint64_t tether__hash(const char *s, size_t n) {
+  uint64_t h = 0x9e3779b97f4a7c15ull ^ ((uint64_t)n * 0xff51afd7ed558ccdull);
+  const char *end = s + n;
+  if (n >= 8) {
+    for (; end - s > 8; s += 8) h = tether__mix(h, tether__load64(s));
+    h = tether__mix(h, tether__load64(end - 8));
+  } else if (n >= 4) {
+    h = tether__mix(h, tether__load32(s) << 32 | tether__load32(end - 4));
+  } else if (n > 0) {
+    uint64_t w = (uint64_t)(unsigned char)s[0] << 16 | (uint64_t)(unsigned char)s[n >> 1] << 8 |
+                 (unsigned char)s[n - 1];
+    h = tether__mix(h, w);
+  }
+  h ^= h >> 32;
+  h *= 0xd6e8feb86659fd93ull;
+  return h ^ (h >> 32);
+}
+
+/* Checks a name (non-NULL, 1..TETHER_NAME_MAX bytes) and stores its length. */
+static inline int tether__check_name(const char *name, size_t *len) {
+  if (name == NULL) return TETHER_EINVAL;
+  size_t n = strnlen(name, TETHER_NAME_MAX + 1);
+  if (TETHER__UNLIKELY(n == 0)) return TETHER_EINVAL;
+  if (TETHER__UNLIKELY(n > TETHER_NAME_MAX)) return TETHER_ENAMETOOLONG;
+  *len = n;
+  return 0;
+}
+
+/* Compares N bytes; short names (the common case) without a call. */
+static inline int tether__name_eq(const char *a, const char *b, size_t n) {
+  if (n >= 8 && n <= 16)
+    return tether__load64(a) == tether__load64(b) &&
+           tether__load64(a + n - 8) == tether__load64(b + n - 8);
+  if (n >= 4 && n < 8)
+    return tether__load32(a) == tether__load32(b) &&
+           tether__load32(a + n - 4) == tether__load32(b + n - 4);
+  return memcmp(a, b, n) == 0;
+}
+
+/* Finds NAME in T; lock-free (inside a read section) or under the mutex. */
+static inline tether__slot *tether__lookup(const tether__table *t, const char *name, size_t len,
+                                           uint64_t h) {
+  size_t i = (size_t)h & t->mask;
+  for (;;) {
+    const tether__bucket *b = &t->b[i];
+    tether__slot *s = atomic_load_explicit(&b->slot, memory_order_acquire);
+    if (s == NULL) return NULL;
+    if (atomic_load_explicit(&b->hash, memory_order_relaxed) == h && s != TETHER__TOMB &&
+        s->hash == h && s->len == len && tether__name_eq(s->name, name, len))
+      return s;
+    i = (i + 1) & t->mask;
+  }
+}
+
 /* Writer side (mutex held). */
+tether__table *tether__table_new(tether_registry *r, size_t nbuckets);
 int tether__table_reserve(tether_registry *r, tether__table **grown);
 void tether__table_insert(tether_registry *r, tether__slot *s);
 void tether__table_remove(tether_registry *r, tether__slot *s);
@@ -281,7 +368,7 @@ void tether__report_survivors(tether_registry *r);
  * under -fsanitize=thread): sanitizer builds use a seq_cst read-modify-write on a
  * thread-private variable instead, which is a full fence on the hardware. */
 #if defined(TETHER_SANITIZE_THREAD)
-extern _Thread_local _Atomic int tether__fence_word;
+extern TETHER__TLS _Atomic int tether__fence_word;
 #define TETHER__FULL_FENCE() \
   ((void)atomic_exchange_explicit(&tether__fence_word, 0, memory_order_seq_cst))
 #else
@@ -293,7 +380,7 @@ typedef struct tether__tls_cache {
   uint64_t serial;
   tether__rec *rec;
 } tether__tls_cache;
-extern _Thread_local tether__tls_cache tether__tls_last;
+extern TETHER__TLS tether__tls_cache tether__tls_last;
 extern int tether__use_membarrier;
 
 static inline tether__rec *tether__rec_get(tether_registry *r) {

@@ -29,10 +29,10 @@
 #include "internal.h"
 
 pthread_mutex_t tether__g_mu = PTHREAD_MUTEX_INITIALIZER;
-_Thread_local tether__tls_cache tether__tls_last;
+TETHER__TLS tether__tls_cache tether__tls_last;
 int tether__use_membarrier;
 #if defined(TETHER_SANITIZE_THREAD)
-_Thread_local _Atomic int tether__fence_word;
+TETHER__TLS _Atomic int tether__fence_word;
 #endif
 
 /* Registry tether_registry_free waits on while the background thread works on it. */
@@ -44,8 +44,8 @@ static pthread_t g_bg;
 static pthread_once_t g_once = PTHREAD_ONCE_INIT;
 static int g_init_rc;
 static pthread_key_t g_key;
-static _Thread_local const tether_registry *t_in_destructor; /* registry whose destructor runs */
-static _Thread_local const tether_registry *t_bg_current; /* registry the background thread serves */
+static TETHER__TLS const tether_registry *t_in_destructor; /* registry whose destructor runs */
+static TETHER__TLS const tether_registry *t_bg_current; /* registry the background thread serves */
 
 /* Each thread's map from registry serial to record. */
 typedef struct thr_map_ent {
@@ -56,7 +56,7 @@ typedef struct thr_state {
   thr_map_ent *map;
   size_t n, cap;
 } thr_state;
-static _Thread_local thr_state t_thr;
+static TETHER__TLS thr_state t_thr;
 
 /* ---- memory and clock ---- */
 

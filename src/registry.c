@@ -64,14 +64,11 @@ int tether_registry_new(tether_registry **out, const tether_options *opts) {
   atomic_init(&r->recs, NULL);
   atomic_init(&r->bg_armed, 0);
   atomic_init(&r->destructors_run, 0);
-  tether__table *t = tether__alloc(r, tether__table_size(15));
+  tether__table *t = tether__table_new(r, 16);
   if (t == NULL) {
     a.free(a.ud, r, sizeof *r);
     return TETHER_ENOMEM;
   }
-  t->mask = 15;
-  t->used = t->live = 0;
-  for (size_t i = 0; i <= t->mask; i++) atomic_init(&t->b[i], NULL);
   atomic_init(&r->table, t);
   pthread_mutex_init(&r->mu, NULL);
   pthread_cond_init(&r->done_cv, NULL);
@@ -482,9 +479,8 @@ static void expire(tether_registry *r, tether__entry *e) {
 
 enum { SKIPPED = 0, CALLED = 1 };
 
-/* Calls E if it is live and not expired; TETHER_ONCE entries are claimed first. */
-static int call_entry(tether_registry *r, tether__entry *e, void *arg, int *ret) {
-  if (atomic_load_explicit(&e->state, memory_order_acquire) != TETHER__LIVE) return SKIPPED;
+/* The rare cases of call_entry: an entry with a TTL, or TETHER_ONCE. */
+static int call_entry_slow(tether_registry *r, tether__entry *e, void *arg, int *ret) {
   uint64_t exp = atomic_load_explicit(&e->expires_at, memory_order_relaxed);
   if (exp != 0 && tether__now(r) >= exp) {
     expire(r, e);
@@ -500,9 +496,21 @@ static int call_entry(tether_registry *r, tether__entry *e, void *arg, int *ret)
   return CALLED;
 }
 
+/* Calls E if it is live and not expired; TETHER_ONCE entries are claimed first.
+ * An entry without TTL or ONCE costs one state load and one expiry load. */
+static inline int call_entry(tether_registry *r, tether__entry *e, void *arg, int *ret) {
+  if (atomic_load_explicit(&e->state, memory_order_acquire) != TETHER__LIVE) return SKIPPED;
+  if (TETHER__UNLIKELY((e->flags & TETHER__F_ONCE) ||
+                       atomic_load_explicit(&e->expires_at, memory_order_relaxed) != 0))
+    return call_entry_slow(r, e, arg, ret);
+  *ret = e->fn(e->ctx, arg);
+  return CALLED;
+}
+
 /* Calls the handlers of S in order; FIRST_ONLY stops after one call. Returns how
  * many were called. */
-static int dispatch(tether_registry *r, const tether__slot *s, void *arg, int first_only, int *ret) {
+static inline int dispatch(tether_registry *r, const tether__slot *s, void *arg, int first_only,
+                           int *ret) {
   uintptr_t h = atomic_load_explicit(&s->handlers, memory_order_acquire);
   if (h == 0) return 0;
   if (!is_array(h)) return call_entry(r, (tether__entry *)h, arg, ret);
@@ -749,35 +757,32 @@ int tether_sweep(tether_registry *r) {
 /* ---- teardown ---- */
 
 /* Claims and removes every live registration (the caller is the only user left,
- * but owners may be freed concurrently on other threads). */
+ * but owners may be freed concurrently on other threads). Claims in batches
+ * under the mutex, then finishes each removal with the locks in order. */
 static void remove_all(tether_registry *r) {
   for (;;) {
-    tether__entry *e = NULL;
-    int busy = 0;
+    tether__entry *claimed[256];
+    int n = 0, busy = 0;
     pthread_mutex_lock(&r->mu);
-    for (size_t i = 0; r->ids != NULL && i <= r->ids_mask && e == NULL; i++) {
+    for (size_t i = 0; r->ids != NULL && i <= r->ids_mask && n < 256; i++) {
       tether__entry *x = r->ids[i];
       if (x == NULL) continue;
       if (claim(x))
-        e = x;
+        claimed[n++] = x;
       else
         busy = 1; /* claimed by an owner being freed: it will unlink it */
     }
     pthread_mutex_unlock(&r->mu);
-    if (e != NULL) {
-      tether__finish_removal(r, e, TETHER__BY_FREE);
-    } else if (busy) {
-      sched_yield();
-    } else {
-      break;
-    }
+    for (int i = 0; i < n; i++) tether__finish_removal(r, claimed[i], TETHER__BY_FREE);
+    if (n == 0 && !busy) break;
+    if (n == 0) sched_yield();
   }
 }
 
 static void free_structures(tether_registry *r) {
   tether__table *t = atomic_load_explicit(&r->table, memory_order_relaxed);
   for (size_t i = 0; i <= t->mask; i++) {
-    tether__slot *s = atomic_load_explicit(&t->b[i], memory_order_relaxed);
+    tether__slot *s = atomic_load_explicit(&t->b[i].slot, memory_order_relaxed);
     if (s == NULL || s == TETHER__TOMB) continue;
     assert(s->topic_refs == 0 && slot_empty(s));
     tether__free(r, s, tether__slot_size(s->len));

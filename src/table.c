@@ -15,71 +15,32 @@
 
 #include <stdlib.h>
 
-/* A multiply-mix hash over 8-byte words: two multiplications per word, then a
- * final avalanche. Names are short; this beats byte-at-a-time hashes. */
-uint64_t tether__hash(const char *s, size_t n) {
-  uint64_t h = 0x9e3779b97f4a7c15ull ^ ((uint64_t)n * 0xff51afd7ed558ccdull);
-  while (n >= 8) {
-    uint64_t w;
-    memcpy(&w, s, 8);
-    h = (h ^ w) * 0xbf58476d1ce4e5b9ull;
-    h ^= h >> 31;
-    s += 8;
-    n -= 8;
-  }
-  if (n > 0) {
-    uint64_t w = 0;
-    memcpy(&w, s, n);
-    h = (h ^ w) * 0x94d049bb133111ebull;
-  }
-  h ^= h >> 32;
-  h *= 0xd6e8feb86659fd93ull;
-  h ^= h >> 32;
-  return h;
-}
-
-int tether__check_name(const char *name, size_t *len) {
-  if (name == NULL) return TETHER_EINVAL;
-  size_t n = strnlen(name, TETHER_NAME_MAX + 1);
-  if (n == 0) return TETHER_EINVAL;
-  if (n > TETHER_NAME_MAX) return TETHER_ENAMETOOLONG;
-  *len = n;
-  return 0;
-}
-
-tether__slot *tether__lookup(const tether__table *t, const char *name, size_t len, uint64_t h) {
-  size_t i = (size_t)h & t->mask;
-  for (;;) {
-    tether__slot *s = atomic_load_explicit(&t->b[i], memory_order_acquire);
-    if (s == NULL) return NULL;
-    if (s != TETHER__TOMB && s->hash == h && s->len == len && memcmp(s->name, name, len) == 0)
-      return s;
-    i = (i + 1) & t->mask;
-  }
-}
-
 size_t tether__table_size(size_t mask) {
-  return sizeof(tether__table) + (mask + 1) * sizeof(_Atomic(tether__slot *));
+  return sizeof(tether__table) + (mask + 1) * sizeof(tether__bucket);
 }
 
-static tether__table *table_new(tether_registry *r, size_t nbuckets) {
+tether__table *tether__table_new(tether_registry *r, size_t nbuckets) {
   tether__table *t = tether__alloc(r, tether__table_size(nbuckets - 1));
   if (t == NULL) return NULL;
   t->mask = nbuckets - 1;
   t->used = 0;
   t->live = 0;
-  for (size_t i = 0; i < nbuckets; i++) atomic_init(&t->b[i], NULL);
+  for (size_t i = 0; i < nbuckets; i++) {
+    atomic_init(&t->b[i].hash, 0);
+    atomic_init(&t->b[i].slot, NULL);
+  }
   return t;
 }
 
 static void table_put(tether__table *t, tether__slot *s) {
   size_t i = (size_t)s->hash & t->mask;
   for (;;) {
-    tether__slot *cur = atomic_load_explicit(&t->b[i], memory_order_relaxed);
+    tether__slot *cur = atomic_load_explicit(&t->b[i].slot, memory_order_relaxed);
     if (cur == NULL || cur == TETHER__TOMB) {
       if (cur == NULL) t->used++;
       t->live++;
-      atomic_store_explicit(&t->b[i], s, memory_order_release);
+      atomic_store_explicit(&t->b[i].hash, s->hash, memory_order_relaxed);
+      atomic_store_explicit(&t->b[i].slot, s, memory_order_release);
       return;
     }
     i = (i + 1) & t->mask;
@@ -95,10 +56,10 @@ int tether__table_reserve(tether_registry *r, tether__table **grown) {
   if ((t->used + 1) * 4 <= (t->mask + 1) * 3) return 0;
   size_t n = t->mask + 1;
   while ((t->live + 1) * 2 > n) n *= 2;
-  tether__table *nt = table_new(r, n);
+  tether__table *nt = tether__table_new(r, n);
   if (nt == NULL) return TETHER_ENOMEM;
   for (size_t i = 0; i <= t->mask; i++) {
-    tether__slot *s = atomic_load_explicit(&t->b[i], memory_order_relaxed);
+    tether__slot *s = atomic_load_explicit(&t->b[i].slot, memory_order_relaxed);
     if (s != NULL && s != TETHER__TOMB) table_put(nt, s);
   }
   *grown = nt;
@@ -115,10 +76,10 @@ void tether__table_remove(tether_registry *r, tether__slot *s) {
   tether__table *t = atomic_load_explicit(&r->table, memory_order_relaxed);
   size_t i = (size_t)s->hash & t->mask;
   for (;;) {
-    tether__slot *cur = atomic_load_explicit(&t->b[i], memory_order_relaxed);
+    tether__slot *cur = atomic_load_explicit(&t->b[i].slot, memory_order_relaxed);
     assert(cur != NULL);
     if (cur == s) {
-      atomic_store_explicit(&t->b[i], TETHER__TOMB, memory_order_release);
+      atomic_store_explicit(&t->b[i].slot, TETHER__TOMB, memory_order_release);
       t->live--;
       return;
     }

@@ -1,0 +1,330 @@
+/* make bench: libtether's dispatch against its peers, same workload, same run.
+ *
+ * Workload: 1000 names "handler-N", a trivial callback (adds its argument into
+ * the context), names visited in a fixed shuffled order. Each row is the best of
+ * several timed runs (ns per lookup + call). Peers: GHashTable without a lock
+ * (unsafe, the floor), GHashTable + GRWLock, liburcu's rculfhash (memb flavour,
+ * read lock + lookup + call, hashed with the same string hash tether uses), and a
+ * direct call through a function pointer. Then: two-thread scaling, readers with
+ * a churning writer, and memory per registration from a counting allocator.
+ * Benchmarks print; they never pass or fail. */
+#define _LGPL_SOURCE 1
+#include <glib.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <urcu/urcu-memb.h>
+#include <urcu/rculfhash.h>
+
+#include "internal.h" /* tether__hash: the library's string hash, given to rculfhash too */
+#include "tether/tether.h"
+
+#define NAMES 1000
+#define OPS 2000000
+#define RUNS 5
+
+static char g_names[NAMES][16];
+static unsigned g_order[NAMES];
+
+typedef struct counter {
+  uint64_t sum;
+} counter;
+
+static int trivial(void *ctx, void *arg) {
+  ((counter *)ctx)->sum += (uintptr_t)arg;
+  return 0;
+}
+
+static double now_ns(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
+}
+
+/* ---- the workloads: each runs OPS lookups+calls and returns ns/op ---- */
+
+typedef double (*workload)(void *state, unsigned thread);
+
+static double run_tether(void *state, unsigned thread) {
+  tether_registry *r = state;
+  double t0 = now_ns();
+  for (unsigned i = 0, k = thread * 37; i < OPS; i++, k++) tether_emit(r, g_names[g_order[k % NAMES]], (void *)1);
+  return (now_ns() - t0) / OPS;
+}
+
+static double run_topic(void *state, unsigned thread) {
+  tether_topic *t = state;
+  (void)thread;
+  double t0 = now_ns();
+  for (unsigned i = 0; i < OPS; i++) tether_topic_emit(t, (void *)1);
+  return (now_ns() - t0) / OPS;
+}
+
+typedef struct direct {
+  tether_fn fn;
+  counter *ctx;
+} direct;
+
+static double run_direct(void *state, unsigned thread) {
+  direct *d = state;
+  (void)thread;
+  tether_fn volatile fn = d->fn; /* keep it an indirect call */
+  double t0 = now_ns();
+  for (unsigned i = 0; i < OPS; i++) fn(d->ctx, (void *)1);
+  return (now_ns() - t0) / OPS;
+}
+
+typedef struct handler {
+  tether_fn fn;
+  counter *ctx;
+} handler;
+
+typedef struct ghash {
+  GHashTable *h;
+  GRWLock lock;
+  int locked;
+} ghash;
+
+static double run_ghash(void *state, unsigned thread) {
+  ghash *g = state;
+  double t0 = now_ns();
+  for (unsigned i = 0, k = thread * 37; i < OPS; i++, k++) {
+    const char *name = g_names[g_order[k % NAMES]];
+    if (g->locked) g_rw_lock_reader_lock(&g->lock);
+    handler *h = g_hash_table_lookup(g->h, name);
+    if (h) h->fn(h->ctx, (void *)1);
+    if (g->locked) g_rw_lock_reader_unlock(&g->lock);
+  }
+  return (now_ns() - t0) / OPS;
+}
+
+typedef struct lf_node {
+  struct cds_lfht_node node;
+  const char *name;
+  size_t len;
+  handler h;
+} lf_node;
+
+static int lf_match(struct cds_lfht_node *node, const void *key) {
+  const lf_node *n = caa_container_of(node, lf_node, node);
+  return strcmp(n->name, key) == 0;
+}
+
+static double run_urcu(void *state, unsigned thread) {
+  struct cds_lfht *ht = state;
+  urcu_memb_register_thread();
+  double t0 = now_ns();
+  for (unsigned i = 0, k = thread * 37; i < OPS; i++, k++) {
+    const char *name = g_names[g_order[k % NAMES]];
+    struct cds_lfht_iter it;
+    urcu_memb_read_lock();
+    cds_lfht_lookup(ht, (unsigned long)tether__hash(name, strlen(name)), lf_match, name, &it);
+    struct cds_lfht_node *node = cds_lfht_iter_get_node(&it);
+    if (node) {
+      lf_node *n = caa_container_of(node, lf_node, node);
+      n->h.fn(n->h.ctx, (void *)1);
+    }
+    urcu_memb_read_unlock();
+  }
+  double ns = (now_ns() - t0) / OPS;
+  urcu_memb_unregister_thread();
+  return ns;
+}
+
+/* ---- running a workload on N threads, best of RUNS ---- */
+
+typedef struct job {
+  workload fn;
+  void *state;
+  unsigned thread;
+  double ns;
+  pthread_barrier_t *start;
+} job;
+
+static void *job_main(void *arg) {
+  job *j = arg;
+  pthread_barrier_wait(j->start);
+  j->ns = j->fn(j->state, j->thread);
+  return NULL;
+}
+
+/* Aggregate ns/op over all threads (total time / total ops), best of RUNS. */
+static double measure(workload fn, void *state, unsigned threads) {
+  double best = 1e30;
+  for (int run = 0; run < RUNS; run++) {
+    pthread_t t[8];
+    job j[8];
+    pthread_barrier_t start;
+    pthread_barrier_init(&start, NULL, threads);
+    for (unsigned i = 0; i < threads; i++) {
+      j[i] = (job){fn, state, i, 0, &start};
+      pthread_create(&t[i], NULL, job_main, &j[i]);
+    }
+    double worst = 0;
+    for (unsigned i = 0; i < threads; i++) {
+      pthread_join(t[i], NULL);
+      if (j[i].ns > worst) worst = j[i].ns;
+    }
+    pthread_barrier_destroy(&start);
+    double aggregate = worst / threads;
+    if (aggregate < best) best = aggregate;
+  }
+  return best;
+}
+
+/* ---- churn: readers while a writer registers and unregisters other names ---- */
+
+typedef struct churn {
+  tether_registry *r;
+  _Atomic int stop;
+  _Atomic uint64_t writes;
+} churn;
+
+static void *churn_writer(void *arg) {
+  churn *c = arg;
+  counter ctx = {0};
+  char name[32];
+  uint64_t n = 0;
+  while (!atomic_load_explicit(&c->stop, memory_order_relaxed)) {
+    tether_id id = 0;
+    snprintf(name, sizeof name, "churn-%u", (unsigned)(n % 64));
+    if (tether_register(c->r, name, trivial, &ctx, NULL, NULL, &id) == 0) tether_unregister(c->r, id);
+    n++;
+  }
+  atomic_store(&c->writes, n);
+  return NULL;
+}
+
+/* ---- memory per registration ---- */
+
+typedef struct count_alloc {
+  _Atomic uint64_t bytes;
+} count_alloc;
+
+static void *ca_alloc(void *ud, size_t size) {
+  atomic_fetch_add(&((count_alloc *)ud)->bytes, size);
+  return malloc(size);
+}
+
+static void ca_free(void *ud, void *p, size_t size) {
+  atomic_fetch_sub(&((count_alloc *)ud)->bytes, size);
+  free(p);
+}
+
+static void memory_row(int mode, unsigned per_name, unsigned n, const char *what) {
+  count_alloc ca = {0};
+  tether_allocator a = {ca_alloc, ca_free, &ca};
+  tether_options o = {.mode = mode, .allocator = &a};
+  tether_registry *r = NULL;
+  tether_registry_new(&r, &o);
+  counter ctx = {0};
+  uint64_t base = atomic_load(&ca.bytes), names = 0;
+  for (unsigned i = 0; i < n; i++) {
+    char name[32];
+    int len = snprintf(name, sizeof name, "handler-%u", i / per_name);
+    if (i % per_name == 0) names += (uint64_t)len + 1;
+    tether_register(r, name, trivial, &ctx, NULL, NULL, NULL);
+  }
+  uint64_t used = atomic_load(&ca.bytes) - base;
+  printf("  %-44s %8u %10.1f %10.1f\n", what, n, (double)used / n, (double)(used - names) / n);
+  tether_registry_free(r);
+}
+
+int main(void) {
+  counter ctx = {0};
+  for (unsigned i = 0; i < NAMES; i++) {
+    snprintf(g_names[i], sizeof g_names[i], "handler-%u", i);
+    g_order[i] = i;
+  }
+  srand(42);
+  for (unsigned i = NAMES - 1; i > 0; i--) {
+    unsigned j = (unsigned)rand() % (i + 1), t = g_order[i];
+    g_order[i] = g_order[j];
+    g_order[j] = t;
+  }
+  /* tether */
+  tether_registry *r = NULL;
+  tether_registry_new(&r, NULL);
+  for (unsigned i = 0; i < NAMES; i++) tether_register(r, g_names[i], trivial, &ctx, NULL, NULL, NULL);
+  /* GHashTable */
+  static handler hs[NAMES];
+  ghash gl = {g_hash_table_new(g_str_hash, g_str_equal), {0}, 1}, gu = {gl.h, {0}, 0};
+  g_rw_lock_init(&gl.lock);
+  for (unsigned i = 0; i < NAMES; i++) {
+    hs[i] = (handler){trivial, &ctx};
+    g_hash_table_insert(gl.h, g_names[i], &hs[i]);
+  }
+  /* rculfhash, memb flavour */
+  urcu_memb_register_thread();
+  struct cds_lfht *ht = cds_lfht_new_flavor(1024, 1024, 0, CDS_LFHT_AUTO_RESIZE, &urcu_memb_flavor, NULL);
+  static lf_node nodes[NAMES];
+  for (unsigned i = 0; i < NAMES; i++) {
+    nodes[i].name = g_names[i];
+    nodes[i].len = strlen(g_names[i]);
+    nodes[i].h = (handler){trivial, &ctx};
+    cds_lfht_node_init(&nodes[i].node);
+    urcu_memb_read_lock();
+    cds_lfht_add(ht, (unsigned long)tether__hash(g_names[i], nodes[i].len), &nodes[i].node);
+    urcu_memb_read_unlock();
+  }
+  urcu_memb_unregister_thread();
+  tether_topic *topic = NULL;
+  tether_registry *r1 = NULL;
+  tether_registry_new(&r1, NULL);
+  tether_register(r1, "one", trivial, &ctx, NULL, NULL, NULL);
+  tether_topic_get(r1, "one", &topic);
+  direct d = {trivial, &ctx};
+
+  printf("libtether dispatch: %d names \"handler-N\", trivial callback, %d ops per thread, best of %d\n",
+         NAMES, OPS, RUNS);
+  printf("  %-44s %7s %10s %s\n", "workload (lookup + call)", "threads", "ns/op", "vs tether_emit");
+  double te1 = measure(run_tether, r, 1);
+  double gu1 = measure(run_ghash, &gu, 1);
+  double gl1 = measure(run_ghash, &gl, 1);
+  double lf1 = measure(run_urcu, ht, 1);
+  double tp1 = measure(run_topic, topic, 1);
+  double dc1 = measure(run_direct, &d, 1);
+  printf("  %-44s %7d %10.2f %s\n", "tether_emit", 1, te1, "1.00");
+  printf("  %-44s %7d %10.2f %.2fx  (tether/peer %.2f, target <= 0.50)\n", "GHashTable + GRWLock", 1, gl1, gl1 / te1, te1 / gl1);
+  printf("  %-44s %7d %10.2f %.2fx  (tether/peer %.2f, target <= 0.50)\n", "liburcu rculfhash (memb)", 1, lf1, lf1 / te1, te1 / lf1);
+  printf("  %-44s %7d %10.2f %.2fx  (unsafe: no synchronisation)\n", "GHashTable, no lock", 1, gu1, gu1 / te1);
+  printf("  %-44s %7d %10.2f %s\n", "tether_topic_emit (one handler)", 1, tp1, "");
+  printf("  %-44s %7d %10.2f topic/direct %.2f (target <= 3.00)\n", "direct call through a function pointer", 1, dc1, tp1 / dc1);
+
+  double te2 = measure(run_tether, r, 2);
+  double gl2 = measure(run_ghash, &gl, 2);
+  double lf2 = measure(run_urcu, ht, 2);
+  printf("\n  two threads (aggregate ns/op; scaling = 1-thread ns / 2-thread aggregate ns)\n");
+  printf("  %-44s %7d %10.2f scaling %.2fx (target >= 1.80)\n", "tether_emit", 2, te2, te1 / te2);
+  printf("  %-44s %7d %10.2f scaling %.2fx\n", "GHashTable + GRWLock", 2, gl2, gl1 / gl2);
+  printf("  %-44s %7d %10.2f scaling %.2fx\n", "liburcu rculfhash (memb)", 2, lf2, lf1 / lf2);
+
+  churn c = {.r = r};
+  pthread_t w;
+  pthread_create(&w, NULL, churn_writer, &c);
+  double t0 = now_ns();
+  double tec = measure(run_tether, r, 2);
+  double secs = (now_ns() - t0) / 1e9;
+  atomic_store(&c.stop, 1);
+  pthread_join(w, NULL);
+  printf("\n  readers with a third thread registering/unregistering other names in a loop\n");
+  printf("  %-44s %7d %10.2f kept %.2f of undisturbed throughput (target >= 0.70); writer %.0f ops/s\n",
+         "tether_emit, 2 readers + 1 writer", 2, tec, te2 / tec, (double)atomic_load(&c.writes) / secs);
+
+  printf("\n  memory per registration (counting allocator; name bytes = strlen + 1 per name)\n");
+  printf("  %-44s %8s %10s %10s\n", "registry", "regs", "B/reg", "B/reg-name");
+  memory_row(TETHER_MAP, 1, 1000, "MAP, 1000 names");
+  memory_row(TETHER_MAP, 1, 100000, "MAP, 100000 names");
+  memory_row(TETHER_BUS, 10, 100000, "BUS, 10 handlers per name");
+
+  tether_topic_release(topic);
+  tether_registry_free(r1);
+  tether_registry_free(r);
+  g_hash_table_destroy(gl.h);
+  printf("(checksum %llu)\n", (unsigned long long)ctx.sum);
+  return 0;
+}

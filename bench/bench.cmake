@@ -1,0 +1,10 @@
+# Benchmarks (make bench): need GLib and liburcu, installed by scripts/deps.sh bench.
+find_package(PkgConfig REQUIRED)
+pkg_check_modules(GLIB REQUIRED IMPORTED_TARGET glib-2.0)
+pkg_check_modules(URCU REQUIRED IMPORTED_TARGET liburcu-memb liburcu-cds)
+add_executable(bench-registry ${CMAKE_SOURCE_DIR}/bench/bench-registry.c)
+set_target_properties(bench-registry PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/bench)
+target_link_libraries(bench-registry PRIVATE tether_static PkgConfig::GLIB PkgConfig::URCU)
+target_compile_options(bench-registry PRIVATE -Wall -Wextra)
+target_include_directories(bench-registry PRIVATE ${CMAKE_SOURCE_DIR}/src)
+target_compile_definitions(bench-registry PRIVATE _GNU_SOURCE)
