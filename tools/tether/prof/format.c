@@ -19,32 +19,54 @@ static const scale k_bytes[] = {{"B", 1}, {"kB", 1024.0}, {"MB", 1048576.0},
                                 {"PB", 1125899906842624.0}};
 static const scale k_time[] = {{"ns", 1}, {"us", 1e3}, {"ms", 1e6}, {"s", 1e9}, {"hrs", 3.6e12}};
 
-/* Scales |v| to the largest unit it reaches. */
-static void scaled(char *buf, size_t n, double v, const scale *units, size_t nunits, const char *sign) {
-  size_t u = 0;
-  for (size_t i = 0; i < nunits; i++)
-    if (v >= units[i].factor) u = i;
-  char num[64];
-  snprintf(num, sizeof num, "%.2f", v / units[u].factor);
-  size_t len = strlen(num);
-  if (len > 3 && strcmp(num + len - 3, ".00") == 0) num[len - 3] = 0;
-  snprintf(buf, n, "%s%s%s", sign, num, units[u].name);
+/* The scale table of UNIT, or NULL. */
+static const scale *scales_of(const char *unit, size_t *n) {
+  if (strcmp(unit, "bytes") == 0) {
+    *n = sizeof k_bytes / sizeof k_bytes[0];
+    return k_bytes;
+  }
+  if (strcmp(unit, "nanoseconds") == 0) {
+    *n = sizeof k_time / sizeof k_time[0];
+    return k_time;
+  }
+  *n = 0;
+  return NULL;
 }
 
-void prof_fmt_value(char *buf, size_t n, int64_t v, const char *unit, int raw, int is_signed) {
-  const char *sign = v < 0 ? "-" : (is_signed && v > 0 ? "+" : "");
-  double mag = v < 0 ? -(double)v : (double)v;
-  int bytes = strcmp(unit, "bytes") == 0, ns = strcmp(unit, "nanoseconds") == 0;
+int prof_pick_scale(int64_t max, const char *unit, int raw) {
+  size_t n;
+  const scale *units = scales_of(unit, &n);
+  double v = max < 0 ? -(double)max : (double)max;
+  int pick = 0;
+  if (raw || units == NULL) return -1;
+  for (size_t i = 0; i < n; i++)
+    if (v >= units[i].factor) pick = (int)i;
+  return pick;
+}
+
+int prof_table_scale(int64_t min, int64_t total, const char *unit, int raw) {
+  if (min < 0) min = -min;
+  if (total < 0) total = -total;
+  if (min == 0) min = total;
+  int lo = prof_pick_scale(min, unit, raw), hi = prof_pick_scale(total, unit, raw);
+  if (lo != hi && min < total / 100 + (total % 100 != 0)) return prof_pick_scale(100 * min, unit, raw);
+  return lo;
+}
+
+void prof_fmt_value(char *buf, size_t n, int64_t v, const char *unit, int sc, int is_signed) {
+  size_t nunits;
+  const scale *units = scales_of(unit, &nunits);
+  const char *plus = is_signed && v > 0 ? "+" : "";
   if (v == 0) {
     snprintf(buf, n, "0");
-  } else if (raw) {
-    snprintf(buf, n, "%s%lld%s", is_signed && v > 0 ? "+" : "", (long long)v, bytes ? "B" : "");
-  } else if (bytes) {
-    scaled(buf, n, mag, k_bytes, sizeof k_bytes / sizeof k_bytes[0], sign);
-  } else if (ns) {
-    scaled(buf, n, mag, k_time, sizeof k_time / sizeof k_time[0], sign);
+  } else if (sc < 0 || units == NULL || (size_t)sc >= nunits) {
+    snprintf(buf, n, "%s%lld%s", plus, (long long)v, units == k_bytes ? "B" : "");
   } else {
-    snprintf(buf, n, "%s%lld", is_signed && v > 0 ? "+" : "", (long long)v);
+    char num[64];
+    snprintf(num, sizeof num, "%s%.2f", plus, (double)v / units[sc].factor);
+    size_t len = strlen(num);
+    if (len > 3 && strcmp(num + len - 3, ".00") == 0) num[len - 3] = 0;
+    snprintf(buf, n, "%s%s", num, units[sc].name);
   }
 }
 

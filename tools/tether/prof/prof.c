@@ -17,6 +17,7 @@ typedef struct cli {
   prof_opts o;
   long top;
   int json, raw, gate, color;
+  int scale; /* the table's unit, shared by all its values as in pprof */
   int64_t gate_limit;
   int gate_has_unit;
   const char *files[2];
@@ -123,8 +124,8 @@ static prof_profile *load(const char *cmd, const char *path) {
 static void print_row(const cli *c, const prof_report *r, const prof_row *row, int64_t sum) {
   char flat[48], cum[48], fp[24], sp[24], cp[24];
   int is_signed = c->nfiles == 2;
-  prof_fmt_value(flat, sizeof flat, row->flat, r->unit, c->raw, is_signed);
-  prof_fmt_value(cum, sizeof cum, row->cum, r->unit, c->raw, is_signed);
+  prof_fmt_value(flat, sizeof flat, row->flat, r->unit, c->scale, is_signed);
+  prof_fmt_value(cum, sizeof cum, row->cum, r->unit, c->scale, is_signed);
   prof_fmt_percent(fp, sizeof fp, row->flat, r->total);
   prof_fmt_percent(sp, sizeof sp, sum, r->total);
   prof_fmt_percent(cp, sizeof cp, row->cum, r->total);
@@ -137,20 +138,32 @@ static void print_row(const cli *c, const prof_report *r, const prof_row *row, i
          row->inlined == 1 ? " (inline)" : row->inlined == 2 ? " (partial-inline)" : "");
 }
 
-static void print_text(const cli *c, const prof_report *r, size_t shown) {
+/* Writes V in its own best unit (for the lines outside the table). */
+static void own_scale(const cli *c, char *buf, size_t n, int64_t v, const char *unit, int is_signed) {
+  prof_fmt_value(buf, n, v, unit, prof_pick_scale(v, unit, c->raw), is_signed);
+}
+
+static int64_t abs64(int64_t v) { return v < 0 ? -v : v; }
+
+static void print_text(cli *c, const prof_report *r, size_t shown) {
   char a[48], b[48], d[48], pct[24];
   int diff = c->nfiles == 2;
-  int64_t acc = 0;
+  int64_t acc = 0, min = 0;
   printf("Type: %s\n", r->type);
   if (diff) {
-    prof_fmt_value(a, sizeof a, r->base_sum, r->unit, c->raw, 0);
-    prof_fmt_value(b, sizeof b, r->cur_sum, r->unit, c->raw, 0);
-    prof_fmt_value(d, sizeof d, r->cur_sum - r->base_sum, r->unit, c->raw, 1);
+    own_scale(c, a, sizeof a, r->base_sum, r->unit, 0);
+    own_scale(c, b, sizeof b, r->cur_sum, r->unit, 0);
+    own_scale(c, d, sizeof d, r->cur_sum - r->base_sum, r->unit, 1);
     printf("Total: %s -> %s (%s)\n", a, b, d);
   }
-  for (size_t i = 0; i < shown; i++) acc += r->rows[i].flat;
-  prof_fmt_value(a, sizeof a, acc, r->unit, c->raw, diff);
-  prof_fmt_value(b, sizeof b, r->total, r->unit, c->raw, 0);
+  for (size_t i = 0; i < shown; i++) {
+    int64_t v = r->rows[i].flat ? abs64(r->rows[i].flat) : abs64(r->rows[i].cum);
+    acc += r->rows[i].flat;
+    if (v > 0 && (min == 0 || v < min)) min = v;
+  }
+  c->scale = prof_table_scale(min, r->total, r->unit, c->raw);
+  prof_fmt_value(a, sizeof a, acc, r->unit, c->scale, diff);
+  prof_fmt_value(b, sizeof b, r->total, r->unit, c->scale, 0);
   prof_fmt_percent(pct, sizeof pct, acc, r->total);
   const char *trimmed = pct;
   while (*trimmed == ' ') trimmed++;
@@ -231,8 +244,8 @@ static int run(cli *c) {
     else print_text(c, &r, shown);
     if (tripped && !c->json) {
       char lim[48], got[48];
-      prof_fmt_value(lim, sizeof lim, c->gate_limit, r.unit, c->raw, 0);
-      prof_fmt_value(got, sizeof got, r.kept_sum, r.unit, c->raw, 1);
+      own_scale(c, lim, sizeof lim, c->gate_limit, r.unit, 0);
+      own_scale(c, got, sizeof got, r.kept_sum, r.unit, 1);
       fprintf(stderr, "tether %s: growth %s exceeds --fail-if-growth %s\n", c->cmd, got, lim);
     }
     rc = tripped ? TCLI_FOUND : TCLI_OK;
