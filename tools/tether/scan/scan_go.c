@@ -736,44 +736,66 @@ static void on_literal(walker *w, TSNode n) {
   push_ctx(w, n, 1, lit);
 }
 
-static int declared_in(const walker *w, scan_str name, size_t first) {
-  for (size_t i = first; i < w->decls.n; i++)
-    if (scan_str_same(w->decls.v[i].name, name)) return 1;
-  return 0;
+static int str_cmp(scan_str a, scan_str b) {
+  int r = memcmp(a.s, b.s, a.n < b.n ? a.n : b.n);
+  return r ? r : (a.n < b.n ? -1 : a.n > b.n);
+}
+
+static int cmp_str(const void *a, const void *b) {
+  return str_cmp(*(const scan_str *)a, *(const scan_str *)b);
 }
 
 /* Closing a literal: its free names are the uses not declared inside it. Those
  * declared in an enclosing function are its captures; all free names stay as
- * uses of the enclosing literal, if any. */
+ * uses of the enclosing literal, if any. Uses are sorted and made unique first,
+ * and the literal's own declarations looked up by binary search, so a literal
+ * with many uses costs O(n log n), not O(n^2). */
 static void close_literal(walker *w, const ctx *c) {
-  size_t kept = c->use_first;
   go_lit *lit = c->lit >= 0 ? &w->g->lits.v[c->lit] : NULL;
   if (lit) lit->cap_first = w->g->caps.n;
-  for (size_t i = c->use_first; i < w->uses.n; i++) {
-    scan_str u = w->uses.v[i];
-    if (declared_in(w, u, c->decl_first)) continue;
-    int dup = 0;
-    for (size_t j = c->use_first; j < kept && !dup; j++) dup = scan_str_same(w->uses.v[j], u);
-    if (dup) continue;
-    w->uses.v[kept++] = u;
-    const decl *d = lookup(w, u, 0);
-    if (lit == NULL || d == NULL || d->kind == K_CONST) continue;
+  size_t nu = w->uses.n - c->use_first, nd = w->decls.n - c->decl_first;
+  scan_str *uses = w->uses.v + c->use_first;
+  if (nu > 1) qsort(uses, nu, sizeof *uses, cmp_str);
+  scan_str *own = nd ? malloc(nd * sizeof *own) : NULL;
+  for (size_t i = 0; own && i < nd; i++) own[i] = w->decls.v[c->decl_first + i].name;
+  if (own && nd > 1) qsort(own, nd, sizeof *own, cmp_str);
+  size_t kept = 0;
+  for (size_t i = 0; i < nu; i++) {
+    scan_str u = uses[i];
+    if (kept > 0 && scan_str_same(uses[kept - 1], u)) continue;
+    if (nd && (own == NULL || bsearch(&u, own, nd, sizeof *own, cmp_str) != NULL)) continue;
+    uses[kept++] = u;
+    const decl *d = lit ? lookup(w, u, 0) : NULL;
+    if (d == NULL || d->kind == K_CONST) continue;
     SCAN_RESERVE(w->g->caps);
     w->g->caps.v[w->g->caps.n++] = (go_capture){u, d->kind, d->tname};
   }
+  free(own);
   if (lit) lit->cap_count = w->g->caps.n - lit->cap_first;
-  w->uses.n = kept;
+  w->uses.n = c->use_first + kept;
 }
 
-/* Closing a function: TG105's presence check is decided from its reads. */
+static int cmp_read(const void *a, const void *b) {
+  const read_fact *x = a, *y = b;
+  if (x->is_field != y->is_field) return x->is_field - y->is_field;
+  return str_cmp(x->target, y->target);
+}
+
+/* Closing a function: TG105's presence check is decided from its reads, sorted so
+ * that each write finds the reads of its map by binary search. A write's own
+ * left-hand side is also recorded as a read, hence the byte comparison. */
 static void close_function(walker *w, const ctx *c) {
-  for (size_t i = c->write_first; i < w->g->writes.n; i++) {
+  read_fact *reads = w->reads.v + c->read_first;
+  size_t nr = w->reads.n - c->read_first;
+  if (nr > 1) qsort(reads, nr, sizeof *reads, cmp_read);
+  for (size_t i = c->write_first; nr && i < w->g->writes.n; i++) {
     go_write *wr = &w->g->writes.v[i];
-    for (size_t r = c->read_first; r < w->reads.n && !wr->checked; r++) {
-      const read_fact *rd = &w->reads.v[r];
-      wr->checked = rd->is_field == wr->is_field && rd->byte != wr->lhs_byte &&
-                    scan_str_same(rd->target, wr->target);
-    }
+    read_fact key = {wr->target, wr->is_field, 0};
+    read_fact *hit = bsearch(&key, reads, nr, sizeof *reads, cmp_read);
+    if (hit == NULL) continue;
+    while (hit > reads && cmp_read(hit - 1, &key) == 0) hit--;
+    for (; hit < reads + nr && cmp_read(hit, &key) == 0 && !wr->checked; hit++)
+      wr->checked = hit->byte != wr->lhs_byte;
   }
   w->reads.n = c->read_first;
   w->func = -1;

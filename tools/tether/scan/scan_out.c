@@ -83,7 +83,7 @@ static uint32_t code_point_col(const scan_finding *f) {
 static void write_sarif(FILE *out, scan_finding *const *v, size_t n) {
   fputs("{\"version\":\"2.1.0\",\"$schema\":\"https://json.schemastore.org/sarif-2.1.0.json\","
         "\n\"runs\":[{\"tool\":{\"driver\":{\"name\":\"tether\",\"version\":\"" TETHER_VERSION
-        "\",\"informationUri\":\"https://github.com/tether/tether\",\"rules\":[",
+        "\",\"rules\":[",
         out);
   for (int r = 0; r < SCAN_RULE_COUNT; r++) {
     fprintf(out, "%s\n{\"id\":\"%s\",\"name\":\"%s\",\"shortDescription\":{\"text\":", r ? "," : "",
