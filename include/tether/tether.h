@@ -93,9 +93,10 @@ enum {
 /* The longest name accepted, in bytes, not counting the terminating NUL. */
 #define TETHER_NAME_MAX 4096
 
-/* A caller-supplied allocator. alloc returns NULL on failure; free receives the
- * size that was asked of alloc. Both may be called from any thread that uses the
- * registry, and must be thread-safe. */
+/* A caller-supplied allocator. alloc returns NULL on failure, or memory aligned
+ * like malloc's; free receives the size that was asked of alloc. Both may be
+ * called from any thread that uses the registry (and from tether's background
+ * thread), and must be thread-safe. */
 typedef struct tether_allocator {
   void *(*alloc)(void *ud, size_t size);
   void (*free)(void *ud, void *ptr, size_t size);
@@ -250,16 +251,16 @@ typedef struct tether_info {
   size_t ctx_size;
   const tether_owner *owner;
 } tether_info;
-/* Calls VISIT for every live registration, in id order, with the registry locked:
- * VISIT must not call back into this registry (it gets TETHER_EDEADLK-free but
- * would deadlock on writes). INFO's strings are valid during the visit only. A
- * non-zero return from VISIT stops the walk. Returns how many were visited or
- * TETHER_EINVAL. Not from a callback of this registry that itself holds... any
- * thread; from a callback too. */
+/* Calls VISIT for every registration live at the call, in id order, from a
+ * snapshot taken under the lock: VISIT runs with no lock held and may call back
+ * into the registry. INFO and its strings are valid during the visit only. A
+ * non-zero return from VISIT stops the walk. Returns how many were visited,
+ * TETHER_EINVAL or TETHER_ENOMEM (the snapshot). Any thread, from a callback. */
 TETHER_API int tether_walk(tether_registry *r, int (*visit)(const tether_info *info, void *arg),
                            void *arg);
-/* Writes the live registrations, grouped by registration site with counts and
- * bytes, to OUT; returns how many registrations were reported, or TETHER_EINVAL. */
+/* Writes the live registrations, grouped by registration site (sorted by bytes
+ * retained) with counts, bytes and an example name, to OUT; returns how many
+ * registrations were reported, TETHER_EINVAL or TETHER_ENOMEM. Any thread. */
 TETHER_API int tether_leak_report(tether_registry *r, FILE *out);
 
 /* The name of an error code ("TETHER_ENOENT: no such registration"); "unknown
