@@ -2,8 +2,8 @@
 # tether scan speed on the Go standard library (GOROOT/src with its tests): the
 # tree-sitter parse alone (the hidden --parse-only flag: same file walk, same
 # reads, same threads, no facts and no rules) against the full scan, measured in
-# one run with the same --jobs. Prints lines/s, MB/s and the ratio; never fails
-# on timings.
+# one run with the same --jobs. Prints wall and CPU seconds, lines/s, MB/s (per
+# wall second) and the ratios; never fails on timings.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 bin=${TETHER_BIN:-build-bench/tether}
@@ -12,23 +12,23 @@ command -v go >/dev/null || scripts/deps.sh go
 src="$(go env GOROOT)/src"
 jobs=${SCAN_JOBS:-$(nproc)}
 
-# run MODE-FLAGS...: prints "seconds bytes lines" of one timed run.
+# run MODE-FLAGS...: prints "wall-seconds cpu-seconds bytes lines" of one timed run.
 run() {
-  local t0 t1 stats
-  t0=$(date +%s.%N)
-  stats=$("$bin" scan --stats --include-tests --jobs "$jobs" --format json "$@" "$src" 2>&1 >/dev/null |
-    grep 'files,' || true)
-  t1=$(date +%s.%N)
-  echo "$(awk -v a="$t0" -v b="$t1" 'BEGIN{print b-a}') $(echo "$stats" | awk '{print $5, $7}')"
+  local t stats
+  t=$(mktemp)
+  stats=$(/usr/bin/time -f "%e %U %S" -o "$t" "$bin" scan --stats --include-tests --jobs "$jobs" \
+    --format json "$@" "$src" 2>&1 >/dev/null | grep 'files,' || true)
+  echo "$(tail -n 1 "$t" | awk '{print $1, $2 + $3}') $(echo "$stats" | awk '{print $5, $7}')"
+  rm -f "$t"
 }
 
 "$bin" scan --parse-only --include-tests --jobs "$jobs" "$src" 2>/dev/null || true # warm the page cache
-read -r tp bytes lines < <(run --parse-only)
-read -r ts _ _ < <(run)
+read -r tp cp bytes lines < <(run --parse-only)
+read -r ts cs _ _ < <(run)
+rate() { awk -v n="$1" -v t="$2" -v d="$3" -v p="${4:-0}" 'BEGIN{printf("%." p "f", n/d/t)}'; }
 echo "tether scan on $src ($jobs jobs, $(nproc) cores): $lines lines, $bytes bytes"
-printf '%-12s %9s %14s %9s\n' mode seconds lines/s MB/s
-printf '%-12s %9.2f %14.0f %9.2f\n' parse-only "$tp" "$(awk -v l="$lines" -v t="$tp" 'BEGIN{print l/t}')" \
-  "$(awk -v b="$bytes" -v t="$tp" 'BEGIN{print b/1e6/t}')"
-printf '%-12s %9.2f %14.0f %9.2f\n' scan "$ts" "$(awk -v l="$lines" -v t="$ts" 'BEGIN{print l/t}')" \
-  "$(awk -v b="$bytes" -v t="$ts" 'BEGIN{print b/1e6/t}')"
-printf 'ratio scan/parse-only: %.2f (target: at most 1.5)\n' "$(awk -v a="$ts" -v b="$tp" 'BEGIN{print a/b}')"
+printf '%-12s %9s %9s %14s %9s\n' mode wall-s cpu-s lines/s MB/s
+printf '%-12s %9.2f %9.2f %14s %9s\n' parse-only "$tp" "$cp" "$(rate "$lines" "$tp" 1)" "$(rate "$bytes" "$tp" 1e6 2)"
+printf '%-12s %9.2f %9.2f %14s %9s\n' scan "$ts" "$cs" "$(rate "$lines" "$ts" 1)" "$(rate "$bytes" "$ts" 1e6 2)"
+printf 'ratio scan/parse-only: %.2f wall, %.2f cpu (target: at most 1.5)\n' \
+  "$(awk -v a="$ts" -v b="$tp" 'BEGIN{print a/b}')" "$(awk -v a="$cs" -v b="$cp" 'BEGIN{print a/b}')"
