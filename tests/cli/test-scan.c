@@ -318,17 +318,24 @@ TEST(scan_bad_inputs) {
   CHECK_EQ(count(&r, "TS001", "broken.go", 0), 1);
   CHECK_EQ(count(&r, "TG101", "broken.go", 2), 1);
   free(r.out);
-  snprintf(path, sizeof path, "%s/secret.go", dir);
-  f = fopen(path, "w");
-  CHECK(f != NULL);
-  fclose(f);
-  chmod(path, 0);
-  if (access(path, R_OK) != 0) { /* root reads anything: then this part cannot apply */
+  /* A file whose read fails (EIO): an error on stderr and exit status 2, also as root. */
+  snprintf(path, sizeof path, "%s/unreadable.go", dir);
+  CHECK_EQ(symlink("/proc/self/mem", path), 0);
+  snprintf(cmd, sizeof cmd, "--format json %s go/multi_file", path);
+  r = scan(cmd);
+  CHECK_EQ(r.status, 2);
+  CHECK_EQ(count(&r, "TG101", "multi_file/a.go", 4), 1); /* the rest is still scanned */
+  free(r.out);
+  /* A directory that cannot be read (only when not root: root reads anything). */
+  snprintf(path, sizeof path, "%s/closed", dir);
+  CHECK_EQ(mkdir(path, 0), 0);
+  if (access(path, R_OK) != 0) {
     snprintf(cmd, sizeof cmd, "--format json %s", path);
     r = scan(cmd);
     CHECK_EQ(r.status, 2);
     free(r.out);
   }
+  chmod(path, 0700);
   snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
   CHECK_EQ(system(cmd), 0);
 }
