@@ -122,6 +122,10 @@ bad:
   return -1;
 }
 
+/* A string index as read; one that does not fit a size_t becomes SIZE_MAX, which
+ * check_strings then refuses like any other index past the table. */
+static size_t str_index(uint64_t v) { return v > SIZE_MAX ? SIZE_MAX : (size_t)v; }
+
 static int decode_vtype(decoder *d, const prof_pb_field *in, prof_vtype *vt) {
   prof_pb r = {in->data, in->data + in->len};
   prof_pb_field f;
@@ -129,9 +133,8 @@ static int decode_vtype(decoder *d, const prof_pb_field *in, prof_vtype *vt) {
   vt->type = vt->unit = 0;
   while ((rc = prof_pb_next(&r, &f)) == 1) {
     if (f.wire != PROF_PB_VARINT) continue;
-    if (f.number == 1) vt->type = (size_t)f.value;
-    if (f.number == 2) vt->unit = (size_t)f.value;
-    if (f.value > SIZE_MAX / 2) return fail(d, "string index out of range");
+    if (f.number == 1) vt->type = str_index(f.value);
+    if (f.number == 2) vt->unit = str_index(f.value);
   }
   return rc == 0 ? 0 : fail(d, "malformed value type");
 }
@@ -159,10 +162,10 @@ static int decode_label(decoder *d, const prof_pb_field *in) {
   int rc;
   while ((rc = prof_pb_next(&r, &f)) == 1) {
     if (f.wire != PROF_PB_VARINT) continue;
-    if (f.number == 1) l.key = (size_t)f.value;
-    else if (f.number == 2) l.str = (size_t)f.value;
+    if (f.number == 1) l.key = str_index(f.value);
+    else if (f.number == 2) l.str = str_index(f.value);
     else if (f.number == 3) l.num = (int64_t)f.value;
-    else if (f.number == 4) l.num_unit = (size_t)f.value;
+    else if (f.number == 4) l.num_unit = str_index(f.value);
   }
   if (rc != 0) return fail(d, "malformed sample label");
   if (GROW(d, d->p->labels, d->p->nlabels, d->labels_cap) != 0) return -1;
@@ -241,9 +244,9 @@ static int decode_function(decoder *d, const prof_pb_field *in) {
   while ((rc = prof_pb_next(&r, &f)) == 1) {
     if (f.wire != PROF_PB_VARINT) continue;
     if (f.number == 1) fn.id = f.value;
-    else if (f.number == 2) fn.name = (size_t)f.value;
-    else if (f.number == 3) fn.system_name = (size_t)f.value;
-    else if (f.number == 4) fn.filename = (size_t)f.value;
+    else if (f.number == 2) fn.name = str_index(f.value);
+    else if (f.number == 3) fn.system_name = str_index(f.value);
+    else if (f.number == 4) fn.filename = str_index(f.value);
     else if (f.number == 5) fn.start_line = (int64_t)f.value;
   }
   if (rc != 0) return fail(d, "malformed function");
@@ -278,7 +281,7 @@ static int decode_field(decoder *d, const prof_pb_field *f) {
   case F_TIME: if (varint) p->time_nanos = (int64_t)f->value; return 0;
   case F_DURATION: if (varint) p->duration_nanos = (int64_t)f->value; return 0;
   case F_PERIOD: if (varint) p->period = (int64_t)f->value; return 0;
-  case F_DEFAULT_TYPE: if (varint) p->default_type = (size_t)f->value; return 0;
+  case F_DEFAULT_TYPE: if (varint) p->default_type = str_index(f->value); return 0;
   default: return 0; /* Unknown and unused fields are skipped. */
   }
 }
