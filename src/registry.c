@@ -680,7 +680,7 @@ static void zombie_unlink(tether_registry *r, tether__entry *e) {
       return;
     }
   }
-  assert(!"zombie not found");
+  assert(0 && "zombie not found");
 }
 
 void tether_ref_release(tether_ref *ref) {

@@ -232,5 +232,5 @@ TEST(alloc_registry_new_fails_cleanly) {
     CHECK(r == NULL);
     CHECK_EQ(atomic_load(&al.live_blocks), 0);
   }
-  CHECK(!"registry_new never succeeded");
+  tt_fail(__FILE__, __LINE__, "registry_new never succeeded");
 }
