@@ -37,6 +37,9 @@ check "zip Reader.decompressors only grows" has TG102 archive/zip/reader.go
 check "zip RegisterDecompressor has no removal" has TG103 archive/zip/reader.go
 check "zip Writer.compressors only grows" has TG102 archive/zip/writer.go
 check "zip RegisterCompressor has no removal" has TG103 archive/zip/writer.go
+check "zip package-level compressor registries (sync.Map) only grow" has TG102 archive/zip/register.go
+check "zip RegisterDecompressor (package level) has no removal" has TG103 archive/zip/register.go
+check "json placeholder encoder closure captures f and wg" has TG104 encoding/json/encode.go
 check "link generatorSyms only grows" has TG102 cmd/link/internal/ld/link.go
 check "json encoderCache (sync.Map of funcs) only grows" has TG102 encoding/json/encode.go
 check "socktest Switch.fltab only grows" has TG102 net/internal/socktest/switch.go

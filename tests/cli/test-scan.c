@@ -121,6 +121,9 @@ TEST(scan_sync_map) {
   CHECK_EQ(count(&r, "TG103", leak, 10), 1);
   CHECK_EQ(count(&r, "TG104", leak, 11), 1);
   CHECK_EQ(count(&r, "TG101", leak, 16), 0); /* a sync.Map of strings */
+  CHECK_EQ(count(&r, "TG102", leak, 22), 1); /* LoadOrStore of a converted literal */
+  CHECK_EQ(count(&r, "TG104", leak, 25), 1);
+  CHECK_EQ(count(&r, "TG105", leak, 0), 0); /* Store and LoadOrStore are not m[k] = f */
   CHECK_EQ(count(&r, "TG101", clean, 6), 1);
   CHECK_EQ(count(&r, "TG102", clean, 0), 0); /* Delete exists */
   free(r.out);

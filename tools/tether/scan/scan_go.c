@@ -495,6 +495,11 @@ static void add_write(walker *w, TSNode lhs, scan_str target, int is_field, wkin
   wr.func = w->func;
   wr.rhs_param = -1;
   if (kind(value) == N_NIL) wr.rhs_nil = 1;
+  /* A conversion to a func type, handlerFunc(func() {...}), stores the literal. */
+  if (kind(value) == N_CALL_EXPRESSION && nchild(field(value, F_ARGUMENTS)) == 1 &&
+      kind(nth(field(value, F_ARGUMENTS), 0)) == N_FUNC_LITERAL &&
+      kind(field(value, F_FUNCTION)) == N_IDENTIFIER)
+    value = nth(field(value, F_ARGUMENTS), 0);
   if (kind(value) == N_FUNC_LITERAL) {
     wr.rhs_kind = K_FUNC;
     add_pending(w, value, ROLE_STORE, target, is_field, 0);
@@ -571,15 +576,18 @@ static void on_call(walker *w, TSNode n) {
   } else if (kind(fn) == N_SELECTOR_EXPRESSION) {
     callee = str_of(w, field(fn, F_FIELD));
     TSNode recv = field(fn, F_OPERAND);
-    if (scan_str_eq(callee, "Store") && na == 2 && target_of(w, recv, &target, &is_field)) {
+    int load_or_store = scan_str_eq(callee, "LoadOrStore");
+    if ((scan_str_eq(callee, "Store") || load_or_store) && na == 2 &&
+        target_of(w, recv, &target, &is_field)) {
       add_write(w, fn, target, is_field, W_STORE, nth(args, 1));
+      if (load_or_store) add_read(w, target, is_field, ts_node_start_byte(n));
       return;
     }
     if ((scan_str_eq(callee, "Delete") || scan_str_eq(callee, "LoadAndDelete") ||
          scan_str_eq(callee, "Clear")) &&
         target_of(w, recv, &target, &is_field)) {
       add_removal(w, target, is_field, scan_str_eq(callee, "Clear") ? R_CLEAR : R_DELETE);
-    } else if ((scan_str_eq(callee, "Load") || scan_str_eq(callee, "LoadOrStore")) &&
+    } else if (scan_str_eq(callee, "Load") &&
                target_of(w, recv, &target, &is_field)) {
       add_read(w, target, is_field, ts_node_start_byte(n));
     }
@@ -715,23 +723,31 @@ static void on_function(walker *w, TSNode n) {
   push_ctx(w, n, 0, -1);
 }
 
+/* A literal takes the role recorded for its position (a store wins over being a
+ * call argument, for `m.Store(k, conv(func() {...}))`). The walk visits nodes in
+ * order of position, so pending roles at or before this one are dropped. */
 static void on_literal(walker *w, TSNode n) {
   uint32_t b = ts_node_start_byte(n);
   long lit = -1;
-  for (size_t i = w->pend.n; i > 0; i--) {
-    pending *p = &w->pend.v[i - 1];
-    if (p->byte != b) continue;
+  pending p = {0, ROLE_NONE, {"", 0}, 0, 0};
+  size_t kept = 0;
+  for (size_t i = 0; i < w->pend.n; i++) {
+    pending q = w->pend.v[i];
+    if (q.byte == b && (p.role == ROLE_NONE || q.role == ROLE_STORE)) p = q;
+    if (q.byte > b) w->pend.v[kept++] = q;
+  }
+  w->pend.n = kept;
+  if (p.role != ROLE_NONE) {
     go_lit l;
     memset(&l, 0, sizeof l);
     pos_of(n, &l.line, &l.col);
-    l.role = p->role;
-    l.target = p->target;
-    l.is_field = p->is_field;
-    l.argi = p->argi;
+    l.role = p.role;
+    l.target = p.target;
+    l.is_field = p.is_field;
+    l.argi = p.argi;
     SCAN_RESERVE(w->g->lits);
     w->g->lits.v[w->g->lits.n++] = l;
     lit = (long)w->g->lits.n - 1;
-    break;
   }
   push_ctx(w, n, 1, lit);
 }
