@@ -22,6 +22,7 @@
 #include "common/cli.h"
 
 #define SCAN_DEFAULT_MAX_BYTES (16u << 20)
+#define SCAN_PARSE_TIMEOUT_S 20 /* per file; a pathological input cannot hang the scan */
 
 typedef struct files {
   scan_file *v;
@@ -85,8 +86,14 @@ static void process(scan_file *f, TSParser *parser, const scan_options *o) {
     return;
   }
   f->lines = count_lines(f->data, f->len);
+  ts_parser_set_timeout_micros(parser, SCAN_PARSE_TIMEOUT_S * 1000000ull);
   TSTree *tree = ts_parser_parse_string(parser, NULL, (const char *)f->data, (uint32_t)f->len);
-  if (tree == NULL) return;
+  if (tree == NULL) { /* timed out: the parser must be reset before its next use */
+    ts_parser_reset(parser);
+    scan_add(&f->findings, f, 1, 1, SCAN_TS002, SCAN_NOTE, "split the file, or scan it alone",
+             "skipped: parsing took longer than %d seconds", SCAN_PARSE_TIMEOUT_S);
+    return;
+  }
   TSNode root = ts_tree_root_node(tree);
   TSPoint at;
   if (!o->parse_only && has_error_at(root, &at) && scan_rule_enabled(o, SCAN_TS001))

@@ -57,11 +57,13 @@ static void write_json(FILE *out, scan_finding *const *v, size_t n, const scan_s
           s->count[SCAN_NOTE]);
 }
 
-/* A relative path as a URI reference: unreserved characters and '/' stay, the
- * rest is percent-encoded. */
+/* A path as a URI: relative paths stay relative (GitHub resolves them against
+ * the repository), absolute ones become file:// URIs; unreserved characters and
+ * '/' stay, the rest is percent-encoded. */
 static void json_uri(FILE *out, const char *path) {
   while (path[0] == '.' && path[1] == '/') path += 2;
   fputc('"', out);
+  if (path[0] == '/') fputs("file://", out); /* absolute: a file URI */
   for (const unsigned char *p = (const unsigned char *)path; *p; p++) {
     if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
         strchr("-._~/", *p) != NULL)
