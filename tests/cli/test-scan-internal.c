@@ -118,3 +118,14 @@ TEST(scan_internal_garbage_does_not_crash) {
     scan_file_free(&c);
   }
 }
+
+/* The pinned grammars are ABI 14 and load in the packaged runtime (0.20.x). */
+TEST(scan_internal_grammars_load) {
+  CHECK_EQ(ts_language_version(scan_lang_go()), 14);
+  CHECK_EQ(ts_language_version(scan_lang_c()), 14);
+  CHECK_EQ(scan_languages_check(), 0);
+  TSParser *p = ts_parser_new();
+  CHECK(ts_parser_set_language(p, scan_lang_go()));
+  CHECK(ts_parser_set_language(p, scan_lang_c()));
+  ts_parser_delete(p);
+}
