@@ -133,9 +133,10 @@ typedef struct tether__bucket {
  * change in place (insert, tombstone) and the table is replaced to grow. */
 struct tether__table {
   tether__retire retire;
-  size_t mask;
   size_t used; /* live + tombstones; guarded by the mutex */
   size_t live;
+  char pad_[TETHER__CACHELINE]; /* writers' counters stay off the line readers load */
+  size_t mask;
   tether__bucket b[];
 };
 
