@@ -159,9 +159,8 @@ static double now_s(void) {
   return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static void *worker(void *arg) {
-  pool *p = arg;
-  int show = p->progress && atomic_fetch_add(&p->done, 0) == 0;
+/* Takes files until none is left; SHOW: this thread prints the progress line. */
+static void work(pool *p, int show) {
   TSParser *go = ts_parser_new(), *c = ts_parser_new();
   if (go == NULL || c == NULL || !ts_parser_set_language(go, scan_lang_go()) ||
       !ts_parser_set_language(c, scan_lang_c())) {
@@ -182,6 +181,10 @@ static void *worker(void *arg) {
   }
   ts_parser_delete(go);
   ts_parser_delete(c);
+}
+
+static void *worker(void *arg) {
+  work(arg, 0);
   return NULL;
 }
 
@@ -198,8 +201,8 @@ static void run_pool(cli *c) {
   for (unsigned i = 1; t && i < jobs; i++)
     if (pthread_create(&t[i], NULL, worker, &p) == 0) started = i;
     else break;
-  /* The calling thread works too (and prints progress). */
-  worker(&p);
+  /* The calling thread works too, and prints the progress line. */
+  work(&p, p.progress);
   for (unsigned i = 1; i <= started; i++) pthread_join(t[i], NULL);
   free(t);
   if (p.progress) fputs("\r\033[K", stderr);
