@@ -71,7 +71,7 @@ static void put_location(buf *o, uint64_t id, uint64_t f1, int64_t l1, uint64_t 
 
 /* Sample 1: b inlined into a (location 1000), called from c (3000); packed
  * fields and a numeric label. Sample 2: b (2000) called from c, unpacked. */
-static void put_samples(buf *o, int64_t v1, int64_t v2) {
+static void put_samples(buf *o, int64_t v1, int64_t v2, int64_t size) {
   buf s = {.n = 0}, packed = {.n = 0}, label = {.n = 0};
   put_varint(&packed, 1000);
   put_varint(&packed, 3000);
@@ -81,7 +81,7 @@ static void put_samples(buf *o, int64_t v1, int64_t v2) {
   put_varint(&packed, (uint64_t)v1);
   put_msg(&s, 2, &packed);
   put_int(&label, 1, 4);
-  put_int(&label, 3, 16);
+  put_int(&label, 3, (uint64_t)size);
   put_msg(&s, 3, &label);
   put_msg(o, 2, &s);
   s.n = 0;
@@ -92,10 +92,10 @@ static void put_samples(buf *o, int64_t v1, int64_t v2) {
   put_msg(o, 2, &s);
 }
 
-static prof_profile *synth(int64_t v1, int64_t v2) {
+static prof_profile *synth_sized(int64_t v1, int64_t v2, int64_t size) {
   buf o = {.n = 0}, vt = {.n = 0};
   char err[256];
-  put_samples(&o, v1, v2); /* samples before the locations they name, as Go writes */
+  put_samples(&o, v1, v2, size); /* samples before the locations they name, as Go writes */
   put_int(&vt, 1, 1);
   put_int(&vt, 2, 2);
   put_msg(&o, 1, &vt);
@@ -114,6 +114,8 @@ static prof_profile *synth(int64_t v1, int64_t v2) {
   if (p == NULL) printf("    synth: %s\n", err);
   return p;
 }
+
+static prof_profile *synth(int64_t v1, int64_t v2) { return synth_sized(v1, v2, 16); }
 
 static const prof_row *row(const prof_report *r, const char *name) {
   for (size_t i = 0; i < r->nrows; i++)
@@ -180,6 +182,28 @@ TEST(prof_synth_diff_merges_by_stack_and_label) {
   CHECK_EQ(r.total, 15); /* the total is before filtering, as in pprof */
   CHECK_EQ(r.nrows, 0);
   CHECK_EQ(r.kept_sum, 0);
+  prof_report_free(&r);
+  prof_free(base);
+  prof_free(cur);
+}
+
+TEST(prof_synth_cancelled_function_is_no_row) {
+  /* Sample 1's label differs, so base and current do not merge: main.a gets
+   * +10 and -10 on two samples and, as in pprof, is no row; the total counts both. */
+  prof_profile *base = synth_sized(10, 5, 32), *cur = synth_sized(10, 20, 16);
+  prof_opts o;
+  prof_report r;
+  char err[256];
+  memset(&o, 0, sizeof o);
+  CHECK(base && cur);
+  CHECK_EQ(prof_report_build(base, cur, &o, &r, err, sizeof err), 0);
+  CHECK_EQ(r.total, 35);
+  CHECK_EQ(r.nsamples, 3);
+  CHECK(row(&r, "main.a") == NULL);
+  CHECK(row(&r, "main.b") && row(&r, "main.b")->flat == 15 && row(&r, "main.b")->cum == 15);
+  CHECK_EQ(row(&r, "main.b")->inlined, 2); /* pprof keeps the calls from the dropped main.a */
+  CHECK(row(&r, "main.c") && row(&r, "main.c")->cum == 15);
+  CHECK_EQ(r.nrows, 2);
   prof_report_free(&r);
   prof_free(base);
   prof_free(cur);

@@ -10,7 +10,12 @@
 #include "prof/report.h"
 #include "runner.h"
 
-#define OUT TETHER_SOURCE_DIR "/tests/fixtures/go/out"
+/* The fixtures: the committed ones, or those of a fresh gen.sh run in the folder
+ * named by TETHER_PROF_FIXTURES (to check the generator and tether together). */
+static const char *out_dir(void) {
+  const char *env = getenv("TETHER_PROF_FIXTURES");
+  return env && *env ? env : TETHER_SOURCE_DIR "/tests/fixtures/go/out";
+}
 
 static char *slurp_file(const char *path, size_t *len) {
   FILE *f = fopen(path, "rb");
@@ -32,7 +37,7 @@ static char *slurp_file(const char *path, size_t *len) {
 static prof_profile *load_fixture(const char *name) {
   char path[512], err[256];
   size_t len;
-  snprintf(path, sizeof path, "%s/%s", OUT, name);
+  snprintf(path, sizeof path, "%s/%s", out_dir(), name);
   char *data = slurp_file(path, &len);
   if (data == NULL) return NULL;
   prof_profile *p = prof_decode((const unsigned char *)data, len, err, sizeof err);
@@ -125,7 +130,7 @@ static int check_case(const char *line, long *rows) {
   if (strncmp(extra, "-focus=", 7) == 0) o.focus = extra + 7;
   if (strncmp(extra, "-ignore=", 8) == 0) o.ignore = extra + 8;
   prof_profile *b = strcmp(base, "-") == 0 ? NULL : load_fixture(base), *c = load_fixture(cur);
-  snprintf(path, sizeof path, "%s/pprof/%s.txt", OUT, name);
+  snprintf(path, sizeof path, "%s/pprof/%s.txt", out_dir(), name);
   char *txt = slurp_file(path, NULL);
   prof_report r;
   long n = -1;
@@ -142,7 +147,9 @@ static int check_case(const char *line, long *rows) {
 }
 
 TEST(prof_agrees_with_pprof_on_every_recorded_output) {
-  char *index = slurp_file(OUT "/pprof/INDEX", NULL);
+  char index_path[512];
+  snprintf(index_path, sizeof index_path, "%s/pprof/INDEX", out_dir());
+  char *index = slurp_file(index_path, NULL);
   CHECK(index != NULL);
   int cases = 0, failed = 0;
   long rows = 0;

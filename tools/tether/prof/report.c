@@ -7,7 +7,8 @@
  *  - the total (the 100% of the percentages) is the sum of |value| over all
  *    merged samples, before any focus or ignore filter;
  *  - flat goes to the leaf frame, cum to every distinct node on the stack once
- *    per sample; samples whose value is zero are passed over;
+ *    per sample; samples whose value is zero are passed over, and so are
+ *    functions whose flat and cum both come to zero;
  *  - a node is marked "(inline)" when every call into it was inlined into its
  *    caller, "(partial-inline)" when only some were;
  *  - rows sort by |flat|, then name, then |cum|.
@@ -409,7 +410,8 @@ static int make_rows(build *b, const acc *a, prof_report *rep) {
   rep->rows = calloc(n ? n : 1, sizeof *rep->rows);
   if (rep->rows == NULL) return fail(b, "out of memory");
   for (size_t i = 0; i < n; i++) {
-    if (!a->touched[i]) continue;
+    /* A function whose growth and shrinkage cancel exactly is no row. */
+    if (!a->touched[i] || (a->flat[i] == 0 && a->cum[i] == 0)) continue;
     rep->rows[k].name = (const char *)prof_intern_key(b->nodes, i, NULL);
     rep->rows[k].flat = a->flat[i];
     rep->rows[k].cum = a->cum[i];
