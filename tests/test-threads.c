@@ -305,3 +305,57 @@ TEST(threads_stress_randomized) {
   CHECK(res.registrations > 0);
   CHECK(res.destructors == res.registrations);
 }
+
+/* ---- guarantee 9: dispatch takes no lock and allocates nothing ---- */
+
+#include "internal.h"
+
+typedef struct locked_emit {
+  fixture *fx;
+  tether_topic *topic;
+  _Atomic int done;
+  int n_emit, n_call, n_topic;
+} locked_emit;
+
+static void *emit_while_locked(void *arg) {
+  locked_emit *le = arg;
+  int result = 0;
+  le->n_emit = tether_emit(le->fx->r, "x", NULL);
+  le->n_call = tether_call(le->fx->r, "x", NULL, &result);
+  le->n_topic = tether_topic_emit(le->topic, NULL);
+  atomic_store(&le->done, 1);
+  return NULL;
+}
+
+TEST(threads_dispatch_takes_no_lock_and_allocates_nothing) {
+  fixture fx;
+  CHECK_EQ(fixture_open(&fx, TETHER_BUS), 0);
+  tctx c = {0};
+  CHECK_EQ(tether_register(fx.r, "x", tctx_fn, &c, tctx_free, NULL, NULL), 0);
+  locked_emit le = {.fx = &fx};
+  CHECK_EQ(tether_topic_get(fx.r, "x", &le.topic), 0);
+  /* The thread's first call allocates its record; after that, with every
+   * allocation failing and the registry's mutex held by this thread, dispatch
+   * must still complete. */
+  pthread_t t;
+  CHECK_EQ(pthread_create(&t, NULL, emit_while_locked, &le), 0);
+  pthread_join(t, NULL); /* warm: a thread record for that (now exited) thread */
+  atomic_store(&le.done, 0);
+  fx.alloc.fail_after = 1;
+  pthread_mutex_lock(&fx.r->mu);
+  test_alloc_fail_nth(&fx.alloc, 1);
+  CHECK_EQ(pthread_create(&t, NULL, emit_while_locked, &le), 0);
+  for (int i = 0; i < 2000 && !atomic_load(&le.done); i++) sleep_ms(1);
+  int done = atomic_load(&le.done);
+  pthread_mutex_unlock(&fx.r->mu);
+  pthread_join(t, NULL);
+  test_alloc_fail_nth(&fx.alloc, 0);
+  fx.alloc.fail_after = 0;
+  CHECK_EQ(done, 1);
+  CHECK_EQ(le.n_emit, 1);
+  CHECK_EQ(le.n_call, 0);
+  CHECK_EQ(le.n_topic, 1);
+  CHECK_EQ(atomic_load(&fx.alloc.failures), 0); /* nothing even asked for memory */
+  tether_topic_release(le.topic);
+  CHECK_EQ(fixture_close(&fx), 0);
+}
