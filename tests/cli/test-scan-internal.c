@@ -74,6 +74,27 @@ TEST(scan_internal_method_value_and_nil_store) {
   scan_file_free(&f);
 }
 
+TEST(scan_internal_init_assignment_is_not_a_reset) {
+  /* Assigning the whole map in init (or New*) is initialisation; elsewhere a reset. */
+  scan_file f = scan_src("package p\n"
+                         "var m map[string]func()\n"
+                         "func init() { m = map[string]func(){} }\n"
+                         "func NewThing() { m = make(map[string]func()) }\n"
+                         "func Add(k string, h func()) { m[k] = h }\n",
+                         SCAN_LANG_GO);
+  CHECK(find(&f, SCAN_TG102, 2) != NULL);
+  CHECK(find(&f, SCAN_TG103, 5) == NULL); /* Add is not a Register-like name */
+  scan_file_free(&f);
+  f = scan_src("package p\n"
+               "var m map[string]func()\n"
+               "func Reset() { m = map[string]func(){} }\n"
+               "func Add(k string, h func()) { m[k] = h }\n",
+               SCAN_LANG_GO);
+  CHECK(find(&f, SCAN_TG101, 2) != NULL);
+  CHECK(find(&f, SCAN_TG102, 2) == NULL);
+  scan_file_free(&f);
+}
+
 TEST(scan_internal_c_typedef_callback_table) {
   scan_file f = scan_src("typedef struct cb { void (*fn)(void *); void *arg; } cb_t;\n"
                          "static cb_t tab[4];\n"

@@ -217,7 +217,23 @@ TEST(scan_c_tc203) {
   CHECK_EQ(count(&r, "TC203", "c/tc203.c", 10), 1); /* handlers: never cleared */
   CHECK_EQ(count(&r, "TC203", "c/tc203.c", 24), 0); /* slots: slot_clear */
   CHECK_EQ(count(&r, "TC203", "c/tc203.c", 37), 1); /* hooks: only hook_ctx is cleared */
-  CHECK_EQ(count(&r, "TC203", "c/tc203.c", 46), 0); /* fixed: never filled at run time */
+  CHECK_EQ(count(&r, "TC203", "c/tc203.c", 45), 0); /* fixed: never filled at run time */
+  free(r.out);
+}
+
+TEST(scan_register_names_and_pair_patterns) {
+  run r = scan("--format json go/named_types");
+  CHECK_EQ(count(&r, "TG103", "named_types/types.go", 17), 0); /* Route is not Register-like */
+  free(r.out);
+  r = scan("--format json --register-names 'Rou*,Chain' go/named_types");
+  CHECK_EQ(count(&r, "TG103", "named_types/types.go", 17), 1);
+  CHECK_EQ(count(&r, "TG103", "named_types/types.go", 21), 1);
+  free(r.out);
+  r = scan("--format json --pair 'bus_sub*:bus_unsubscribe' c/tc202.c");
+  CHECK_EQ(count(&r, "TC202", "c/tc202.c", 15), 1);
+  free(r.out);
+  r = scan("--pair nocolon c/tc202.c");
+  CHECK_EQ(r.status, 2);
   free(r.out);
 }
 
