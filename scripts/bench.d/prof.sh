@@ -6,9 +6,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 out=tests/fixtures/go/out
-tether=""
+# TETHER names the binary to time; else the first built one (make bench builds build-bench/).
+tether="${TETHER:-}"
 for t in build-bench/tether build/tether build-prof/tether; do
-  [ -x "$t" ] && { tether=$t; break; }
+  [ -z "$tether" ] && [ -x "$t" ] && tether=$t
 done
 if [ -z "$tether" ]; then
   echo "prof: no built tether binary (run make first); skipped"
@@ -34,6 +35,7 @@ best() {
   echo "$best"
 }
 
+echo "tether: $tether; $(go version)"
 pprof=(go tool pprof -symbolize=none -nodecount=1000000 -nodefraction=0 -edgefraction=0 -unit=B)
 printf '%-40s %12s %14s %8s\n' "profiles (samples)" "tether diff" "go tool pprof" "ratio"
 row() {
