@@ -280,7 +280,7 @@ static void walk_dir(cli *c, const char *dir, int depth) {
     names.v[names.n++] = strdup(e->d_name);
   }
   closedir(d);
-  qsort(names.v, names.n, sizeof *names.v, by_name);
+  if (names.n > 1) qsort(names.v, names.n, sizeof *names.v, by_name);
   for (size_t i = 0; i < names.n; i++) {
     if (names.v[i]) walk_entry(c, dir, names.v[i], depth);
     free(names.v[i]);
@@ -490,7 +490,8 @@ static int by_package(const void *a, const void *b) {
   size_t dx = dir_len(x->path), dy = dir_len(y->path);
   int r = memcmp(x->path, y->path, dx < dy ? dx : dy);
   if (r == 0 && dx != dy) r = dx < dy ? -1 : 1;
-  if (r == 0) r = memcmp(x->pkg.s, y->pkg.s, x->pkg.n < y->pkg.n ? x->pkg.n : y->pkg.n);
+  size_t pn = x->pkg.n < y->pkg.n ? x->pkg.n : y->pkg.n; /* a file may lack a package clause */
+  if (r == 0 && pn > 0) r = memcmp(x->pkg.s, y->pkg.s, pn);
   if (r == 0 && x->pkg.n != y->pkg.n) r = x->pkg.n < y->pkg.n ? -1 : 1;
   return r ? r : strcmp(x->path, y->path);
 }

@@ -770,7 +770,7 @@ static void close_literal(walker *w, const ctx *c) {
   go_lit *lit = c->lit >= 0 ? &w->g->lits.v[c->lit] : NULL;
   if (lit) lit->cap_first = w->g->caps.n;
   size_t nu = w->uses.n - c->use_first, nd = w->decls.n - c->decl_first;
-  scan_str *uses = w->uses.v + c->use_first;
+  scan_str *uses = nu ? w->uses.v + c->use_first : NULL;
   if (nu > 1) qsort(uses, nu, sizeof *uses, cmp_str);
   scan_str *own = nd ? malloc(nd * sizeof *own) : NULL;
   for (size_t i = 0; own && i < nd; i++) own[i] = w->decls.v[c->decl_first + i].name;
@@ -801,8 +801,8 @@ static int cmp_read(const void *a, const void *b) {
  * that each write finds the reads of its map by binary search. A write's own
  * left-hand side is also recorded as a read, hence the byte comparison. */
 static void close_function(walker *w, const ctx *c) {
-  read_fact *reads = w->reads.v + c->read_first;
   size_t nr = w->reads.n - c->read_first;
+  read_fact *reads = nr ? w->reads.v + c->read_first : NULL;
   if (nr > 1) qsort(reads, nr, sizeof *reads, cmp_read);
   for (size_t i = c->write_first; nr && i < w->g->writes.n; i++) {
     go_write *wr = &w->g->writes.v[i];
