@@ -247,6 +247,9 @@ TEST(scan_exit_status_and_fail_on) {
   r = scan("--fail-on error go/multi_file");
   CHECK_EQ(r.status, 0); /* only a warning and a note */
   free(r.out);
+  r = scan("go/multi_file --fail-on error"); /* options may follow the paths */
+  CHECK_EQ(r.status, 0);
+  free(r.out);
   r = scan("--fail-on note go/multi_file");
   CHECK_EQ(r.status, 1);
   free(r.out);

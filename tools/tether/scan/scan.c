@@ -408,9 +408,9 @@ static int parse_options(cli *c, int argc, char **argv) {
   uint32_t enable = 0, disable = 0;
   unsigned long long num;
   int opt;
-  optind = 1;
+  optind = 0; /* glibc: a full reinitialisation (options may follow the paths) */
   opterr = 0;
-  while ((opt = getopt_long(argc, argv, "+j:", long_opts, NULL)) != -1) {
+  while ((opt = getopt_long(argc, argv, "j:", long_opts, NULL)) != -1) {
     switch (opt) {
       case O_FORMAT:
         if (strcmp(optarg, "text") == 0) c->format = SCAN_FMT_TEXT;
