@@ -62,7 +62,7 @@ TEST(scan_internal_new_and_composite_pointers) {
   scan_file_free(&f);
 }
 
-TEST(scan_internal_method_value_and_nil_store) {
+TEST(scan_internal_nil_store_counts_as_removal) {
   /* Storing nil releases the func: the map counts as shrinking. */
   scan_file f = scan_src("package p\n"
                          "var m = map[string]func(){}\n"
