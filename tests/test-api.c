@@ -3,6 +3,9 @@
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include "common.h"
 
@@ -538,4 +541,46 @@ TEST(api_owner_spans_registries) {
   CHECK_EQ(tether_barrier(b.r), 0);
   CHECK_EQ(atomic_load(&c.freed), 3);
   CHECK_EQ(fixture_close(&b), 0);
+}
+
+/* Runs registry_free with one survivor in a child process with TETHER_LEAKCHECK
+ * set to VALUE; returns the child's wait status and its stderr in BUF. */
+static int leakcheck_child(const char *value, char *buf, size_t n) {
+  int fds[2];
+  if (pipe(fds) != 0) return -1;
+  fflush(stdout);
+  pid_t pid = fork();
+  if (pid == 0) {
+    dup2(fds[1], 2);
+    close(fds[0]);
+    setenv("TETHER_LEAKCHECK", value, 1);
+    tether_registry *r = NULL;
+    if (tether_registry_new(&r, NULL) != 0) _exit(10);
+    static tctx c;
+    tether_reg_options ro = {.ctx_size = 100};
+    tether_register(r, "forgotten", tctx_fn, &c, tctx_free, &ro, NULL);
+    int rc = tether_registry_free(r);
+    _exit(rc == 1 && atomic_load(&c.freed) == 1 ? 0 : 11);
+  }
+  close(fds[1]);
+  size_t got = 0;
+  for (ssize_t k; got + 1 < n && (k = read(fds[0], buf + got, n - 1 - got)) > 0;) got += (size_t)k;
+  buf[got] = '\0';
+  close(fds[0]);
+  int st = 0;
+  waitpid(pid, &st, 0);
+  return st;
+}
+
+TEST(api_leakcheck_env_reports_and_aborts) {
+  char buf[4096];
+  int st = leakcheck_child("1", buf, sizeof buf);
+  CHECK(WIFEXITED(st));
+  CHECK_EQ(WEXITSTATUS(st), 0); /* reported, then destroyed the survivor */
+  CHECK(strstr(buf, "1 registration still live, 100 bytes") != NULL);
+  CHECK(strstr(buf, "\"forgotten\"") != NULL);
+  st = leakcheck_child("abort", buf, sizeof buf);
+  CHECK(WIFSIGNALED(st));
+  CHECK_EQ(WTERMSIG(st), SIGABRT);
+  CHECK(strstr(buf, "\"forgotten\"") != NULL);
 }
