@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 cmake -S . -B build-bench -DCMAKE_BUILD_TYPE=Release -DCMAKE_C_FLAGS_RELEASE="-O2 -DNDEBUG" \
-  -DTETHER_BUILD_BENCH=ON >/dev/null
+  -DTETHER_BUILD_BENCH=ON -DTETHER_BUILD_TOOLS=ON >/dev/null
 cmake --build build-bench -j "$(nproc)" >/dev/null
 if [ -x build-bench/bench/bench-registry ]; then
   build-bench/bench/bench-registry
