@@ -25,14 +25,3 @@ foreach(lang go c)
   target_link_libraries(tether_grammar_${lang} PRIVATE PkgConfig::TREE_SITTER)
 endforeach()
 target_link_libraries(tether_cli_core PUBLIC tether_grammar_go tether_grammar_c PkgConfig::TREE_SITTER)
-
-# In a libFuzzer build (make fuzz), the scan sources get coverage instrumentation
-# so that fuzz-scan is guided by them (the fuzz target alone gives libFuzzer almost
-# no coverage). Every program linking tether_cli_core then links the coverage
-# runtime too.
-if(TETHER_BUILD_FUZZ AND CMAKE_C_COMPILER_ID STREQUAL "Clang")
-  file(GLOB TETHER_SCAN_SOURCES ${CMAKE_CURRENT_LIST_DIR}/*.c)
-  set_source_files_properties(${TETHER_SCAN_SOURCES} TARGET_DIRECTORY tether_cli_core
-    PROPERTIES COMPILE_OPTIONS -fsanitize=fuzzer-no-link)
-  target_link_options(tether_cli_core INTERFACE -fsanitize=fuzzer-no-link)
-endif()
