@@ -1,23 +1,19 @@
 /* The tool's front door: --version, --help, unknown commands. */
 #include <stdio.h>
 #include <stdlib.h>
-#include <sys/wait.h>
 
+#include "cli-util.h"
 #include "runner.h"
 
-/* Runs the tether binary with ARGS through the shell; returns its exit status and
- * the first line of its standard output in LINE. */
+/* Runs the tether binary with ARGS; returns its exit status and the first line of
+ * its standard output in LINE. */
 static int run_tool(const char *args, char *line, size_t n) {
   char cmd[1024];
   snprintf(cmd, sizeof cmd, "%s %s 2>/dev/null", TETHER_BIN, args);
-  FILE *p = popen(cmd, "r");
-  if (p == NULL) return -1;
-  line[0] = 0;
-  if (fgets(line, (int)n, p) == NULL) line[0] = 0;
-  while (fgetc(p) != EOF) {
-  }
-  int st = pclose(p);
-  return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+  int st = cli_shell_buf(cmd, line, n);
+  char *nl = strchr(line, '\n');
+  if (nl != NULL) nl[1] = '\0';
+  return st;
 }
 
 TEST(cli_version) {
@@ -27,14 +23,9 @@ TEST(cli_version) {
 }
 
 TEST(cli_help_lists_commands) {
-  char cmd[1024];
+  char cmd[1024], buf[4096];
   snprintf(cmd, sizeof cmd, "%s --help", TETHER_BIN);
-  FILE *p = popen(cmd, "r");
-  CHECK(p != NULL);
-  char buf[4096];
-  size_t n = fread(buf, 1, sizeof buf - 1, p);
-  buf[n] = 0;
-  CHECK_EQ(WEXITSTATUS(pclose(p)), 0);
+  CHECK_EQ(cli_shell_buf(cmd, buf, sizeof buf), 0);
   CHECK(strstr(buf, "scan") != NULL);
   CHECK(strstr(buf, "diff") != NULL);
   CHECK(strstr(buf, "gctrace") != NULL);

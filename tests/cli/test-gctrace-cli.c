@@ -8,6 +8,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "cli-util.h"
 #include "runner.h"
 
 #define LEAKY TETHER_SOURCE_DIR "/tests/fixtures/go/out/leaky.gctrace"
@@ -18,32 +19,7 @@
 static int gctrace(const char *args, char *out, size_t cap) {
   char cmd[2048];
   snprintf(cmd, sizeof cmd, "%s gctrace %s", TETHER_BIN, args);
-  FILE *p = popen(cmd, "r");
-  if (p == NULL) return -1;
-  size_t n = fread(out, 1, cap - 1, p);
-  out[n] = 0;
-  while (fgetc(p) != EOF) {
-  }
-  int st = pclose(p);
-  return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
-
-/* Reads all of PATH into a malloc'd string. */
-static char *slurp(const char *path, size_t *len) {
-  FILE *f = fopen(path, "rb");
-  if (f == NULL) return NULL;
-  fseek(f, 0, SEEK_END);
-  long n = ftell(f);
-  fseek(f, 0, SEEK_SET);
-  char *buf = malloc((size_t)n + 1);
-  if (buf != NULL && fread(buf, 1, (size_t)n, f) != (size_t)n) {
-    free(buf);
-    buf = NULL;
-  }
-  fclose(f);
-  if (buf != NULL) buf[n] = 0;
-  if (len != NULL) *len = (size_t)n;
-  return buf;
+  return cli_shell_buf(cmd, out, cap);
 }
 
 static char g_out[1 << 16];
@@ -101,10 +77,10 @@ TEST(gctrace_cli_tee_passes_input_through) {
   char args[256];
   snprintf(args, sizeof args, "--tee < %s 2> %s", LEAKY, path);
   size_t in_len;
-  char *in = slurp(LEAKY, &in_len);
+  char *in = cli_slurp(LEAKY, &in_len);
   CHECK(in != NULL);
   int rc = gctrace(args, g_out, sizeof g_out);
-  char *err = slurp(path, NULL);
+  char *err = cli_slurp(path, NULL);
   unlink(path);
   int same = strlen(g_out) == in_len && memcmp(g_out, in, in_len) == 0;
   int verdict = err != NULL && strstr(err, "verdict: growing") != NULL;
@@ -176,7 +152,7 @@ TEST(gctrace_cli_ctrl_c_still_reports) {
   close(out[1]);
   close(err[1]);
   size_t len;
-  char *trace = slurp(LEAKY, &len);
+  char *trace = cli_slurp(LEAKY, &len);
   ssize_t w = trace != NULL ? write(in[1], trace, len) : -1;
   free(trace);
   /* Once all of it has come back, tether has parsed it; the input stays open. */
@@ -210,7 +186,7 @@ TEST(gctrace_cli_tee_reader_gone_still_reports) {
            "(for i in $(seq 20); do cat %s; done | %s gctrace --tee 2> %s; echo $? >> %s) | head -c 10 > /dev/null",
            FIXED, TETHER_BIN, path, path);
   int st = system(cmd);
-  char *err = slurp(path, NULL);
+  char *err = cli_slurp(path, NULL);
   unlink(path);
   size_t n = err != NULL ? strlen(err) : 0;
   int ok = err != NULL && strstr(err, "6720 GCs") != NULL && strstr(err, "verdict: ") != NULL && n >= 3 &&
@@ -228,7 +204,7 @@ TEST(gctrace_cli_svg) {
   char args[256];
   snprintf(args, sizeof args, "--svg %s %s", path, LEAKY);
   int rc = gctrace(args, g_out, sizeof g_out);
-  char *svg = slurp(path, NULL);
+  char *svg = cli_slurp(path, NULL);
   unlink(path);
   CHECK_EQ(rc, 0);
   CHECK(svg != NULL);
@@ -281,7 +257,7 @@ TEST(gctrace_cli_svg_of_a_long_trace_is_thinned) {
   snprintf(cmd, sizeof cmd, "bash -c '%s gctrace %s'", TETHER_BIN, args);
   int st = system(cmd);
   size_t len = 0;
-  char *svg = slurp(path, &len);
+  char *svg = cli_slurp(path, &len);
   int read_ok = svg != NULL;
   unlink(path);
   free(svg);

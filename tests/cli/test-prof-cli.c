@@ -2,9 +2,9 @@
  * growth gate on the leaky and fixed programs' profiles, and bad input of every
  * kind answered with one line on stderr and exit status 2. */
 #include <stdlib.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
+#include "cli-util.h"
 #include "runner.h"
 
 #define OUT TETHER_SOURCE_DIR "/tests/fixtures/go/out/"
@@ -19,19 +19,12 @@ static int tether(const char *args) {
   if (fd < 0) return -1;
   close(fd);
   snprintf(cmd, sizeof cmd, "%s %s 2>%s", TETHER_BIN, args, errpath);
-  FILE *p = popen(cmd, "r");
-  if (p == NULL) return -1;
-  size_t n = fread(g_out, 1, sizeof g_out - 1, p);
-  g_out[n] = 0;
-  while (fgetc(p) != EOF) {
-  }
-  int st = pclose(p);
-  FILE *e = fopen(errpath, "r");
-  n = e ? fread(g_err, 1, sizeof g_err - 1, e) : 0;
-  g_err[n] = 0;
-  if (e) fclose(e);
+  int st = cli_shell_buf(cmd, g_out, sizeof g_out);
+  char *err = cli_slurp(errpath, NULL);
+  snprintf(g_err, sizeof g_err, "%s", err ? err : "");
+  free(err);
   unlink(errpath);
-  return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+  return st;
 }
 
 static int lines_in(const char *s) {

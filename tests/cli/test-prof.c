@@ -8,6 +8,7 @@
 
 #include "prof/format.h"
 #include "prof/report.h"
+#include "cli-util.h"
 #include "runner.h"
 
 /* The fixtures: the committed ones, or those of a fresh gen.sh run in the folder
@@ -17,28 +18,11 @@ static const char *out_dir(void) {
   return env && *env ? env : TETHER_SOURCE_DIR "/tests/fixtures/go/out";
 }
 
-static char *slurp_file(const char *path, size_t *len) {
-  FILE *f = fopen(path, "rb");
-  if (f == NULL) return NULL;
-  fseek(f, 0, SEEK_END);
-  long n = ftell(f);
-  fseek(f, 0, SEEK_SET);
-  char *buf = malloc((size_t)n + 1);
-  if (buf != NULL && fread(buf, 1, (size_t)n, f) != (size_t)n) {
-    free(buf);
-    buf = NULL;
-  }
-  fclose(f);
-  if (buf != NULL) buf[n] = 0;
-  if (len != NULL) *len = (size_t)n;
-  return buf;
-}
-
 static prof_profile *load_fixture(const char *name) {
   char path[512], err[256];
   size_t len;
   snprintf(path, sizeof path, "%s/%s", out_dir(), name);
-  char *data = slurp_file(path, &len);
+  char *data = cli_slurp(path, &len);
   if (data == NULL) return NULL;
   prof_profile *p = prof_decode((const unsigned char *)data, len, err, sizeof err);
   if (p == NULL) printf("    %s: %s\n", path, err);
@@ -131,7 +115,7 @@ static int check_case(const char *line, long *rows) {
   if (strncmp(extra, "-ignore=", 8) == 0) o.ignore = extra + 8;
   prof_profile *b = strcmp(base, "-") == 0 ? NULL : load_fixture(base), *c = load_fixture(cur);
   snprintf(path, sizeof path, "%s/pprof/%s.txt", out_dir(), name);
-  char *txt = slurp_file(path, NULL);
+  char *txt = cli_slurp(path, NULL);
   prof_report r;
   long n = -1;
   if (c != NULL && txt != NULL && (strcmp(base, "-") == 0 || b != NULL) &&
@@ -149,7 +133,7 @@ static int check_case(const char *line, long *rows) {
 TEST(prof_agrees_with_pprof_on_every_recorded_output) {
   char index_path[512];
   snprintf(index_path, sizeof index_path, "%s/pprof/INDEX", out_dir());
-  char *index = slurp_file(index_path, NULL);
+  char *index = cli_slurp(index_path, NULL);
   CHECK(index != NULL);
   int cases = 0, failed = 0;
   long rows = 0;

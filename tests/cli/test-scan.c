@@ -5,9 +5,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
+#include "cli-util.h"
 #include "runner.h"
 
 #define FIX TETHER_SOURCE_DIR "/tests/fixtures/scan"
@@ -22,23 +22,7 @@ static run scan(const char *args) {
   run r = {NULL, -1};
   char cmd[2048];
   snprintf(cmd, sizeof cmd, "cd %s && %s scan %s 2>/dev/null", FIX, TETHER_BIN, args);
-  FILE *p = popen(cmd, "r");
-  if (p == NULL) return r;
-  size_t cap = 1 << 16, n = 0;
-  r.out = malloc(cap);
-  size_t got;
-  while (r.out && (got = fread(r.out + n, 1, cap - n - 1, p)) > 0) {
-    n += got;
-    if (cap - n < 4096) {
-      char *bigger = realloc(r.out, cap * 2);
-      if (bigger == NULL) break;
-      r.out = bigger;
-      cap *= 2;
-    }
-  }
-  if (r.out) r.out[n] = 0;
-  int st = pclose(p);
-  r.status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+  r.status = cli_shell(cmd, &r.out);
   return r;
 }
 
