@@ -381,8 +381,8 @@ typedef struct tether__tls_cache {
   uint64_t serial;
   tether__rec *rec;
 } tether__tls_cache;
-extern TETHER__TLS tether__tls_cache tether__tls_last;
-extern int tether__use_membarrier;
+extern TETHER__TLS tether__tls_cache tether__tls_last __attribute__((visibility("hidden")));
+extern int tether__use_membarrier __attribute__((visibility("hidden")));
 
 static inline tether__rec *tether__rec_get(tether_registry *r) {
   if (TETHER__LIKELY(tether__tls_last.serial == r->serial)) return tether__tls_last.rec;

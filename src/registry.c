@@ -525,7 +525,9 @@ static inline int dispatch(tether_registry *r, const tether__slot *s, void *arg,
   return called;
 }
 
-static int emit_name(tether_registry *r, const char *name, void *arg, int first_only, int *ret) {
+/* Inlined into each public entry point: dispatch is the hot path. */
+static inline __attribute__((always_inline)) int emit_name(tether_registry *r, const char *name,
+                                                           void *arg, int first_only, int *ret) {
   size_t len = 0;
   if (r == NULL) return TETHER_EINVAL;
   int rc = tether__check_name(name, &len);
