@@ -205,18 +205,24 @@ TETHER_API void tether_topic_release(tether_topic *t);
 TETHER_API int tether_acquire(tether_registry *r, tether_id id, tether_ref **out);
 /* Calls the pinned handler and stores its return value in *result (may be NULL).
  * Returns 0, TETHER_EINVAL, or TETHER_ENOENT once the registration is removed or
- * expired. A TETHER_ONCE registration is claimed by this call as by an emit. */
+ * expired. A TETHER_ONCE registration is claimed by this call as by an emit. Any
+ * thread (the ref may be used by a thread other than the one that took it), from
+ * a callback too; the handler runs as inside a callback of the registry. */
 TETHER_API int tether_ref_call(tether_ref *ref, void *arg, int *result);
-/* The registration's context (the copy for TETHER_COPY_CTX); NULL for NULL. */
+/* The registration's context (the copy for TETHER_COPY_CTX); NULL for NULL. The
+ * pointer stays valid until tether_ref_release. Any thread, from a callback. */
 TETHER_API void *tether_ref_ctx(const tether_ref *ref);
-/* Releases a ref (NULL is ignored); may run the destructor. Any thread. */
+/* Releases a ref (NULL is ignored). When the registration was removed meanwhile,
+ * the last release runs its destructor, on this thread. Any thread, from a
+ * callback too (not from the destructor of the same registration). */
 TETHER_API void tether_ref_release(tether_ref *ref);
 
 /* Sets registration ID to expire at now + ttl_ms (ttl_ms 0: never). Returns 0,
  * TETHER_EINVAL, or TETHER_ENOENT (unknown, removed, or already expired: an expired
  * registration is removed, not revived). Any thread, from a callback. */
 TETHER_API int tether_touch(tether_registry *r, tether_id id, uint64_t ttl_ms);
-/* Removes every expired registration; returns how many, or TETHER_EINVAL. */
+/* Removes every expired registration; returns how many, or TETHER_EINVAL. Any
+ * thread, from a callback too. The sweeper thread (sweep_interval_ms) calls it. */
 TETHER_API int tether_sweep(tether_registry *r);
 
 /* An owner: freeing it removes all its registrations in every registry. */
@@ -239,7 +245,10 @@ typedef struct tether_stats {
   uint64_t registered_total, unregistered_total, expired_total, owner_removed_total, replaced_total;
   uint64_t destructors_run_total, destructors_pending;
 } tether_stats;
-/* Fills *out with a consistent snapshot. Returns 0 or TETHER_EINVAL. Any thread. */
+/* Fills *out with a consistent snapshot. Returns 0 or TETHER_EINVAL. Any thread,
+ * from a callback too. destructors_run_total counts registrations whose removal
+ * finished (their ctx_free, if any, has returned); destructors_pending those
+ * removed whose destructor has not run yet. */
 TETHER_API int tether_stats_get(tether_registry *r, tether_stats *out);
 
 typedef struct tether_info {
