@@ -21,7 +21,11 @@ tier() {
   local t0 t1 rc
   t0=$(date +%s.%N)
   echo "==> tier $name"
-  "$@" 2>&1 | tee "$LOG/$name.log"
+  # A hung test tier fails after TIER_TIMEOUT seconds instead of eating CI's 90
+  # minutes (builds are shell functions here and run without it).
+  local guard=(timeout --kill-after=10 "${TIER_TIMEOUT:-900}")
+  [ "$(type -t "$1")" = function ] && guard=()
+  "${guard[@]}" "$@" 2>&1 | tee "$LOG/$name.log"
   rc=${PIPESTATUS[0]}
   t1=$(date +%s.%N)
   local p f
@@ -52,7 +56,7 @@ tier lib-asan env ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=pri
 tier cli-asan env ASAN_OPTIONS=detect_leaks=1 ./build-asan/tests/run-cli
 tier tsan-build configure build-tsan -DTETHER_SANITIZE=thread -DTETHER_BUILD_TOOLS=OFF -DCMAKE_BUILD_TYPE=RelWithDebInfo
 tier lib-tsan env TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" ./build-tsan/tests/run
-tier lib-valgrind env TETHER_TEST_SCALE=valgrind valgrind -q --error-exitcode=99 --leak-check=full \
+tier lib-valgrind env TETHER_TEST_SCALE=valgrind valgrind -q --fair-sched=yes --error-exitcode=99 --leak-check=full \
   --errors-for-leak-kinds=definite,indirect --show-leak-kinds=definite,indirect ./build/tests/run
 tier clang-build configure build-clang -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=RelWithDebInfo
 tier lib-clang ./build-clang/tests/run
