@@ -55,7 +55,7 @@ tier asan-build configure build-asan -DTETHER_SANITIZE=address -DCMAKE_BUILD_TYP
 tier lib-asan env ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 ./build-asan/tests/run
 tier cli-asan env ASAN_OPTIONS=detect_leaks=1 ./build-asan/tests/run-cli
 tier tsan-build configure build-tsan -DTETHER_SANITIZE=thread -DTETHER_BUILD_TOOLS=OFF -DCMAKE_BUILD_TYPE=RelWithDebInfo
-tier lib-tsan env TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" ./build-tsan/tests/run
+tier lib-tsan env TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1 die_after_fork=0" ./build-tsan/tests/run
 tier lib-valgrind env TETHER_TEST_SCALE=valgrind valgrind -q --fair-sched=yes --error-exitcode=99 --leak-check=full \
   --errors-for-leak-kinds=definite,indirect --show-leak-kinds=definite,indirect ./build/tests/run
 tier clang-build configure build-clang -DCMAKE_C_COMPILER=clang -DCMAKE_BUILD_TYPE=RelWithDebInfo

@@ -93,6 +93,24 @@ static void writer_fence(void) {
 static void thread_exit(void *arg);
 static void *bg_main(void *arg);
 
+/* fork(): the child gets tether__g_mu in a known state (prepare takes it, both
+ * sides release it), learns that the background thread did not survive, and
+ * registers for membarrier again (or falls back to fences while it is still
+ * single-threaded). Registries created before the fork must not be used in the
+ * child; new ones work. */
+static int g_bg_started; /* guarded by tether__g_mu */
+
+static void atfork_prepare(void) { pthread_mutex_lock(&tether__g_mu); }
+static void atfork_parent(void) { pthread_mutex_unlock(&tether__g_mu); }
+
+static void atfork_child(void) {
+  g_bg_started = 0;
+  if (tether__use_membarrier &&
+      syscall(__NR_membarrier, MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED, 0, 0) != 0)
+    tether__use_membarrier = 0;
+  pthread_mutex_unlock(&tether__g_mu);
+}
+
 static void global_init_once(void) {
 #if !defined(TETHER_SANITIZE_THREAD)
   /* TSan does not model membarrier: sanitizer builds use the fence fallback. */
@@ -104,20 +122,29 @@ static void global_init_once(void) {
       tether__use_membarrier = 1;
   }
 #endif
-  if (pthread_key_create(&g_key, thread_exit) != 0) {
+  if (pthread_key_create(&g_key, thread_exit) != 0 ||
+      pthread_atfork(atfork_prepare, atfork_parent, atfork_child) != 0)
     g_init_rc = TETHER_ENOMEM;
-    return;
-  }
-  pthread_attr_t attr;
-  pthread_attr_init(&attr);
-  pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-  if (pthread_create(&g_bg, &attr, bg_main, NULL) != 0) g_init_rc = TETHER_ENOMEM;
-  pthread_attr_destroy(&attr);
 }
 
+/* Process-wide set-up once, then the background thread (again after a fork). */
 int tether__global_init(void) {
   pthread_once(&g_once, global_init_once);
-  return g_init_rc;
+  if (g_init_rc != 0) return g_init_rc;
+  int rc = 0;
+  pthread_mutex_lock(&tether__g_mu);
+  if (!g_bg_started) {
+    pthread_attr_t attr;
+    pthread_attr_init(&attr);
+    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+    if (pthread_create(&g_bg, &attr, bg_main, NULL) == 0)
+      g_bg_started = 1;
+    else
+      rc = TETHER_ENOMEM;
+    pthread_attr_destroy(&attr);
+  }
+  pthread_mutex_unlock(&tether__g_mu);
+  return rc;
 }
 
 static tether_registry *find_registry_locked(uint64_t serial) {

@@ -543,7 +543,8 @@ TEST(api_owner_spans_registries) {
   CHECK_EQ(fixture_close(&b), 0);
 }
 
-/* Runs registry_free with one survivor in a child process with TETHER_LEAKCHECK
+/* Runs registry_free with one survivor in a child process (a fresh registry after
+ * fork: under TSan this needs die_after_fork=0, as check.sh sets) with TETHER_LEAKCHECK
  * set to VALUE; returns the child's wait status and its stderr in BUF. */
 static int leakcheck_child(const char *value, char *buf, size_t n) {
   int fds[2];
