@@ -52,7 +52,7 @@ static void usage(FILE *out) {
         "Reads a Go program's output with GODEBUG=gctrace=1 lines mixed in (Go 1.5 and later),\n"
         "summarises the GCs and judges whether the live heap keeps growing.\n\n"
         "  --tee                  copy the input to stdout as it arrives; report on stderr\n"
-        "  --fail-on-growth RATE  exit 1 when the verdict is growing and the slope exceeds RATE MB/min\n"
+        "  --fail-on-growth RATE  exit 1 when the fitted live-heap slope exceeds RATE MB/min\n"
         "  --format text|json     report format (default text)\n"
         "  --svg FILE             draw live heap, heap at GC start, goal and trend to FILE\n"
         "  --min-gcs N            fewer GCs give the verdict insufficient (default 5)\n"
