@@ -49,6 +49,30 @@ TEST(gctrace_cli_fail_on_growth_gate) {
   CHECK(strstr(g_out, "\"tripped\":true") != NULL);
 }
 
+/* A slow, steady rise of 2 MB over 60 s: below the verdict's 4 MB minimum growth
+ * (stable), but the slope (2 MB/min) is what the gate compares, as the issue says. */
+TEST(gctrace_cli_gate_compares_the_slope_whatever_the_verdict) {
+  char path[] = "/tmp/tether-gate-XXXXXX";
+  int fd = mkstemp(path);
+  CHECK(fd >= 0);
+  FILE *f = fdopen(fd, "w");
+  CHECK(f != NULL);
+  for (int i = 0; i <= 60; i++)
+    fprintf(f, "gc %d @%d.000s 1%%: 0.01+0.5+0.01 ms clock, 0.02+0/0.2/0.4+0.02 ms cpu, "
+               "%d->%d->%d MB, %d MB goal, 0 MB stacks, 0 MB globals, 2 P\n",
+            i + 1, i, 20 + i / 30, 20 + i / 30, 10 + i / 30, 24 + i / 30);
+  fclose(f);
+  char args[256];
+  snprintf(args, sizeof args, "--fail-on-growth 1 %s", path);
+  int st = gctrace(args, g_out, sizeof g_out);
+  snprintf(args, sizeof args, "--fail-on-growth 5 %s", path);
+  int st5 = gctrace(args, g_out + 8192, sizeof g_out - 8192);
+  unlink(path);
+  CHECK(strstr(g_out, "verdict: stable") != NULL);
+  CHECK_EQ(st, 1);
+  CHECK_EQ(st5, 0);
+}
+
 TEST(gctrace_cli_json_has_every_field) {
   static const char *const keys[] = {"\"gcs\":71", "\"rejoined\":1", "\"span_s\":3.681", "\"gc_cpu_percent\":",
                                      "\"live_mb\":{\"first\":0,\"last\":101,\"min\":0,\"max\":102}",
