@@ -334,7 +334,7 @@ static inline tether__slot *tether__lookup(const tether__table *t, const char *n
 /* Writer side (mutex held). */
 tether__table *tether__table_new(tether_registry *r, size_t nbuckets);
 int tether__table_reserve(tether_registry *r, tether__table **grown);
-void tether__table_insert(tether_registry *r, tether__slot *s);
+void tether__table_insert(tether_registry *r, tether__slot *s, tether__table *grown);
 void tether__table_remove(tether_registry *r, tether__slot *s);
 int tether__ids_reserve(tether_registry *r, tether__entry ***grown, size_t *grown_mask);
 void tether__ids_adopt(tether_registry *r, tether__entry **grown, size_t grown_mask);

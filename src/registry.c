@@ -333,11 +333,6 @@ nomem:
  * its owner's mutex comes before the registry's. Returns 1 when it claimed one. */
 static int plan_commit(tether_registry *r, reg_plan *p, tether__entry *e) {
   int claimed_old = p->replaced != NULL && claim(p->replaced);
-  if (p->grown != NULL) {
-    tether__table *old = atomic_load_explicit(&r->table, memory_order_relaxed);
-    atomic_store_explicit(&r->table, p->grown, memory_order_release);
-    tether__retire_obj(r, &old->retire, TETHER__K_TABLE);
-  }
   tether__ids_adopt(r, p->ids, p->ids_mask);
   e->id = r->next_id++;
   e->slot = p->slot;
@@ -352,7 +347,7 @@ static int plan_commit(tether_registry *r, reg_plan *p, tether__entry *e) {
      * claimed entry there is being removed by its claimer, who tolerates this). */
     atomic_store_explicit(&p->slot->handlers, (uintptr_t)e, memory_order_release);
   }
-  if (p->new_slot) tether__table_insert(r, p->slot);
+  if (p->new_slot) tether__table_insert(r, p->slot, p->grown);
   r->st.live++;
   r->st.live_bytes += e->ctx_size;
   r->st.registered_total++;
@@ -578,12 +573,7 @@ int tether_topic_get(tether_registry *r, const char *name, tether_topic **out) {
       tether__free(r, t, sizeof *t);
       return TETHER_ENOMEM;
     }
-    if (grown != NULL) {
-      tether__table *old = atomic_load_explicit(&r->table, memory_order_relaxed);
-      atomic_store_explicit(&r->table, grown, memory_order_release);
-      tether__retire_obj(r, &old->retire, TETHER__K_TABLE);
-    }
-    tether__table_insert(r, s);
+    tether__table_insert(r, s, grown);
   }
   s->topic_refs++;
   r->topics_held++;

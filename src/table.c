@@ -66,10 +66,15 @@ int tether__table_reserve(tether_registry *r, tether__table **grown) {
   return 0;
 }
 
-/* Publishes S; GROWN (from tether__table_reserve, may be NULL) replaces the table first. */
-void tether__table_insert(tether_registry *r, tether__slot *s) {
-  tether__table *t = atomic_load_explicit(&r->table, memory_order_relaxed);
-  table_put(t, s);
+/* Publishes S (its handlers already set). GROWN, from tether__table_reserve (may be
+ * NULL), first replaces the table; the old one is retired. */
+void tether__table_insert(tether_registry *r, tether__slot *s, tether__table *grown) {
+  if (grown != NULL) {
+    tether__table *old = atomic_load_explicit(&r->table, memory_order_relaxed);
+    atomic_store_explicit(&r->table, grown, memory_order_release);
+    tether__retire_obj(r, &old->retire, TETHER__K_TABLE);
+  }
+  table_put(atomic_load_explicit(&r->table, memory_order_relaxed), s);
 }
 
 void tether__table_remove(tether_registry *r, tether__slot *s) {
