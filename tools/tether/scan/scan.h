@@ -122,6 +122,27 @@ const TSLanguage *scan_lang_c(void);
 /* Checks the grammars' ABI against the runtime; returns 0 or prints and returns -1. */
 int scan_languages_check(void);
 
+/* A grammar's lookup tables: node kind by symbol (the language's own enum, 0 for
+ * any kind not listed) and field ids by the language's field enum. */
+typedef struct scan_grammar {
+  uint8_t *sym_kind;
+  uint32_t sym_count;
+  TSFieldId *field_id;
+} scan_grammar;
+
+/* Fills G for LANG: KIND_NAMES[k] (k >= 1) names kind k, FIELD_NAMES[f] field f.
+ * FIELD_IDS has room for NFIELDS. Called once per grammar (pthread_once). */
+void scan_grammar_init(scan_grammar *g, const TSLanguage *lang, const char *const *kind_names,
+                       int nkinds, const char *const *field_names, int nfields,
+                       TSFieldId *field_ids);
+/* The kind of N in G (0 for a null node or an unlisted kind). */
+int scan_grammar_kind(const scan_grammar *g, TSNode n);
+
+/* Null-safe accessors: the 0.20 runtime crashes on some calls with a null node. */
+uint32_t scan_nchild(TSNode n);
+TSNode scan_nth(TSNode n, uint32_t i);
+TSNode scan_field(const scan_grammar *g, TSNode n, int f);
+
 int scan_str_eq(scan_str a, const char *lit);
 int scan_str_same(scan_str a, scan_str b);
 scan_str scan_node_str(const scan_file *f, TSNode n);

@@ -47,42 +47,19 @@ static const char *const field_names[F_FIELD_COUNT] = {
     "declarator", "type", "body", "name", "function", "arguments", "left", "right",
     "argument", "value"};
 
-static uint8_t *sym_kind;
-static uint32_t sym_count;
+static scan_grammar grammar;
 static TSFieldId field_id[F_FIELD_COUNT];
 static pthread_once_t tables_once = PTHREAD_ONCE_INIT;
 
 static void tables_init(void) {
-  const TSLanguage *l = scan_lang_c();
-  sym_count = ts_language_symbol_count(l);
-  sym_kind = calloc(sym_count, 1);
-  for (uint32_t s = 0; sym_kind && s < sym_count; s++) {
-    const char *name = ts_language_symbol_name(l, (TSSymbol)s);
-    for (int k = 1; name && k < C_KIND_COUNT; k++)
-      if (strcmp(name, kind_names[k]) == 0) sym_kind[s] = (uint8_t)k;
-  }
-  for (int f = 0; f < F_FIELD_COUNT; f++)
-    field_id[f] = ts_language_field_id_for_name(l, field_names[f], (uint32_t)strlen(field_names[f]));
+  scan_grammar_init(&grammar, scan_lang_c(), kind_names, C_KIND_COUNT, field_names, F_FIELD_COUNT,
+                    field_id);
 }
 
-static int kind(TSNode n) {
-  if (ts_node_is_null(n)) return C_OTHER;
-  TSSymbol s = ts_node_symbol(n);
-  return s < sym_count ? sym_kind[s] : C_OTHER;
-}
-
-/* Null-safe accessors: the 0.20 runtime crashes on some calls with a null node. */
-static uint32_t nchild(TSNode n) { return ts_node_is_null(n) ? 0 : ts_node_named_child_count(n); }
-
-static TSNode nth(TSNode n, uint32_t i) {
-  if (ts_node_is_null(n)) return n;
-  return ts_node_named_child(n, i);
-}
-
-static TSNode field(TSNode n, int f) {
-  if (ts_node_is_null(n)) return n;
-  return ts_node_child_by_field_id(n, field_id[f]);
-}
+static int kind(TSNode n) { return scan_grammar_kind(&grammar, n); }
+static uint32_t nchild(TSNode n) { return scan_nchild(n); }
+static TSNode nth(TSNode n, uint32_t i) { return scan_nth(n, i); }
+static TSNode field(TSNode n, int f) { return scan_field(&grammar, n, f); }
 
 /* ---- Facts. ---- */
 
@@ -444,7 +421,7 @@ static void finish_file(cwalk *w) {
 
 void scan_c_extract(scan_file *f, TSTree *tree, const scan_options *o) {
   pthread_once(&tables_once, tables_init);
-  if (sym_kind == NULL) return;
+  if (grammar.sym_kind == NULL) return;
   cwalk w;
   memset(&w, 0, sizeof w);
   w.f = f;

@@ -168,6 +168,39 @@ int scan_suppressed(const scan_file *f, uint32_t line, scan_rule rule) {
   return 0;
 }
 
+void scan_grammar_init(scan_grammar *g, const TSLanguage *lang, const char *const *kind_names,
+                       int nkinds, const char *const *field_names, int nfields,
+                       TSFieldId *field_ids) {
+  g->sym_count = ts_language_symbol_count(lang);
+  g->sym_kind = calloc(g->sym_count, 1);
+  g->field_id = field_ids;
+  for (uint32_t s = 0; g->sym_kind && s < g->sym_count; s++) {
+    const char *name = ts_language_symbol_name(lang, (TSSymbol)s);
+    for (int k = 1; name && k < nkinds; k++)
+      if (strcmp(name, kind_names[k]) == 0) g->sym_kind[s] = (uint8_t)k;
+  }
+  for (int f = 0; f < nfields; f++)
+    field_ids[f] = ts_language_field_id_for_name(lang, field_names[f], (uint32_t)strlen(field_names[f]));
+}
+
+int scan_grammar_kind(const scan_grammar *g, TSNode n) {
+  if (ts_node_is_null(n)) return 0;
+  TSSymbol s = ts_node_symbol(n);
+  return g->sym_kind != NULL && s < g->sym_count ? g->sym_kind[s] : 0;
+}
+
+uint32_t scan_nchild(TSNode n) { return ts_node_is_null(n) ? 0 : ts_node_named_child_count(n); }
+
+TSNode scan_nth(TSNode n, uint32_t i) {
+  if (ts_node_is_null(n)) return n;
+  return ts_node_named_child(n, i);
+}
+
+TSNode scan_field(const scan_grammar *g, TSNode n, int f) {
+  if (ts_node_is_null(n)) return n;
+  return ts_node_child_by_field_id(n, g->field_id[f]);
+}
+
 const TSLanguage *scan_lang_go(void) { return tree_sitter_go(); }
 const TSLanguage *scan_lang_c(void) { return tree_sitter_c(); }
 

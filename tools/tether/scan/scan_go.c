@@ -71,42 +71,19 @@ static const char *const field_names[F_FIELD_COUNT] = {
     "index", "field", "key", "element", "parameters", "receiver", "body", "package", "alias",
     "condition"};
 
-static uint8_t *sym_kind;
-static uint32_t sym_count;
+static scan_grammar grammar;
 static TSFieldId field_id[F_FIELD_COUNT];
 static pthread_once_t tables_once = PTHREAD_ONCE_INIT;
 
 static void tables_init(void) {
-  const TSLanguage *l = scan_lang_go();
-  sym_count = ts_language_symbol_count(l);
-  sym_kind = calloc(sym_count, 1);
-  for (uint32_t s = 0; sym_kind && s < sym_count; s++) {
-    const char *name = ts_language_symbol_name(l, (TSSymbol)s);
-    for (int k = 1; name && k < N_KIND_COUNT; k++)
-      if (strcmp(name, kind_names[k]) == 0) sym_kind[s] = (uint8_t)k;
-  }
-  for (int f = 0; f < F_FIELD_COUNT; f++)
-    field_id[f] = ts_language_field_id_for_name(l, field_names[f], (uint32_t)strlen(field_names[f]));
+  scan_grammar_init(&grammar, scan_lang_go(), kind_names, N_KIND_COUNT, field_names, F_FIELD_COUNT,
+                    field_id);
 }
 
-static int kind(TSNode n) {
-  if (ts_node_is_null(n)) return N_OTHER;
-  TSSymbol s = ts_node_symbol(n);
-  return s < sym_count ? sym_kind[s] : N_OTHER;
-}
-
-/* Null-safe accessors: the 0.20 runtime crashes on some calls with a null node. */
-static uint32_t nchild(TSNode n) { return ts_node_is_null(n) ? 0 : ts_node_named_child_count(n); }
-
-static TSNode nth(TSNode n, uint32_t i) {
-  if (ts_node_is_null(n)) return n;
-  return ts_node_named_child(n, i);
-}
-
-static TSNode field(TSNode n, int f) {
-  if (ts_node_is_null(n)) return n;
-  return ts_node_child_by_field_id(n, field_id[f]);
-}
+static int kind(TSNode n) { return scan_grammar_kind(&grammar, n); }
+static uint32_t nchild(TSNode n) { return scan_nchild(n); }
+static TSNode nth(TSNode n, uint32_t i) { return scan_nth(n, i); }
+static TSNode field(TSNode n, int f) { return scan_field(&grammar, n, f); }
 
 /* ---- Facts. ---- */
 
@@ -886,7 +863,7 @@ static void visit(walker *w, TSNode n) {
 
 void scan_go_extract(scan_file *f, TSTree *tree) {
   pthread_once(&tables_once, tables_init);
-  if (sym_kind == NULL) return;
+  if (grammar.sym_kind == NULL) return;
   walker w;
   memset(&w, 0, sizeof w);
   w.f = f;
