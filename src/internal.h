@@ -214,6 +214,7 @@ struct tether_registry {
   tether__entry *zombies; /* grace period over, refs held; linked through u.retire */
   tether__batch *inflight;
   uint32_t topics_held, refs_held;
+  size_t ttl_live; /* live entries with an expiry: sweeping skips the walk at 0 */
   tether_stats st; /* counters; destructors_* are kept below */
   _Atomic uint64_t destructors_run;
   pthread_cond_t done_cv; /* broadcast when a batch finishes (with mu) */

@@ -200,6 +200,7 @@ void tether__remove_locked(tether_registry *r, tether__entry *e, tether__why why
   tether__ids_remove(r, e);
   if (e->owner != NULL) tether__owner_unlink_locked(e->owner, e);
   count_removal(r, e, why);
+  if (atomic_load_explicit(&e->expires_at, memory_order_relaxed) != 0) r->ttl_live--;
   atomic_store_explicit(&e->state, TETHER__RETIRED, memory_order_release);
   tether__retire_obj(r, &e->u.retire, TETHER__K_ENTRY);
   slot_maybe_drop(r, s);
@@ -381,6 +382,7 @@ int tether_register_at(tether_registry *r, tether_site site, const char *name, t
       o->owner->count++;
     }
     claimed_old = plan_commit(r, &p, e);
+    if (o->ttl_ms > 0) r->ttl_live++;
     if (out_id != NULL) *out_id = e->id;
   }
   int many = tether__unlock(r);
@@ -714,6 +716,11 @@ int tether_touch(tether_registry *r, tether_id id, uint64_t ttl_ms) {
     rc = TETHER_ENOENT;
   } else {
     uint64_t exp = ttl_ms ? tether__now(r) + ttl_ms : 0;
+    uint64_t old = atomic_load_explicit(&e->expires_at, memory_order_relaxed);
+    if (old == 0 && exp != 0)
+      r->ttl_live++;
+    else if (old != 0 && exp == 0)
+      r->ttl_live--;
     atomic_store_explicit(&e->expires_at, exp, memory_order_relaxed);
     e = NULL;
   }
@@ -732,11 +739,14 @@ int tether_sweep(tether_registry *r) {
     int n = 0;
     pthread_mutex_lock(&r->mu);
     uint64_t now = tether__now(r);
-    for (size_t i = 0; r->ids != NULL && i <= r->ids_mask && n < 64; i++) {
+    size_t with_ttl = r->ttl_live; /* registrations without a TTL cost the sweep nothing */
+    for (size_t i = 0; r->ids != NULL && i <= r->ids_mask && n < 64 && with_ttl > 0; i++) {
       tether__entry *e = r->ids[i];
       if (e == NULL) continue;
       uint64_t exp = atomic_load_explicit(&e->expires_at, memory_order_relaxed);
-      if (exp != 0 && now >= exp && claim(e)) claimed[n++] = e;
+      if (exp == 0) continue;
+      with_ttl--;
+      if (now >= exp && claim(e)) claimed[n++] = e;
     }
     pthread_mutex_unlock(&r->mu);
     for (int i = 0; i < n; i++) tether__finish_removal(r, claimed[i], TETHER__BY_EXPIRY);
@@ -772,6 +782,7 @@ static void remove_all(tether_registry *r) {
 }
 
 static void free_structures(tether_registry *r) {
+  assert(r->ttl_live == 0 && r->st.live == 0);
   tether__table *t = atomic_load_explicit(&r->table, memory_order_relaxed);
   for (size_t i = 0; i <= t->mask; i++) {
     tether__slot *s = atomic_load_explicit(&t->b[i].slot, memory_order_relaxed);
