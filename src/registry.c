@@ -495,7 +495,8 @@ static int call_entry_slow(tether_registry *r, tether__entry *e, void *arg, int 
 
 /* Calls E if it is live and not expired; TETHER_ONCE entries are claimed first.
  * An entry without TTL or ONCE costs one state load and one expiry load. */
-static inline int call_entry(tether_registry *r, tether__entry *e, void *arg, int *ret) {
+static inline __attribute__((always_inline)) int call_entry(tether_registry *r, tether__entry *e,
+                                                            void *arg, int *ret) {
   if (atomic_load_explicit(&e->state, memory_order_acquire) != TETHER__LIVE) return SKIPPED;
   if (TETHER__UNLIKELY((e->flags & TETHER__F_ONCE) ||
                        atomic_load_explicit(&e->expires_at, memory_order_relaxed) != 0))
@@ -506,8 +507,9 @@ static inline int call_entry(tether_registry *r, tether__entry *e, void *arg, in
 
 /* Calls the handlers of S in order; FIRST_ONLY stops after one call. Returns how
  * many were called. */
-static inline int dispatch(tether_registry *r, const tether__slot *s, void *arg, int first_only,
-                           int *ret) {
+static inline __attribute__((always_inline)) int dispatch(tether_registry *r,
+                                                          const tether__slot *s, void *arg,
+                                                          int first_only, int *ret) {
   uintptr_t h = atomic_load_explicit(&s->handlers, memory_order_acquire);
   if (h == 0) return 0;
   if (!is_array(h)) return call_entry(r, (tether__entry *)h, arg, ret);
