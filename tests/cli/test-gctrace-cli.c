@@ -122,11 +122,12 @@ static ssize_t read_within(int fd, char *buf, size_t cap, int ms) {
   return read(fd, buf, cap);
 }
 
-TEST(gctrace_cli_tee_is_live_in_a_pipe) {
+/* Starts "tether gctrace --tee" with its standard input, output and error on
+ * pipes; returns the pid (-1 on failure) and this side's ends of the pipes. */
+static pid_t spawn_tee(int *in_w, int *out_r, int *err_r) {
   int in[2], out[2], err[2];
-  CHECK(pipe(in) == 0 && pipe(out) == 0 && pipe(err) == 0);
+  if (pipe(in) != 0 || pipe(out) != 0 || pipe(err) != 0) return -1;
   pid_t pid = fork();
-  CHECK(pid >= 0);
   if (pid == 0) {
     dup2(in[0], 0);
     dup2(out[1], 1);
@@ -138,20 +139,35 @@ TEST(gctrace_cli_tee_is_live_in_a_pipe) {
   close(in[0]);
   close(out[1]);
   close(err[1]);
+  *in_w = in[1];
+  *out_r = out[0];
+  *err_r = err[0];
+  return pid;
+}
+
+/* Reads FD until end of file or 5 s of silence, into a NUL-terminated BUF. */
+static void read_all_within(int fd, char *buf, size_t cap) {
+  ssize_t n = 0, k;
+  while ((k = read_within(fd, buf + n, cap - 1 - (size_t)n, 5000)) > 0) n += k;
+  buf[n < 0 ? 0 : n] = 0;
+}
+
+TEST(gctrace_cli_tee_is_live_in_a_pipe) {
+  int in_w, out_r, err_r;
+  pid_t pid = spawn_tee(&in_w, &out_r, &err_r);
+  CHECK(pid > 0);
   const char *line = "gc 1 @0.012s 1%: 0.011+0.35+0.003 ms clock, 0.045+0.15/0.28/0.40+0.014 ms cpu, 4->4->0 MB, 5 MB goal, 4 P\n";
-  ssize_t w = write(in[1], line, strlen(line));
+  ssize_t w = write(in_w, line, strlen(line));
   char buf[512];
   /* The line must come back while the input is still open. */
-  ssize_t got = read_within(out[0], buf, sizeof buf - 1, 5000);
-  close(in[1]);
-  ssize_t e = 0, k;
+  ssize_t got = read_within(out_r, buf, sizeof buf - 1, 5000);
+  close(in_w);
   char ebuf[4096];
-  while ((k = read_within(err[0], ebuf + e, sizeof ebuf - 1 - (size_t)e, 5000)) > 0) e += k;
-  ebuf[e < 0 ? 0 : e] = 0;
+  read_all_within(err_r, ebuf, sizeof ebuf);
   int st;
   waitpid(pid, &st, 0);
-  close(out[0]);
-  close(err[0]);
+  close(out_r);
+  close(err_r);
   CHECK_EQ(w, (ssize_t)strlen(line));
   CHECK_EQ(got, (ssize_t)strlen(line));
   CHECK(memcmp(buf, line, strlen(line)) == 0);
@@ -160,39 +176,25 @@ TEST(gctrace_cli_tee_is_live_in_a_pipe) {
 }
 
 TEST(gctrace_cli_ctrl_c_still_reports) {
-  int in[2], out[2], err[2];
-  CHECK(pipe(in) == 0 && pipe(out) == 0 && pipe(err) == 0);
-  pid_t pid = fork();
-  CHECK(pid >= 0);
-  if (pid == 0) {
-    dup2(in[0], 0);
-    dup2(out[1], 1);
-    dup2(err[1], 2);
-    for (int i = 0; i < 2; i++) close(in[i]), close(out[i]), close(err[i]);
-    execl(TETHER_BIN, TETHER_BIN, "gctrace", "--tee", (char *)NULL);
-    _exit(127);
-  }
-  close(in[0]);
-  close(out[1]);
-  close(err[1]);
+  int in_w, out_r, err_r;
+  pid_t pid = spawn_tee(&in_w, &out_r, &err_r);
+  CHECK(pid > 0);
   size_t len;
   char *trace = cli_slurp(LEAKY, &len);
-  ssize_t w = trace != NULL ? write(in[1], trace, len) : -1;
+  ssize_t w = trace != NULL ? write(in_w, trace, len) : -1;
   free(trace);
   /* Once all of it has come back, tether has parsed it; the input stays open. */
   size_t back = 0;
   ssize_t k;
-  while (back < len && (k = read_within(out[0], g_out, sizeof g_out, 5000)) > 0) back += (size_t)k;
+  while (back < len && (k = read_within(out_r, g_out, sizeof g_out, 5000)) > 0) back += (size_t)k;
   kill(pid, SIGINT);
-  ssize_t e = 0;
   char ebuf[4096];
-  while ((k = read_within(err[0], ebuf + e, sizeof ebuf - 1 - (size_t)e, 5000)) > 0) e += k;
-  ebuf[e < 0 ? 0 : e] = 0;
+  read_all_within(err_r, ebuf, sizeof ebuf);
   int st;
   waitpid(pid, &st, 0);
-  close(in[1]);
-  close(out[0]);
-  close(err[0]);
+  close(in_w);
+  close(out_r);
+  close(err_r);
   CHECK_EQ(w, (ssize_t)len);
   CHECK_EQ(back, len);
   CHECK(strstr(ebuf, "verdict: growing") != NULL);
