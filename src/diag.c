@@ -71,13 +71,20 @@ static int snapshot_locked(tether_registry *r, tether_info **infos, size_t *size
   return (int)n;
 }
 
+/* snapshot_locked under the mutex, which is released before anything is printed
+ * or visited. */
+static int snapshot(tether_registry *r, tether_info **infos, size_t *size) {
+  pthread_mutex_lock(&r->mu);
+  int n = snapshot_locked(r, infos, size);
+  pthread_mutex_unlock(&r->mu);
+  return n;
+}
+
 int tether_walk(tether_registry *r, int (*visit)(const tether_info *info, void *arg), void *arg) {
   if (r == NULL || visit == NULL) return TETHER_EINVAL;
   tether_info *v;
   size_t size;
-  pthread_mutex_lock(&r->mu);
-  int n = snapshot_locked(r, &v, &size);
-  pthread_mutex_unlock(&r->mu);
+  int n = snapshot(r, &v, &size);
   if (n <= 0) return n;
   int visited = 0;
   for (int i = 0; i < n; i++) {
@@ -146,9 +153,7 @@ int tether_leak_report(tether_registry *r, FILE *out) {
   if (r == NULL || out == NULL) return TETHER_EINVAL;
   tether_info *v;
   size_t size;
-  pthread_mutex_lock(&r->mu);
-  int n = snapshot_locked(r, &v, &size);
-  pthread_mutex_unlock(&r->mu);
+  int n = snapshot(r, &v, &size);
   if (n <= 0) {
     if (n == 0) fprintf(out, "tether: no registration is live\n");
     return n;
