@@ -93,11 +93,13 @@ static void writer_fence(void) {
 static void thread_exit(void *arg);
 static void *bg_main(void *arg);
 
-/* fork(): the child gets tether__g_mu in a known state (prepare takes it, both
- * sides release it), learns that the background thread did not survive, and
- * registers for membarrier again (or falls back to fences while it is still
- * single-threaded). Registries created before the fork must not be used in the
- * child; new ones work. */
+/* fork(): the child is single-threaded, so it rebuilds the global state it
+ * cannot trust: the mutex (prepare took it so no other thread was inside), the
+ * condition variables (the parent's background thread may have been waiting on
+ * one, and a signal would then wait for that phantom waiter), the list of
+ * registries (those created before the fork must not be used in the child; new
+ * ones work), and the background thread, which did not survive. It registers for
+ * membarrier again, or falls back to fences while it is still single-threaded. */
 static int g_bg_started; /* guarded by tether__g_mu */
 
 static void atfork_prepare(void) { pthread_mutex_lock(&tether__g_mu); }
@@ -105,10 +107,13 @@ static void atfork_parent(void) { pthread_mutex_unlock(&tether__g_mu); }
 
 static void atfork_child(void) {
   g_bg_started = 0;
+  g_registries = NULL;
   if (tether__use_membarrier &&
       syscall(__NR_membarrier, MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED, 0, 0) != 0)
     tether__use_membarrier = 0;
-  pthread_mutex_unlock(&tether__g_mu);
+  pthread_cond_init(&g_cv, NULL);
+  pthread_cond_init(&g_idle_cv, NULL);
+  pthread_mutex_init(&tether__g_mu, NULL);
 }
 
 static void global_init_once(void) {
