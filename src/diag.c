@@ -24,18 +24,21 @@ int tether_stats_get(tether_registry *r, tether_stats *out) {
 static tether_info info_of(const tether_registry *r, const tether__entry *e, uint64_t now) {
   tether_info in;
   uint64_t exp = atomic_load_explicit(&e->expires_at, memory_order_relaxed);
-  in.id = e->id;
-  in.name = e->slot->name;
+  size_t len;
+  in.id = e->u.live.id;
+  in.name = tether__entry_name(e, &len);
   in.site = r->sites[e->site].site;
-  in.age_ms = now >= e->created_ms ? now - e->created_ms : 0;
+  in.age_ms = now >= e->u.live.created_ms ? now - e->u.live.created_ms : 0;
   in.ttl_left_ms = exp == 0 ? UINT64_MAX : (exp > now ? exp - now : 0);
-  in.ctx_size = e->ctx_size;
-  in.owner = e->owner;
+  in.ctx_size = tether__ctx_size(e);
+  in.owner = tether__owner_of(e);
   return in;
 }
 
-static int by_id(const void *a, const void *b) {
+/* Oldest first (ids are not in registration order: the id index reuses indexes). */
+static int by_age(const void *a, const void *b) {
   const tether_info *x = a, *y = b;
+  if (x->age_ms != y->age_ms) return x->age_ms > y->age_ms ? -1 : 1;
   return x->id < y->id ? -1 : x->id > y->id;
 }
 
@@ -43,11 +46,13 @@ static int by_id(const void *a, const void *b) {
  * bytes at *infos (mutex held). Returns how many, or TETHER_ENOMEM. */
 static int snapshot_locked(tether_registry *r, tether_info **infos, size_t *size) {
   size_t n = 0, names = 0;
-  for (size_t i = 0; r->ids != NULL && i <= r->ids_mask; i++) {
-    const tether__entry *e = r->ids[i];
+  size_t len;
+  for (uint32_t i = 0; i < r->ids_used; i++) {
+    const tether__entry *e = tether__ids_at(r, i);
     if (e == NULL || atomic_load_explicit(&e->state, memory_order_acquire) != TETHER__LIVE) continue;
     n++;
-    names += e->slot->len + 1;
+    tether__entry_name(e, &len);
+    names += len + 1;
   }
   *infos = NULL;
   *size = n * sizeof(tether_info) + names;
@@ -57,16 +62,16 @@ static int snapshot_locked(tether_registry *r, tether_info **infos, size_t *size
   char *text = (char *)(v + n);
   uint64_t now = tether__now(r);
   size_t k = 0;
-  for (size_t i = 0; i <= r->ids_mask; i++) {
-    const tether__entry *e = r->ids[i];
+  for (uint32_t i = 0; i < r->ids_used; i++) {
+    const tether__entry *e = tether__ids_at(r, i);
     if (e == NULL || atomic_load_explicit(&e->state, memory_order_acquire) != TETHER__LIVE) continue;
     v[k] = info_of(r, e, now);
-    memcpy(text, e->slot->name, e->slot->len + 1);
+    memcpy(text, v[k].name, strlen(v[k].name) + 1);
     v[k].name = text;
-    text += e->slot->len + 1;
+    text += strlen(text) + 1;
     k++;
   }
-  qsort(v, n, sizeof *v, by_id);
+  qsort(v, n, sizeof *v, by_age);
   *infos = v;
   return (int)n;
 }

@@ -56,9 +56,15 @@ typedef enum tether__why {
   TETHER__BY_FREE
 } tether__why;
 
-/* Entry flags (immutable). */
-#define TETHER__F_ONCE (1u << 0)
-#define TETHER__F_COPY (1u << 1)
+/* Node flags (immutable). Entries and slots are both "nodes": they keep their
+ * flags and name length at offset 0 and (MAP entries and slots) their name at
+ * TETHER__NAME_OFF, so a lookup compares names without knowing which it found. */
+#define TETHER__F_ONCE (1u << 0)  /* entry: TETHER_ONCE */
+#define TETHER__F_COPY (1u << 1)  /* entry: the context is copied into the tail */
+#define TETHER__F_SLOT (1u << 2)  /* the node is a slot (a name with a handler list) */
+#define TETHER__F_BUS (1u << 3)   /* entry: lives in a slot; the tail holds the slot pointer, not a name */
+#define TETHER__F_SIZED (1u << 4) /* entry: ctx_size != 0, kept in the tail */
+#define TETHER__F_OWNED (1u << 5) /* entry: registered with an owner; the tail holds tether__owned */
 
 /* Kinds of retired objects in the limbo list. */
 enum { TETHER__K_ENTRY = 0, TETHER__K_SLOT = 1, TETHER__K_ARRAY = 2, TETHER__K_TABLE = 3 };
@@ -70,32 +76,48 @@ typedef struct tether__retire {
   uint64_t epoch_kind; /* epoch << 2 | kind */
 } tether__retire;
 
+#define TETHER__NAME_OFF 64
+
+/* What a lookup reads first, at offset 0 of every node. */
+typedef struct tether__node {
+  uint16_t flags;
+  uint16_t len; /* name length (MAP entries and slots; 0 for BUS entries) */
+} tether__node;
+
+/* A registration: 64 bytes, then a tail: the name and its NUL (MAP) or the slot
+ * pointer (BUS); then, 8-aligned, ctx_size (F_SIZED) and tether__owned (F_OWNED);
+ * then, 16-aligned, the copied context (F_COPY). Fields a registration without
+ * those options does not need cost it nothing. */
 struct tether__entry {
-  /* Read by dispatch. */
-  tether_fn fn;
-  void *ctx;
-  _Atomic uint32_t state;
-  uint32_t flags;
-  _Atomic uint64_t expires_at; /* ms on the registry's clock; 0 = never */
-  /* Writer side. */
-  tether_free_fn ctx_free;
-  tether_id id;
-  tether__slot *slot;
-  uint32_t site;   /* index into the registry's site table */
-  uint32_t refs;   /* tether_ref holders; guarded by the registry mutex */
-  uint64_t created_ms; /* once retired: the registry's retire sequence number */
-  size_t ctx_size;
-  tether_owner *owner;
-  /* While bound to an owner: the owner's list. After removal: the limbo link. */
+  uint16_t flags;
+  uint16_t len;
+  uint32_t site; /* index into the registry's site table */
+  /* While registered: id and creation time. Once retired (neither is read again):
+   * the limbo link. */
   union {
     struct {
-      tether__entry *prev, *next;
-    } owned;
+      tether_id id;
+      uint64_t created_ms;
+    } live;
     tether__retire retire;
   } u;
-  /* TETHER_COPY_CTX data follows, aligned. */
-  _Alignas(16) unsigned char copy[];
+  tether_free_fn ctx_free;
+  uint32_t refs; /* tether_ref holders; guarded by the registry mutex */
+  /* Read by dispatch. */
+  _Atomic uint32_t state;
+  _Atomic uint64_t expires_at; /* ms on the registry's clock; 0 = never */
+  tether_fn fn;
+  void *ctx;
+  char tail[];
 };
+_Static_assert(sizeof(struct tether__entry) == TETHER__NAME_OFF, "an entry's header is 64 bytes");
+
+/* An entry's owner and its links in the owner's list (F_OWNED). */
+typedef struct tether__owned {
+  tether_registry *reg;
+  tether_owner *owner; /* NULL once detached by tether_owner_free */
+  tether__entry *prev, *next;
+} tether__owned;
 
 /* A handler array (BUS mode, two or more handlers): elements are set to NULL in
  * place when their entry is removed, so a removal needs no allocation. */
@@ -106,38 +128,50 @@ struct tether__array {
   _Atomic(tether__entry *) e[];
 };
 
-/* A name. handlers is 0, an entry pointer, or an array pointer | 1. */
+/* A name with a handler list: every name in BUS mode, and a MAP name while a
+ * topic pins it. handlers is 0, an entry pointer, or an array pointer | 1. */
 struct tether__slot {
-  _Atomic uintptr_t handlers;
-  uint64_t hash;
-  uint32_t len;
+  uint16_t flags; /* TETHER__F_SLOT */
+  uint16_t len;
   uint32_t topic_refs; /* guarded by the registry mutex */
-  tether_registry *reg;
   tether__retire retire;
+  char unused_[32];
+  _Atomic uintptr_t handlers;
   char name[]; /* len bytes and a NUL */
 };
+_Static_assert(sizeof(struct tether__slot) == TETHER__NAME_OFF, "a slot's name is where an entry's is");
 
-#define TETHER__TOMB ((tether__slot *)(uintptr_t)1)
+static inline const char *tether__node_name(const void *node) {
+  return (const char *)node + TETHER__NAME_OFF;
+}
 
+/* The bucket word: 0 (empty), TETHER__TOMB, or a node pointer. A node pointer
+ * that fits in 48 bits (every user-space pointer on x86-64 and arm64 Linux
+ * without tagging) is stored with bit 0 set and the top 16 bits of the name's
+ * hash in bits 48..63, so probing past other names needs no dereference; any
+ * other pointer is stored as it is and compared by name. */
+#define TETHER__TOMB ((uint64_t)2)
+#define TETHER__PTR_MASK ((uint64_t)0x0000fffffffffff8ull)
 
+static inline uint64_t tether__bucket_word(const void *node, uint64_t h) {
+  uint64_t p = (uint64_t)(uintptr_t)node;
+  if ((p >> 48) != 0 || (p & 7) != 0) return p;
+  return p | 1 | (h & 0xffff000000000000ull);
+}
 
-/* A bucket keeps the slot's hash beside the pointer, so probing past other
- * names needs no dereference. Readers trust the hash only as a filter: the slot's
- * own hash, length and name decide. */
-typedef struct tether__bucket {
-  _Atomic uint64_t hash;
-  _Atomic(tether__slot *) slot;
-} tether__bucket;
+static inline void *tether__bucket_node(uint64_t w) {
+  return (void *)(uintptr_t)((w & 1) ? (w & TETHER__PTR_MASK) : w);
+}
 
 /* The name table: open addressing, linear probing, published whole; buckets
- * change in place (insert, tombstone) and the table is replaced to grow. */
+ * change in place (insert, replace, tombstone) and the table is replaced to grow. */
 struct tether__table {
   tether__retire retire;
   size_t used; /* live + tombstones; guarded by the mutex */
   size_t live;
   char pad_[TETHER__CACHELINE]; /* writers' counters stay off the line readers load */
   size_t mask;
-  tether__bucket b[];
+  _Atomic uint64_t b[];
 };
 
 /* A thread's record for one registry. Records are placed on a cache line of
@@ -182,7 +216,7 @@ struct tether_ref {
  * While in flight it is linked into the registry so barriers can wait for it. */
 typedef struct tether__batch {
   tether__retire *head, *tail;
-  uint64_t min_seq; /* smallest retire sequence of an entry inside (UINT64_MAX: none) */
+  uint64_t min_epoch; /* smallest retire epoch of an entry inside (UINT64_MAX: none) */
   struct tether__batch *next_inflight;
 } tether__batch;
 
@@ -201,16 +235,19 @@ struct tether_registry {
   char pad_[TETHER__CACHELINE]; /* keeps writers' lines off the readers' */
   /* Writer side, guarded by mu. */
   pthread_mutex_t mu;
-  uint64_t next_id;
-  tether__entry **ids; /* id index: open addressing by id */
-  size_t ids_mask, ids_count;
+  /* The id index, a slot map: ids[i] is an entry pointer or, for a free index,
+   * TETHER__ID_FREE(generation, next free index + 1). An id is
+   * (generation << 32 | index + 1) ^ id_salt. */
+  uint64_t *ids;
+  uint32_t ids_cap, ids_used, ids_free; /* ids_free: first free index + 1, 0 = none */
+  uint64_t id_salt;                     /* per registry: another registry's ids miss */
   tether__site_rec *sites;
   uint32_t nsites, capsites;
   uint32_t *site_idx; /* open addressing over sites, UINT32_MAX = empty */
   uint32_t site_mask;
   tether__retire *limbo_head, *limbo_tail;
   size_t limbo_count;
-  uint64_t retire_seq; /* entries retired so far */
+  uint64_t retire_seq; /* entries retired so far (destructors_pending) */
   tether__entry *zombies; /* grace period over, refs held; linked through u.retire */
   tether__batch *inflight;
   uint32_t topics_held, refs_held;
@@ -237,6 +274,49 @@ static inline const tether__entry *tether__entry_of_c(const tether__retire *o) {
 }
 static inline tether__entry *tether__zombie_next(const tether__entry *z) {
   return z->u.retire.next ? tether__entry_of(z->u.retire.next) : NULL;
+}
+static inline uint64_t tether__retire_epoch(const tether__retire *o) { return o->epoch_kind >> 2; }
+
+/* ---- an entry's tail ---- */
+
+/* Bytes of the tail before the optional fields: the name and its NUL, or the
+ * slot pointer. */
+static inline size_t tether__tail_base(const tether__entry *e) {
+  return (e->flags & TETHER__F_BUS) ? sizeof(tether__slot *) : (size_t)e->len + 1;
+}
+static inline size_t tether__align(size_t n, size_t a) { return (n + a - 1) & ~(a - 1); }
+static inline size_t tether__opt_off(const tether__entry *e) {
+  return tether__align(sizeof(tether__entry) + tether__tail_base(e), 8);
+}
+static inline size_t tether__ctx_size(const tether__entry *e) {
+  if (!(e->flags & TETHER__F_SIZED)) return 0;
+  size_t n;
+  memcpy(&n, (const char *)e + tether__opt_off(e), sizeof n);
+  return n;
+}
+static inline tether__owned *tether__owned_of(const tether__entry *e) {
+  if (!(e->flags & TETHER__F_OWNED)) return NULL;
+  size_t off = tether__opt_off(e) + ((e->flags & TETHER__F_SIZED) ? sizeof(size_t) : 0);
+  return (tether__owned *)(void *)((char *)(uintptr_t)e + off);
+}
+static inline tether_owner *tether__owner_of(const tether__entry *e) {
+  const tether__owned *w = tether__owned_of(e);
+  return w ? w->owner : NULL;
+}
+static inline tether__slot *tether__slot_of(const tether__entry *e) {
+  tether__slot *s;
+  memcpy(&s, e->tail, sizeof s);
+  return s;
+}
+/* The entry's name (MAP: in its tail; BUS: its slot's) and length. */
+static inline const char *tether__entry_name(const tether__entry *e, size_t *len) {
+  if (e->flags & TETHER__F_BUS) {
+    const tether__slot *s = tether__slot_of(e);
+    *len = s->len;
+    return s->name;
+  }
+  *len = e->len;
+  return e->tail;
 }
 
 /* ---- memory ---- */
@@ -317,31 +397,55 @@ static inline int tether__name_eq(const char *a, const char *b, size_t n) {
   return memcmp(a, b, n) == 0;
 }
 
-/* Finds NAME in T; lock-free (inside a read section) or under the mutex. */
-static inline tether__slot *tether__lookup(const tether__table *t, const char *name, size_t len,
-                                           uint64_t h) {
+/* Finds NAME in T and returns its node (an entry or a slot) or NULL; sets *AT to
+ * the bucket index (the empty bucket that ends the probe when not found).
+ * Lock-free (inside a read section) or under the mutex. */
+static inline void *tether__lookup_at(const tether__table *t, const char *name, size_t len,
+                                      uint64_t h, size_t *at) {
+  const uint64_t tag = (h & 0xffff000000000000ull) | 1;
   size_t i = (size_t)h & t->mask;
-  for (;;) {
-    const tether__bucket *b = &t->b[i];
-    tether__slot *s = atomic_load_explicit(&b->slot, memory_order_acquire);
-    if (s == NULL) return NULL;
-    if (atomic_load_explicit(&b->hash, memory_order_relaxed) == h && s != TETHER__TOMB &&
-        s->hash == h && s->len == len && tether__name_eq(s->name, name, len))
-      return s;
-    i = (i + 1) & t->mask;
+  for (;; i = (i + 1) & t->mask) {
+    uint64_t w = atomic_load_explicit(&t->b[i], memory_order_acquire);
+    if (w == 0) break;
+    const tether__node *n;
+    if (TETHER__LIKELY(w & 1)) {
+      if ((w & 0xffff000000000001ull) != tag) continue;
+      n = (const tether__node *)(uintptr_t)(w & TETHER__PTR_MASK);
+    } else {
+      if (w == TETHER__TOMB) continue;
+      n = (const tether__node *)(uintptr_t)w;
+    }
+    if (n->len == len && tether__name_eq(tether__node_name(n), name, len)) {
+      *at = i;
+      return (void *)(uintptr_t)n;
+    }
   }
+  *at = i;
+  return NULL;
+}
+
+static inline void *tether__lookup(const tether__table *t, const char *name, size_t len, uint64_t h) {
+  size_t at;
+  return tether__lookup_at(t, name, len, h, &at);
 }
 
 /* Writer side (mutex held). */
 tether__table *tether__table_new(tether_registry *r, size_t nbuckets);
 int tether__table_reserve(tether_registry *r, tether__table **grown);
-void tether__table_insert(tether_registry *r, tether__slot *s, tether__table *grown);
-void tether__table_remove(tether_registry *r, tether__slot *s);
-int tether__ids_reserve(tether_registry *r, tether__entry ***grown, size_t *grown_mask);
-void tether__ids_adopt(tether_registry *r, tether__entry **grown, size_t grown_mask);
-void tether__ids_insert(tether_registry *r, tether__entry *e);
+void tether__table_insert(tether_registry *r, void *node, uint64_t h, tether__table *grown);
+void tether__table_set(tether_registry *r, size_t at, void *node, uint64_t h);
+void tether__table_remove(tether_registry *r, size_t at);
+uint64_t tether__node_hash(const void *node);
+int tether__ids_reserve(tether_registry *r, uint64_t **grown, uint32_t *grown_cap);
+void tether__ids_adopt(tether_registry *r, uint64_t *grown, uint32_t grown_cap);
+tether_id tether__ids_insert(tether_registry *r, tether__entry *e);
 tether__entry *tether__ids_find(const tether_registry *r, tether_id id);
 void tether__ids_remove(tether_registry *r, tether__entry *e);
+/* The I-th index of the id index: its entry, or NULL for a free index (mutex held). */
+static inline tether__entry *tether__ids_at(const tether_registry *r, uint32_t i) {
+  uint64_t v = r->ids[i];
+  return (v & 1) ? NULL : (tether__entry *)(uintptr_t)v;
+}
 int tether__site_intern(tether_registry *r, tether_site site, uint32_t *out);
 
 /* ---- reclamation (reclaim.c) ---- */

@@ -30,14 +30,15 @@ int tether_owner_new(tether_owner **out) {
 }
 
 void tether__owner_unlink_locked(tether_owner *o, tether__entry *e) {
-  assert(e->owner == o);
-  if (e->u.owned.prev)
-    e->u.owned.prev->u.owned.next = e->u.owned.next;
+  tether__owned *w = tether__owned_of(e);
+  assert(w != NULL && w->owner == o);
+  if (w->prev)
+    tether__owned_of(w->prev)->next = w->next;
   else
-    o->head = e->u.owned.next;
-  if (e->u.owned.next) e->u.owned.next->u.owned.prev = e->u.owned.prev;
-  e->u.owned.prev = e->u.owned.next = NULL;
-  e->owner = NULL;
+    o->head = w->next;
+  if (w->next) tether__owned_of(w->next)->prev = w->prev;
+  w->prev = w->next = NULL;
+  w->owner = NULL;
   o->count--;
 }
 
@@ -50,7 +51,7 @@ void tether_owner_free(tether_owner *o) {
       pthread_mutex_unlock(&o->mu);
       break;
     }
-    tether_registry *r = e->slot->reg;
+    tether_registry *r = tether__owned_of(e)->reg;
     pthread_mutex_lock(&r->mu);
     uint32_t live = TETHER__LIVE;
     if (atomic_compare_exchange_strong(&e->state, &live, TETHER__CLAIMED))

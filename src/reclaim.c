@@ -299,9 +299,7 @@ void tether__retire_obj(tether_registry *r, tether__retire *obj, int kind) {
     r->limbo_head = obj;
   r->limbo_tail = obj;
   r->limbo_count++;
-  if (kind == TETHER__K_ENTRY) {
-    tether__entry_of(obj)->created_ms = ++r->retire_seq; /* from now on: the retire sequence */
-  }
+  if (kind == TETHER__K_ENTRY) r->retire_seq++;
 }
 
 /* One attempt to move the epoch forward (mutex held). Returns 1 when it moved. */
@@ -329,14 +327,13 @@ static int try_advance(tether_registry *r) {
   return 1;
 }
 
-static uint64_t entry_seq(const tether__retire *o) { return tether__entry_of_c(o)->created_ms; }
 
 /* Moves every object whose grace period is over into B (mutex held). Entries
  * still pinned by refs become zombies; their last ref release destroys them. B
  * is linked into the registry's in-flight list until tether__destroy_batch. */
 void tether__collect(tether_registry *r, tether__batch *b) {
   b->head = b->tail = NULL;
-  b->min_seq = UINT64_MAX;
+  b->min_epoch = UINT64_MAX;
   b->next_inflight = NULL;
   if (r->limbo_head == NULL) return;
   for (int i = 0; i < 2; i++) {
@@ -359,7 +356,7 @@ void tether__collect(tether_registry *r, tether__batch *b) {
         r->zombies = en;
         continue;
       }
-      if (entry_seq(o) < b->min_seq) b->min_seq = entry_seq(o);
+      if (tether__retire_epoch(o) < b->min_epoch) b->min_epoch = tether__retire_epoch(o);
     }
     if (b->tail)
       b->tail->next = o;
@@ -537,12 +534,12 @@ static void *bg_main(void *arg) {
 static int drain_pending(const tether_registry *r, uint64_t target, int wait_all) {
   for (const tether__retire *o = r->limbo_head; o != NULL; o = o->next) {
     if (wait_all) return 1;
-    if ((o->epoch_kind & 3) == TETHER__K_ENTRY && entry_seq(o) <= target) return 1;
+    if ((o->epoch_kind & 3) == TETHER__K_ENTRY && tether__retire_epoch(o) <= target) return 1;
   }
   for (const tether__entry *z = r->zombies; z != NULL; z = tether__zombie_next(z))
-    if (wait_all || z->created_ms <= target) return 1;
+    if (wait_all || tether__retire_epoch(&z->u.retire) <= target) return 1;
   for (const tether__batch *f = r->inflight; f != NULL; f = f->next_inflight)
-    if (wait_all || f->min_seq <= target) return 1;
+    if (wait_all || f->min_epoch <= target) return 1;
   return 0;
 }
 
@@ -551,7 +548,8 @@ static int drain_pending(const tether_registry *r, uint64_t target, int wait_all
  * The caller must not be inside a read section of R nor in one of its destructors. */
 int tether__drain(tether_registry *r, int wait_all) {
   pthread_mutex_lock(&r->mu);
-  uint64_t target = r->retire_seq;
+  /* Everything retired before this call carries an epoch up to the current one. */
+  uint64_t target = atomic_load_explicit(&r->epoch, memory_order_relaxed);
   for (unsigned spin = 0;; spin++) {
     tether__batch b;
     tether__collect(r, &b);

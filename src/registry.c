@@ -29,8 +29,22 @@ static void std_free(void *ud, void *p, size_t size) {
   free(p);
 }
 
+/* Where an entry's copied context starts, and its size, from what entry_new
+ * knows: flags, name length and ctx_size. See struct tether__entry. */
+static size_t copy_offset(unsigned flags, size_t len) {
+  size_t end = sizeof(tether__entry) + ((flags & TETHER__F_BUS) ? sizeof(tether__slot *) : len + 1);
+  if (flags & (TETHER__F_SIZED | TETHER__F_OWNED))
+    end = tether__align(end, 8) + ((flags & TETHER__F_SIZED) ? sizeof(size_t) : 0) +
+          ((flags & TETHER__F_OWNED) ? sizeof(tether__owned) : 0);
+  return (flags & TETHER__F_COPY) ? tether__align(end, 16) : end;
+}
+
+static size_t entry_layout_size(unsigned flags, size_t len, size_t ctx_size) {
+  return copy_offset(flags, len) + ((flags & TETHER__F_COPY) ? ctx_size : 0);
+}
+
 size_t tether__entry_size(const tether__entry *e) {
-  return sizeof(tether__entry) + ((e->flags & TETHER__F_COPY) ? e->ctx_size : 0);
+  return entry_layout_size(e->flags, e->len, tether__ctx_size(e));
 }
 
 size_t tether__slot_size(uint32_t len) { return sizeof(tether__slot) + len + 1; }
@@ -59,7 +73,6 @@ int tether_registry_new(tether_registry **out, const tether_options *opts) {
   r->clock_ms = opts->clock_ms ? opts->clock_ms : tether__default_clock_ms;
   r->clock_ud = opts->clock_ud;
   r->leak_report = opts->leak_report;
-  r->next_id = 1;
   atomic_init(&r->epoch, 1);
   atomic_init(&r->recs, NULL);
   atomic_init(&r->bg_armed, 0);
@@ -76,6 +89,8 @@ int tether_registry_new(tether_registry **out, const tether_options *opts) {
   r->sweep_interval_ms = opts->sweep_interval_ms;
   r->next_sweep_ms = 0;
   tether__register_registry(r);
+  /* Scrambles the generation half of ids, so another registry's ids miss. */
+  r->id_salt = (r->serial * 0x9e3779b97f4a7c15ull) << 32;
   if (r->sweep_interval_ms > 0) {
     pthread_mutex_lock(&tether__g_mu);
     r->next_sweep_ms = tether__default_clock_ms(NULL) + r->sweep_interval_ms;
@@ -172,15 +187,22 @@ static void slot_maybe_drop(tether_registry *r, tether__slot *s) {
     atomic_store_explicit(&s->handlers, 0, memory_order_release);
     tether__retire_obj(r, &as_array(h)->retire, TETHER__K_ARRAY);
   }
-  tether__table_remove(r, s);
+  size_t at;
+  tether__table *t = atomic_load_explicit(&r->table, memory_order_relaxed);
+  void *n = tether__lookup_at(t, s->name, s->len, tether__node_hash(s), &at);
+  assert(n == s);
+  (void)n;
+  tether__table_remove(r, at);
   tether__retire_obj(r, &s->retire, TETHER__K_SLOT);
 }
+
+static int is_slot(const void *node) { return (((const tether__node *)node)->flags & TETHER__F_SLOT) != 0; }
 
 /* ---- removal ---- */
 
 static void count_removal(tether_registry *r, const tether__entry *e, tether__why why) {
   r->st.live--;
-  r->st.live_bytes -= e->ctx_size;
+  r->st.live_bytes -= tether__ctx_size(e);
   switch (why) {
     case TETHER__BY_UNREGISTER:
     case TETHER__BY_ONCE: r->st.unregistered_total++; break;
@@ -195,15 +217,29 @@ static void count_removal(tether_registry *r, const tether__entry *e, tether__wh
  * so is the owner's mutex when the entry has an owner. */
 void tether__remove_locked(tether_registry *r, tether__entry *e, tether__why why) {
   assert(atomic_load_explicit(&e->state, memory_order_relaxed) == TETHER__CLAIMED);
-  tether__slot *s = e->slot;
-  slot_unlink(r, s, e);
+  tether__slot *s = NULL;
+  if (e->flags & TETHER__F_BUS) {
+    s = tether__slot_of(e);
+  } else {
+    /* MAP: the name's node is this entry, a slot holding it (a topic pins the
+     * name), or the entry that replaced it. */
+    size_t at;
+    tether__table *t = atomic_load_explicit(&r->table, memory_order_relaxed);
+    void *n = tether__lookup_at(t, e->tail, e->len, tether__hash(e->tail, e->len), &at);
+    if (n == e)
+      tether__table_remove(r, at);
+    else if (n != NULL && is_slot(n))
+      s = n;
+  }
+  if (s != NULL) slot_unlink(r, s, e);
   tether__ids_remove(r, e);
-  if (e->owner != NULL) tether__owner_unlink_locked(e->owner, e);
+  tether_owner *o = tether__owner_of(e);
+  if (o != NULL) tether__owner_unlink_locked(o, e);
   count_removal(r, e, why);
   if (atomic_load_explicit(&e->expires_at, memory_order_relaxed) != 0) r->ttl_live--;
   atomic_store_explicit(&e->state, TETHER__RETIRED, memory_order_release);
   tether__retire_obj(r, &e->u.retire, TETHER__K_ENTRY);
-  slot_maybe_drop(r, s);
+  if (s != NULL) slot_maybe_drop(r, s);
 }
 
 /* Completes the removal of an entry this thread claimed, taking the owner's
@@ -212,7 +248,7 @@ void tether__remove_locked(tether_registry *r, tether__entry *e, tether__why why
  * this thread waits for its mutex. */
 void tether__finish_removal(tether_registry *r, tether__entry *e, tether__why why) {
   pthread_mutex_lock(&r->mu);
-  tether_owner *o = e->owner;
+  tether_owner *o = tether__owner_of(e);
   if (o == NULL) {
     tether__remove_locked(r, e, why);
     tether__reclaim_if(r, tether__unlock(r));
@@ -222,7 +258,7 @@ void tether__finish_removal(tether_registry *r, tether__entry *e, tether__why wh
   pthread_mutex_unlock(&r->mu);
   pthread_mutex_lock(&o->mu);
   pthread_mutex_lock(&r->mu);
-  tether__remove_locked(r, e, why); /* e->owner may have become NULL: then o is untouched */
+  tether__remove_locked(r, e, why); /* the owner may have detached e: then o is untouched */
   int many = tether__unlock(r);
   pthread_mutex_unlock(&o->mu);
   atomic_fetch_sub_explicit(&o->pins, 1, memory_order_acq_rel);
@@ -247,20 +283,26 @@ static int validate_register(tether_registry *r, const char *name, tether_fn fn,
   return 0;
 }
 
-static tether__entry *entry_new(tether_registry *r, tether_fn fn, void *ctx, tether_free_fn ctx_free,
-                                const tether_reg_options *o) {
-  size_t extra = (o->flags & TETHER_COPY_CTX) ? o->ctx_size : 0;
-  if (extra > SIZE_MAX - sizeof(tether__entry)) return NULL;
-  tether__entry *e = tether__alloc(r, sizeof *e + extra);
+static tether__entry *entry_new(tether_registry *r, const char *name, size_t len, tether_fn fn,
+                                void *ctx, tether_free_fn ctx_free, const tether_reg_options *o) {
+  unsigned flags = ((o->flags & TETHER_ONCE) ? TETHER__F_ONCE : 0) |
+                   ((o->flags & TETHER_COPY_CTX) ? TETHER__F_COPY : 0) |
+                   (r->mode == TETHER_BUS ? TETHER__F_BUS : 0) |
+                   (o->ctx_size ? TETHER__F_SIZED : 0) | (o->owner ? TETHER__F_OWNED : 0);
+  if (o->ctx_size > SIZE_MAX / 2) return NULL;
+  size_t size = entry_layout_size(flags, len, o->ctx_size);
+  tether__entry *e = tether__alloc(r, size);
   if (e == NULL) return NULL;
-  memset((void *)e, 0, sizeof *e);
+  memset((void *)e, 0, copy_offset(flags, len));
+  e->flags = (uint16_t)flags;
+  e->len = (flags & TETHER__F_BUS) ? 0 : (uint16_t)len;
   e->fn = fn;
   e->ctx_free = ctx_free;
-  e->ctx_size = o->ctx_size;
-  e->flags = ((o->flags & TETHER_ONCE) ? TETHER__F_ONCE : 0) | ((o->flags & TETHER_COPY_CTX) ? TETHER__F_COPY : 0);
-  if (extra > 0) {
-    memcpy(e->copy, ctx, extra);
-    e->ctx = e->copy;
+  if (!(flags & TETHER__F_BUS)) memcpy(e->tail, name, len + 1);
+  if (flags & TETHER__F_SIZED) memcpy((char *)e + tether__opt_off(e), &o->ctx_size, sizeof o->ctx_size);
+  if (flags & TETHER__F_COPY) {
+    e->ctx = (char *)e + copy_offset(flags, len);
+    memcpy(e->ctx, ctx, o->ctx_size);
   } else {
     e->ctx = ctx;
   }
@@ -269,14 +311,13 @@ static tether__entry *entry_new(tether_registry *r, tether_fn fn, void *ctx, tet
   return e;
 }
 
-static tether__slot *slot_new(tether_registry *r, const char *name, size_t len, uint64_t h) {
+static tether__slot *slot_new(tether_registry *r, const char *name, size_t len) {
   tether__slot *s = tether__alloc(r, tether__slot_size((uint32_t)len));
   if (s == NULL) return NULL;
   memset((void *)s, 0, sizeof *s);
+  s->flags = TETHER__F_SLOT;
+  s->len = (uint16_t)len;
   atomic_init(&s->handlers, 0);
-  s->hash = h;
-  s->len = (uint32_t)len;
-  s->reg = r;
   memcpy(s->name, name, len);
   s->name[len] = '\0';
   return s;
@@ -284,12 +325,14 @@ static tether__slot *slot_new(tether_registry *r, const char *name, size_t len, 
 
 /* What one registration needs, allocated before anything is published. */
 typedef struct reg_plan {
-  tether__slot *slot;     /* the name's slot */
-  int new_slot;           /* slot is new: publish it */
+  void *node;             /* the name's node (entry or slot) or NULL */
+  size_t at;              /* its bucket */
+  tether__slot *slot;     /* the slot the entry joins (BUS; MAP when a topic pins the name) */
+  int new_slot;           /* BUS: slot is new: publish it */
   tether__table *grown;   /* a grown name table to publish first */
   tether__array *array;   /* BUS: the new handler array */
-  tether__entry **ids;    /* a grown id index */
-  size_t ids_mask;
+  uint64_t *ids;          /* a grown id index */
+  uint32_t ids_cap;
   tether__entry *replaced; /* MAP + REPLACE: the entry replaced (claimed) */
 } reg_plan;
 
@@ -297,7 +340,7 @@ static void plan_undo(tether_registry *r, reg_plan *p) {
   if (p->new_slot && p->slot) tether__free(r, p->slot, tether__slot_size(p->slot->len));
   if (p->grown) tether__free(r, p->grown, tether__table_size(p->grown->mask));
   if (p->array) tether__free(r, p->array, tether__array_size(p->array->n));
-  if (p->ids) tether__free(r, p->ids, (p->ids_mask + 1) * sizeof *p->ids);
+  if (p->ids) tether__free(r, p->ids, (size_t)p->ids_cap * sizeof *p->ids);
 }
 
 /* Allocates what registering E under NAME needs (mutex held). */
@@ -305,23 +348,30 @@ static int plan_register(tether_registry *r, reg_plan *p, tether__entry *e, teth
                          const char *name, size_t len, uint64_t h, unsigned flags) {
   tether__table *t = atomic_load_explicit(&r->table, memory_order_relaxed);
   memset(p, 0, sizeof *p);
-  p->slot = tether__lookup(t, name, len, h);
-  if (p->slot != NULL && r->mode == TETHER_MAP) {
-    tether__entry *cur = slot_live_single(p->slot);
+  p->node = tether__lookup_at(t, name, len, h, &p->at);
+  if (p->node != NULL && is_slot(p->node)) p->slot = p->node;
+  if (r->mode == TETHER_MAP) {
+    tether__entry *cur = NULL;
+    if (p->slot != NULL) {
+      cur = slot_live_single(p->slot);
+    } else if (p->node != NULL) {
+      cur = p->node;
+      if (atomic_load_explicit(&cur->state, memory_order_acquire) != TETHER__LIVE) cur = NULL;
+    }
     if (cur != NULL && !(flags & TETHER_REPLACE)) return TETHER_EEXIST;
     p->replaced = cur;
-  }
-  if (p->slot == NULL) {
-    p->slot = slot_new(r, name, len, h);
+    if (p->node == NULL && tether__table_reserve(r, &p->grown) != 0) return TETHER_ENOMEM;
+  } else if (p->slot == NULL) {
+    p->slot = slot_new(r, name, len);
     if (p->slot == NULL) return TETHER_ENOMEM;
     p->new_slot = 1;
     if (tether__table_reserve(r, &p->grown) != 0) goto nomem;
-  } else if (r->mode == TETHER_BUS) {
+  } else {
     int none = 0;
     p->array = array_with(r, p->slot, e, &none);
     if (p->array == NULL && !none) goto nomem;
   }
-  if (tether__ids_reserve(r, &p->ids, &p->ids_mask) != 0) goto nomem;
+  if (tether__ids_reserve(r, &p->ids, &p->ids_cap) != 0) goto nomem;
   if (tether__site_intern(r, site, &e->site) != 0) goto nomem;
   return 0;
 nomem:
@@ -332,25 +382,31 @@ nomem:
 /* Publishes a planned registration (mutex held; cannot fail). A replaced entry
  * is claimed here and its removal finished by the caller after unlocking, since
  * its owner's mutex comes before the registry's. Returns 1 when it claimed one. */
-static int plan_commit(tether_registry *r, reg_plan *p, tether__entry *e) {
+static int plan_commit(tether_registry *r, reg_plan *p, tether__entry *e, uint64_t h) {
   int claimed_old = p->replaced != NULL && claim(p->replaced);
-  tether__ids_adopt(r, p->ids, p->ids_mask);
-  e->id = r->next_id++;
-  e->slot = p->slot;
-  e->created_ms = tether__now(r);
+  tether__ids_adopt(r, p->ids, p->ids_cap);
   tether__ids_insert(r, e);
+  e->u.live.created_ms = tether__now(r);
+  if (e->flags & TETHER__F_BUS) memcpy(e->tail, &p->slot, sizeof p->slot);
   if (p->array != NULL) {
-    uintptr_t h = atomic_load_explicit(&p->slot->handlers, memory_order_relaxed);
+    uintptr_t hv = atomic_load_explicit(&p->slot->handlers, memory_order_relaxed);
     atomic_store_explicit(&p->slot->handlers, (uintptr_t)p->array | 1, memory_order_release);
-    if (is_array(h)) tether__retire_obj(r, &as_array(h)->retire, TETHER__K_ARRAY);
-  } else {
-    /* Empty slot, or MAP mode: the new entry takes the single position (a
+    if (is_array(hv)) tether__retire_obj(r, &as_array(hv)->retire, TETHER__K_ARRAY);
+  } else if (p->slot != NULL) {
+    /* Empty slot, or a MAP slot: the new entry takes the single position (a
      * claimed entry there is being removed by its claimer, who tolerates this). */
     atomic_store_explicit(&p->slot->handlers, (uintptr_t)e, memory_order_release);
+  } else if (p->node != NULL) {
+    /* MAP: the entry takes the bucket of the one it replaces (live, or claimed
+     * by a remover who will find it gone). */
+    tether__table_set(r, p->at, e, h);
   }
-  if (p->new_slot) tether__table_insert(r, p->slot, p->grown);
+  if (p->new_slot)
+    tether__table_insert(r, p->slot, h, p->grown);
+  else if (p->slot == NULL && p->node == NULL)
+    tether__table_insert(r, e, h, p->grown);
   r->st.live++;
-  r->st.live_bytes += e->ctx_size;
+  r->st.live_bytes += tether__ctx_size(e);
   r->st.registered_total++;
   return claimed_old;
 }
@@ -364,7 +420,7 @@ int tether_register_at(tether_registry *r, tether_site site, const char *name, t
   int rc = validate_register(r, name, fn, ctx, o, &len);
   if (rc != 0) return rc;
   uint64_t h = tether__hash(name, len);
-  tether__entry *e = entry_new(r, fn, ctx, ctx_free, o);
+  tether__entry *e = entry_new(r, name, len, fn, ctx, ctx_free, o);
   if (e == NULL) return TETHER_ENOMEM;
   if (o->owner != NULL) pthread_mutex_lock(&o->owner->mu);
   pthread_mutex_lock(&r->mu);
@@ -374,16 +430,18 @@ int tether_register_at(tether_registry *r, tether_site site, const char *name, t
   if (rc == 0) {
     if (o->ttl_ms > 0) atomic_store_explicit(&e->expires_at, tether__now(r) + o->ttl_ms, memory_order_relaxed);
     if (o->owner != NULL) {
-      e->owner = o->owner;
-      e->u.owned.prev = NULL;
-      e->u.owned.next = o->owner->head;
-      if (o->owner->head) o->owner->head->u.owned.prev = e;
+      tether__owned *w = tether__owned_of(e);
+      w->reg = r;
+      w->owner = o->owner;
+      w->prev = NULL;
+      w->next = o->owner->head;
+      if (o->owner->head) tether__owned_of(o->owner->head)->prev = e;
       o->owner->head = e;
       o->owner->count++;
     }
-    claimed_old = plan_commit(r, &p, e);
+    claimed_old = plan_commit(r, &p, e, h);
     if (o->ttl_ms > 0) r->ttl_live++;
-    if (out_id != NULL) *out_id = e->id;
+    if (out_id != NULL) *out_id = e->u.live.id;
   }
   int many = tether__unlock(r);
   if (o->owner != NULL) pthread_mutex_unlock(&o->owner->mu);
@@ -446,8 +504,11 @@ int tether_unregister_name(tether_registry *r, const char *name) {
     /* One claim per round: finishing a removal may take an owner's mutex. */
     tether__entry *e = NULL;
     pthread_mutex_lock(&r->mu);
-    tether__slot *s = tether__lookup(atomic_load_explicit(&r->table, memory_order_relaxed), name, len, h);
-    if (s != NULL) {
+    void *n = tether__lookup(atomic_load_explicit(&r->table, memory_order_relaxed), name, len, h);
+    if (n != NULL && !is_slot(n)) {
+      if (claim(n)) e = n;
+    } else if (n != NULL) {
+      tether__slot *s = n;
       uintptr_t hv = atomic_load_explicit(&s->handlers, memory_order_relaxed);
       if (hv != 0 && !is_array(hv)) {
         if (claim((tether__entry *)hv)) e = (tether__entry *)hv;
@@ -534,9 +595,16 @@ static inline __attribute__((always_inline)) int emit_name(tether_registry *r, c
   uint64_t h = tether__hash(name, len);
   tether__rec *c = tether__enter(r);
   if (c == NULL) return TETHER_ENOMEM;
-  const tether__slot *s =
+  const tether__node *node =
       tether__lookup(atomic_load_explicit(&r->table, memory_order_acquire), name, len, h);
-  int n = s ? dispatch(r, s, arg, first_only, ret) : 0;
+  int n = 0;
+  if (node != NULL) {
+    /* MAP names are entries themselves; BUS names and topic-pinned ones, slots. */
+    if (TETHER__LIKELY(!(node->flags & TETHER__F_SLOT)))
+      n = call_entry(r, (tether__entry *)(uintptr_t)node, arg, ret);
+    else
+      n = dispatch(r, (const tether__slot *)node, arg, first_only, ret);
+  }
   tether__leave(r, c);
   return n;
 }
@@ -567,17 +635,25 @@ int tether_topic_get(tether_registry *r, const char *name, tether_topic **out) {
   tether_topic *t = tether__alloc(r, sizeof *t);
   if (t == NULL) return TETHER_ENOMEM;
   pthread_mutex_lock(&r->mu);
-  tether__slot *s = tether__lookup(atomic_load_explicit(&r->table, memory_order_relaxed), name, len, h);
-  if (s == NULL) {
+  size_t at;
+  void *n = tether__lookup_at(atomic_load_explicit(&r->table, memory_order_relaxed), name, len, h, &at);
+  tether__slot *s = n;
+  if (n == NULL || !is_slot(n)) {
+    /* A new name, or a MAP entry that the topic turns into a slot holding it. */
     tether__table *grown = NULL;
-    s = slot_new(r, name, len, h);
-    if (s == NULL || tether__table_reserve(r, &grown) != 0) {
+    s = slot_new(r, name, len);
+    if (s == NULL || (n == NULL && tether__table_reserve(r, &grown) != 0)) {
       if (s) tether__free(r, s, tether__slot_size(s->len));
       pthread_mutex_unlock(&r->mu);
       tether__free(r, t, sizeof *t);
       return TETHER_ENOMEM;
     }
-    tether__table_insert(r, s, grown);
+    if (n == NULL) {
+      tether__table_insert(r, s, h, grown);
+    } else {
+      atomic_init(&s->handlers, (uintptr_t)n);
+      tether__table_set(r, at, s, h);
+    }
   }
   s->topic_refs++;
   r->topics_held++;
@@ -693,7 +769,7 @@ void tether_ref_release(tether_ref *ref) {
     zombie_unlink(r, e);
     e->u.retire.next = NULL;
     b.head = b.tail = &e->u.retire;
-    b.min_seq = e->created_ms;
+    b.min_epoch = tether__retire_epoch(&e->u.retire);
     b.next_inflight = r->inflight;
     r->inflight = &b;
   }
@@ -742,8 +818,8 @@ int tether_sweep(tether_registry *r) {
     pthread_mutex_lock(&r->mu);
     uint64_t now = tether__now(r);
     size_t with_ttl = r->ttl_live; /* registrations without a TTL cost the sweep nothing */
-    for (size_t i = 0; r->ids != NULL && i <= r->ids_mask && n < 64 && with_ttl > 0; i++) {
-      tether__entry *e = r->ids[i];
+    for (uint32_t i = 0; i < r->ids_used && n < 64 && with_ttl > 0; i++) {
+      tether__entry *e = tether__ids_at(r, i);
       if (e == NULL) continue;
       uint64_t exp = atomic_load_explicit(&e->expires_at, memory_order_relaxed);
       if (exp == 0) continue;
@@ -768,8 +844,8 @@ static void remove_all(tether_registry *r) {
     tether__entry *claimed[256];
     int n = 0, busy = 0;
     pthread_mutex_lock(&r->mu);
-    for (size_t i = 0; r->ids != NULL && i <= r->ids_mask && n < 256; i++) {
-      tether__entry *x = r->ids[i];
+    for (uint32_t i = 0; i < r->ids_used && n < 256; i++) {
+      tether__entry *x = tether__ids_at(r, i);
       if (x == NULL) continue;
       if (claim(x))
         claimed[n++] = x;
@@ -787,13 +863,14 @@ static void free_structures(tether_registry *r) {
   assert(r->ttl_live == 0 && r->st.live == 0);
   tether__table *t = atomic_load_explicit(&r->table, memory_order_relaxed);
   for (size_t i = 0; i <= t->mask; i++) {
-    tether__slot *s = atomic_load_explicit(&t->b[i].slot, memory_order_relaxed);
-    if (s == NULL || s == TETHER__TOMB) continue;
-    assert(s->topic_refs == 0 && slot_empty(s));
+    uint64_t w = atomic_load_explicit(&t->b[i], memory_order_relaxed);
+    if (w == 0 || w == TETHER__TOMB) continue;
+    tether__slot *s = tether__bucket_node(w);
+    assert(is_slot(s) && s->topic_refs == 0 && slot_empty(s)); /* entries are all removed */
     tether__free(r, s, tether__slot_size(s->len));
   }
   tether__free(r, t, tether__table_size(t->mask));
-  if (r->ids) tether__free(r, r->ids, (r->ids_mask + 1) * sizeof *r->ids);
+  if (r->ids) tether__free(r, r->ids, (size_t)r->ids_cap * sizeof *r->ids);
   if (r->sites) tether__free(r, r->sites, r->capsites * sizeof *r->sites);
   if (r->site_idx) tether__free(r, r->site_idx, (r->site_mask + 1) * sizeof *r->site_idx);
   tether__free_recs(r);

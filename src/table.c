@@ -2,8 +2,9 @@
  * the registration-site table.
  *
  * The name table is read without locks. Writers (holding the registry mutex)
- * store a slot pointer into an empty or tombstone bucket with a release store, or
- * a tombstone over a slot they remove; they grow the table by building a new one
+ * store a node (entry or slot) into an empty or tombstone bucket with a release
+ * store, a node of the same name over one they replace, or a tombstone over one
+ * they remove; they grow the table by building a new one
  * and publishing it, retiring the old one. A reader probing concurrently sees
  * either the old or the new bucket value, both of which point to memory that
  * stays valid until the reader leaves its read section.
@@ -16,7 +17,7 @@
 #include <stdlib.h>
 
 size_t tether__table_size(size_t mask) {
-  return sizeof(tether__table) + (mask + 1) * sizeof(tether__bucket);
+  return sizeof(tether__table) + (mask + 1) * sizeof(uint64_t);
 }
 
 tether__table *tether__table_new(tether_registry *r, size_t nbuckets) {
@@ -25,138 +26,146 @@ tether__table *tether__table_new(tether_registry *r, size_t nbuckets) {
   t->mask = nbuckets - 1;
   t->used = 0;
   t->live = 0;
-  for (size_t i = 0; i < nbuckets; i++) {
-    atomic_init(&t->b[i].hash, 0);
-    atomic_init(&t->b[i].slot, NULL);
-  }
+  for (size_t i = 0; i < nbuckets; i++) atomic_init(&t->b[i], 0);
   return t;
 }
 
-static void table_put(tether__table *t, tether__slot *s) {
-  size_t i = (size_t)s->hash & t->mask;
+/* A node's hash, recomputed from its name (growing the table needs it; nodes do
+ * not spend 8 bytes keeping it). */
+uint64_t tether__node_hash(const void *node) {
+  const tether__node *n = node;
+  return tether__hash(tether__node_name(n), n->len);
+}
+
+static void table_put(tether__table *t, void *node, uint64_t h) {
+  size_t i = (size_t)h & t->mask;
   for (;;) {
-    tether__slot *cur = atomic_load_explicit(&t->b[i].slot, memory_order_relaxed);
-    if (cur == NULL || cur == TETHER__TOMB) {
-      if (cur == NULL) t->used++;
+    uint64_t cur = atomic_load_explicit(&t->b[i], memory_order_relaxed);
+    if (cur == 0 || cur == TETHER__TOMB) {
+      if (cur == 0) t->used++;
       t->live++;
-      atomic_store_explicit(&t->b[i].hash, s->hash, memory_order_relaxed);
-      atomic_store_explicit(&t->b[i].slot, s, memory_order_release);
+      atomic_store_explicit(&t->b[i], tether__bucket_word(node, h), memory_order_release);
       return;
     }
     i = (i + 1) & t->mask;
   }
 }
 
-/* Makes room for one more slot: when the table would pass 3/4 full (counting
+/* Makes room for one more node: when the table would pass 4/5 full (counting
  * tombstones), builds a bigger (or same-size, cleaned) copy in *grown for the
- * caller to publish with tether__table_insert. Returns 0 or TETHER_ENOMEM. */
+ * caller to publish with tether__table_insert. Returns 0 or TETHER_ENOMEM. The
+ * tag in each bucket word keeps long probe sequences cheap, so the table runs
+ * fuller than an untagged one would. */
 int tether__table_reserve(tether_registry *r, tether__table **grown) {
   tether__table *t = atomic_load_explicit(&r->table, memory_order_relaxed);
   *grown = NULL;
-  if ((t->used + 1) * 4 <= (t->mask + 1) * 3) return 0;
+  if ((t->used + 1) * 5 <= (t->mask + 1) * 4) return 0;
   size_t n = t->mask + 1;
-  while ((t->live + 1) * 2 > n) n *= 2;
+  while ((t->live + 1) * 5 > n * 3) n *= 2; /* at most 3/5 full after a rebuild */
   tether__table *nt = tether__table_new(r, n);
   if (nt == NULL) return TETHER_ENOMEM;
   for (size_t i = 0; i <= t->mask; i++) {
-    tether__slot *s = atomic_load_explicit(&t->b[i].slot, memory_order_relaxed);
-    if (s != NULL && s != TETHER__TOMB) table_put(nt, s);
+    uint64_t w = atomic_load_explicit(&t->b[i], memory_order_relaxed);
+    if (w == 0 || w == TETHER__TOMB) continue;
+    void *node = tether__bucket_node(w);
+    table_put(nt, node, tether__node_hash(node));
   }
   *grown = nt;
   return 0;
 }
 
-/* Publishes S (its handlers already set). GROWN, from tether__table_reserve (may be
- * NULL), first replaces the table; the old one is retired. */
-void tether__table_insert(tether_registry *r, tether__slot *s, tether__table *grown) {
+/* Publishes NODE (hash H; its handlers already set). GROWN, from
+ * tether__table_reserve (may be NULL), first replaces the table; the old one is
+ * retired. */
+void tether__table_insert(tether_registry *r, void *node, uint64_t h, tether__table *grown) {
   if (grown != NULL) {
     tether__table *old = atomic_load_explicit(&r->table, memory_order_relaxed);
     atomic_store_explicit(&r->table, grown, memory_order_release);
     tether__retire_obj(r, &old->retire, TETHER__K_TABLE);
   }
-  table_put(atomic_load_explicit(&r->table, memory_order_relaxed), s);
+  table_put(atomic_load_explicit(&r->table, memory_order_relaxed), node, h);
 }
 
-void tether__table_remove(tether_registry *r, tether__slot *s) {
+/* Replaces the node in bucket AT (found by tether__lookup_at under the mutex)
+ * with NODE, which has the same name: a reader sees one or the other. */
+void tether__table_set(tether_registry *r, size_t at, void *node, uint64_t h) {
   tether__table *t = atomic_load_explicit(&r->table, memory_order_relaxed);
-  size_t i = (size_t)s->hash & t->mask;
-  for (;;) {
-    tether__slot *cur = atomic_load_explicit(&t->b[i].slot, memory_order_relaxed);
-    assert(cur != NULL);
-    if (cur == s) {
-      atomic_store_explicit(&t->b[i].slot, TETHER__TOMB, memory_order_release);
-      t->live--;
-      return;
-    }
-    i = (i + 1) & t->mask;
-  }
+  atomic_store_explicit(&t->b[at], tether__bucket_word(node, h), memory_order_release);
 }
 
-/* ---- the id index: open addressing by id, backward-shift deletion ---- */
-
-static size_t id_home(tether_id id, size_t mask) {
-  return (size_t)((id * 0x9e3779b97f4a7c15ull) >> 20) & mask;
+void tether__table_remove(tether_registry *r, size_t at) {
+  tether__table *t = atomic_load_explicit(&r->table, memory_order_relaxed);
+  atomic_store_explicit(&t->b[at], TETHER__TOMB, memory_order_release);
+  t->live--;
 }
 
-static void ids_put(tether__entry **b, size_t mask, tether__entry *e) {
-  size_t i = id_home(e->id, mask);
-  while (b[i] != NULL) i = (i + 1) & mask;
-  b[i] = e;
-}
+/* ---- the id index: a slot map ----
+ * An index is reused with its generation bumped, so (generation, index) pairs,
+ * and the ids made of them, never repeat; an index whose generation would wrap
+ * is retired for good. The salt makes another registry's ids miss. Lookups are
+ * one array access and a compare; memory is one word per index, and indexes are
+ * reused, so it stays proportional to the peak number of live registrations. */
 
-int tether__ids_reserve(tether_registry *r, tether__entry ***grown, size_t *grown_mask) {
+#define ID_FREE(gen, next1) ((uint64_t)(gen) << 33 | (uint64_t)(next1) << 1 | 1)
+#define ID_FREE_GEN(v) ((uint32_t)((v) >> 33))
+#define ID_FREE_NEXT(v) ((uint32_t)((v) >> 1))
+#define ID_DEAD UINT64_MAX /* generation exhausted: never reused */
+#define ID_GEN_MAX 0x7fffffffu
+
+int tether__ids_reserve(tether_registry *r, uint64_t **grown, uint32_t *grown_cap) {
   *grown = NULL;
-  if (r->ids != NULL && (r->ids_count + 1) * 4 <= (r->ids_mask + 1) * 3) return 0;
-  size_t n = r->ids ? (r->ids_mask + 1) * 2 : 16;
-  tether__entry **b = tether__alloc(r, n * sizeof *b);
+  if (r->ids_free != 0 || r->ids_used < r->ids_cap) return 0;
+  if (r->ids_cap >= 0x80000000u) return TETHER_ENOMEM; /* 2^31 live registrations */
+  uint32_t cap = r->ids_cap ? r->ids_cap * 2 : 16;
+  uint64_t *b = tether__alloc(r, (size_t)cap * sizeof *b);
   if (b == NULL) return TETHER_ENOMEM;
-  memset(b, 0, n * sizeof *b);
-  for (size_t i = 0; r->ids != NULL && i <= r->ids_mask; i++)
-    if (r->ids[i] != NULL) ids_put(b, n - 1, r->ids[i]);
+  if (r->ids_used) memcpy(b, r->ids, (size_t)r->ids_used * sizeof *b);
   *grown = b;
-  *grown_mask = n - 1;
+  *grown_cap = cap;
   return 0;
 }
 
-void tether__ids_adopt(tether_registry *r, tether__entry **grown, size_t grown_mask) {
+void tether__ids_adopt(tether_registry *r, uint64_t *grown, uint32_t grown_cap) {
   if (grown == NULL) return;
-  if (r->ids != NULL) tether__free(r, r->ids, (r->ids_mask + 1) * sizeof *r->ids);
+  if (r->ids != NULL) tether__free(r, r->ids, (size_t)r->ids_cap * sizeof *r->ids);
   r->ids = grown;
-  r->ids_mask = grown_mask;
+  r->ids_cap = grown_cap;
 }
 
-void tether__ids_insert(tether_registry *r, tether__entry *e) {
-  ids_put(r->ids, r->ids_mask, e);
-  r->ids_count++;
+/* Gives E an index (reserved by tether__ids_reserve) and returns its id. */
+tether_id tether__ids_insert(tether_registry *r, tether__entry *e) {
+  uint32_t i, gen = 0;
+  if (r->ids_free != 0) {
+    i = r->ids_free - 1;
+    gen = ID_FREE_GEN(r->ids[i]);
+    r->ids_free = ID_FREE_NEXT(r->ids[i]);
+  } else {
+    assert(r->ids_used < r->ids_cap);
+    i = r->ids_used++;
+  }
+  r->ids[i] = (uint64_t)(uintptr_t)e;
+  e->u.live.id = ((uint64_t)gen << 32 | ((uint64_t)i + 1)) ^ r->id_salt;
+  return e->u.live.id;
 }
 
 tether__entry *tether__ids_find(const tether_registry *r, tether_id id) {
-  if (r->ids == NULL || id == 0) return NULL;
-  size_t i = id_home(id, r->ids_mask);
-  for (tether__entry *e; (e = r->ids[i]) != NULL; i = (i + 1) & r->ids_mask)
-    if (e->id == id) return e;
-  return NULL;
+  uint64_t raw = id ^ r->id_salt;
+  uint64_t i = (raw & 0xffffffffu) - 1;
+  if ((raw & 0xffffffffu) == 0 || i >= r->ids_used) return NULL;
+  tether__entry *e = tether__ids_at(r, (uint32_t)i);
+  return e != NULL && e->u.live.id == id ? e : NULL;
 }
 
 void tether__ids_remove(tether_registry *r, tether__entry *e) {
-  size_t mask = r->ids_mask, i = id_home(e->id, mask);
-  while (r->ids[i] != e) i = (i + 1) & mask;
-  /* Backward shift: pull later members of the cluster into the hole when their
-   * home position does not lie cyclically in (hole, j]. */
-  size_t hole = i, j = i;
-  for (;;) {
-    j = (j + 1) & mask;
-    tether__entry *x = r->ids[j];
-    if (x == NULL) break;
-    size_t home = id_home(x->id, mask);
-    int between = hole <= j ? (home > hole && home <= j) : (home > hole || home <= j);
-    if (!between) {
-      r->ids[hole] = x;
-      hole = j;
-    }
+  uint64_t raw = e->u.live.id ^ r->id_salt;
+  uint32_t i = (uint32_t)(raw & 0xffffffffu) - 1, gen = (uint32_t)(raw >> 32);
+  assert(tether__ids_at(r, i) == e);
+  if (gen >= ID_GEN_MAX) {
+    r->ids[i] = ID_DEAD;
+    return;
   }
-  r->ids[hole] = NULL;
-  r->ids_count--;
+  r->ids[i] = ID_FREE(gen + 1, r->ids_free);
+  r->ids_free = i + 1;
 }
 
 /* ---- registration sites: interned, so an entry keeps a 4-byte index ---- */

@@ -1,6 +1,7 @@
 /* The API's semantics on one thread: registration, MAP and BUS dispatch, names,
  * bad input, copies, ONCE, topics, refs, TTL, stats, walk and the leak report. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <signal.h>
@@ -45,18 +46,37 @@ TEST(api_register_call_unregister) {
   CHECK_EQ(atomic_load(&c.freed), 1);
 }
 
+static int id_cmp(const void *a, const void *b) {
+  tether_id x = *(const tether_id *)a, y = *(const tether_id *)b;
+  return x < y ? -1 : x > y;
+}
+
+/* The id index reuses a freed index with a new generation: churn on one name and
+ * a growing set of live registrations must still never repeat an id, and every
+ * old id must stay unknown. */
 TEST(api_ids_are_unique_and_never_reused) {
+  enum { N = 3000 };
+  static tether_id ids[N];
   fixture fx;
   CHECK_EQ(fixture_open(&fx, TETHER_BUS), 0);
   tctx c = {0};
-  tether_id prev = 0;
-  for (int i = 0; i < 100; i++) {
+  tether_id keep = 0;
+  for (int i = 0; i < N; i++) {
     tether_id id = 0;
     CHECK_EQ(tether_register(fx.r, "x", tctx_fn, &c, NULL, NULL, &id), 0);
-    CHECK(id > prev);
-    prev = id;
+    CHECK(id != 0);
+    ids[i] = id;
+    if (i % 3 == 0) continue; /* every third stays live: indexes are both reused and added */
     CHECK_EQ(tether_unregister(fx.r, id), 0);
+    CHECK_EQ(tether_unregister(fx.r, id), TETHER_ENOENT);
+    keep = id;
   }
+  CHECK_EQ(tether_unregister(fx.r, keep), TETHER_ENOENT);
+  qsort(ids, N, sizeof ids[0], id_cmp);
+  for (int i = 1; i < N; i++) CHECK(ids[i] != ids[i - 1]);
+  tether_stats st;
+  CHECK_EQ(tether_stats_get(fx.r, &st), 0);
+  CHECK_EQ(st.live, N / 3);
   CHECK_EQ(fixture_close(&fx), 0);
 }
 
