@@ -26,7 +26,7 @@ static tether_info info_of(const tether_registry *r, const tether__entry *e, uin
   uint64_t exp = atomic_load_explicit(&e->expires_at, memory_order_relaxed);
   size_t len;
   in.id = e->u.live.id;
-  in.name = tether__entry_name(e, &len);
+  in.name = tether__entry_name(r, e, &len);
   in.site = r->sites[e->site].site;
   in.age_ms = now >= e->u.live.created_ms ? now - e->u.live.created_ms : 0;
   in.ttl_left_ms = exp == 0 ? UINT64_MAX : (exp > now ? exp - now : 0);
@@ -42,37 +42,51 @@ static int by_age(const void *a, const void *b) {
   return x->id < y->id ? -1 : x->id > y->id;
 }
 
+/* Counting pass and copying pass of snapshot_locked. */
+typedef struct snap {
+  tether_registry *r;
+  size_t n, names;
+  tether_info *v; /* NULL while counting */
+  char *text;
+  uint64_t now;
+} snap;
+
+static int snap_visit(tether__entry *e, void *arg) {
+  snap *s = arg;
+  if (atomic_load_explicit(&e->state, memory_order_acquire) != TETHER__LIVE) return 0;
+  size_t len;
+  const char *name = tether__entry_name(s->r, e, &len);
+  if (s->v == NULL) {
+    s->n++;
+    s->names += len + 1;
+    return 0;
+  }
+  tether_info *in = &s->v[s->n++];
+  *in = info_of(s->r, e, s->now);
+  memcpy(s->text, name, len + 1);
+  in->name = s->text;
+  s->text += len + 1;
+  return 0;
+}
+
 /* Copies the live registrations (names included) into one allocation of SIZE
  * bytes at *infos (mutex held). Returns how many, or TETHER_ENOMEM. */
 static int snapshot_locked(tether_registry *r, tether_info **infos, size_t *size) {
-  size_t n = 0, names = 0;
-  size_t len;
-  for (uint32_t i = 0; i < r->ids_used; i++) {
-    const tether__entry *e = tether__ids_at(r, i);
-    if (e == NULL || atomic_load_explicit(&e->state, memory_order_acquire) != TETHER__LIVE) continue;
-    n++;
-    tether__entry_name(e, &len);
-    names += len + 1;
-  }
+  snap s = {r, 0, 0, NULL, NULL, 0};
+  tether__each_entry(r, snap_visit, &s);
   *infos = NULL;
-  *size = n * sizeof(tether_info) + names;
-  if (n == 0) return 0;
-  tether_info *v = tether__alloc(r, *size);
-  if (v == NULL) return TETHER_ENOMEM;
-  char *text = (char *)(v + n);
-  uint64_t now = tether__now(r);
-  size_t k = 0;
-  for (uint32_t i = 0; i < r->ids_used; i++) {
-    const tether__entry *e = tether__ids_at(r, i);
-    if (e == NULL || atomic_load_explicit(&e->state, memory_order_acquire) != TETHER__LIVE) continue;
-    v[k] = info_of(r, e, now);
-    memcpy(text, v[k].name, strlen(v[k].name) + 1);
-    v[k].name = text;
-    text += strlen(text) + 1;
-    k++;
-  }
-  qsort(v, n, sizeof *v, by_age);
-  *infos = v;
+  *size = s.n * sizeof(tether_info) + s.names;
+  if (s.n == 0) return 0;
+  size_t n = s.n;
+  s.v = tether__alloc(r, *size);
+  if (s.v == NULL) return TETHER_ENOMEM;
+  s.text = (char *)(s.v + n);
+  s.now = tether__now(r);
+  s.n = 0;
+  tether__each_entry(r, snap_visit, &s);
+  assert(s.n == n);
+  qsort(s.v, n, sizeof *s.v, by_age);
+  *infos = s.v;
   return (int)n;
 }
 

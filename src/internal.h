@@ -62,7 +62,7 @@ typedef enum tether__why {
 #define TETHER__F_ONCE (1u << 0)  /* entry: TETHER_ONCE */
 #define TETHER__F_COPY (1u << 1)  /* entry: the context is copied into the tail */
 #define TETHER__F_SLOT (1u << 2)  /* the node is a slot (a name with a handler list) */
-#define TETHER__F_BUS (1u << 3)   /* entry: lives in a slot; the tail holds the slot pointer, not a name */
+#define TETHER__F_BUS (1u << 3)   /* entry: lives in a slot (its id leads there); no name in the tail */
 #define TETHER__F_SIZED (1u << 4) /* entry: ctx_size != 0, kept in the tail */
 #define TETHER__F_OWNED (1u << 5) /* entry: registered with an owner; the tail holds tether__owned */
 
@@ -84,8 +84,8 @@ typedef struct tether__node {
   uint16_t len; /* name length (MAP entries and slots; 0 for BUS entries) */
 } tether__node;
 
-/* A registration: 64 bytes, then a tail: the name and its NUL (MAP) or the slot
- * pointer (BUS); then, 8-aligned, ctx_size (F_SIZED) and tether__owned (F_OWNED);
+/* A registration: 64 bytes, then a tail: the name and its NUL (MAP; a BUS
+ * entry's name is its slot's); then, 8-aligned, ctx_size (F_SIZED) and tether__owned (F_OWNED);
  * then, 16-aligned, the copied context (F_COPY). Fields a registration without
  * those options does not need cost it nothing. */
 struct tether__entry {
@@ -279,10 +279,9 @@ static inline uint64_t tether__retire_epoch(const tether__retire *o) { return o-
 
 /* ---- an entry's tail ---- */
 
-/* Bytes of the tail before the optional fields: the name and its NUL, or the
- * slot pointer. */
+/* Bytes of the tail before the optional fields: the name and its NUL (MAP). */
 static inline size_t tether__tail_base(const tether__entry *e) {
-  return (e->flags & TETHER__F_BUS) ? sizeof(tether__slot *) : (size_t)e->len + 1;
+  return (e->flags & TETHER__F_BUS) ? 0 : (size_t)e->len + 1;
 }
 static inline size_t tether__align(size_t n, size_t a) { return (n + a - 1) & ~(a - 1); }
 static inline size_t tether__opt_off(const tether__entry *e) {
@@ -303,15 +302,14 @@ static inline tether_owner *tether__owner_of(const tether__entry *e) {
   const tether__owned *w = tether__owned_of(e);
   return w ? w->owner : NULL;
 }
-static inline tether__slot *tether__slot_of(const tether__entry *e) {
-  tether__slot *s;
-  memcpy(&s, e->tail, sizeof s);
-  return s;
-}
-/* The entry's name (MAP: in its tail; BUS: its slot's) and length. */
-static inline const char *tether__entry_name(const tether__entry *e, size_t *len) {
+/* A BUS entry's slot: the id index keeps it in the entry's stead (mutex held,
+ * entry still registered). */
+tether__slot *tether__slot_of(const tether_registry *r, const tether__entry *e);
+/* The entry's name (MAP: in its tail; BUS: its slot's) and length (mutex held). */
+static inline const char *tether__entry_name(const tether_registry *r, const tether__entry *e,
+                                             size_t *len) {
   if (e->flags & TETHER__F_BUS) {
-    const tether__slot *s = tether__slot_of(e);
+    const tether__slot *s = tether__slot_of(r, e);
     *len = s->len;
     return s->name;
   }
@@ -438,14 +436,12 @@ void tether__table_remove(tether_registry *r, size_t at);
 uint64_t tether__node_hash(const void *node);
 int tether__ids_reserve(tether_registry *r, uint64_t **grown, uint32_t *grown_cap);
 void tether__ids_adopt(tether_registry *r, uint64_t *grown, uint32_t grown_cap);
-tether_id tether__ids_insert(tether_registry *r, tether__entry *e);
+tether_id tether__ids_insert(tether_registry *r, tether__entry *e, tether__slot *s);
 tether__entry *tether__ids_find(const tether_registry *r, tether_id id);
 void tether__ids_remove(tether_registry *r, tether__entry *e);
-/* The I-th index of the id index: its entry, or NULL for a free index (mutex held). */
-static inline tether__entry *tether__ids_at(const tether_registry *r, uint32_t i) {
-  uint64_t v = r->ids[i];
-  return (v & 1) ? NULL : (tether__entry *)(uintptr_t)v;
-}
+/* Calls VISIT for every registered entry (MAP entries in the table, entries in
+ * slots), live or claimed, until it returns non-zero (mutex held). */
+void tether__each_entry(tether_registry *r, int (*visit)(tether__entry *e, void *arg), void *arg);
 int tether__site_intern(tether_registry *r, tether_site site, uint32_t *out);
 
 /* ---- reclamation (reclaim.c) ---- */

@@ -32,7 +32,7 @@ static void std_free(void *ud, void *p, size_t size) {
 /* Where an entry's copied context starts, and its size, from what entry_new
  * knows: flags, name length and ctx_size. See struct tether__entry. */
 static size_t copy_offset(unsigned flags, size_t len) {
-  size_t end = sizeof(tether__entry) + ((flags & TETHER__F_BUS) ? sizeof(tether__slot *) : len + 1);
+  size_t end = sizeof(tether__entry) + ((flags & TETHER__F_BUS) ? 0 : len + 1);
   if (flags & (TETHER__F_SIZED | TETHER__F_OWNED))
     end = tether__align(end, 8) + ((flags & TETHER__F_SIZED) ? sizeof(size_t) : 0) +
           ((flags & TETHER__F_OWNED) ? sizeof(tether__owned) : 0);
@@ -219,7 +219,7 @@ void tether__remove_locked(tether_registry *r, tether__entry *e, tether__why why
   assert(atomic_load_explicit(&e->state, memory_order_relaxed) == TETHER__CLAIMED);
   tether__slot *s = NULL;
   if (e->flags & TETHER__F_BUS) {
-    s = tether__slot_of(e);
+    s = tether__slot_of(r, e);
   } else {
     /* MAP: the name's node is this entry, a slot holding it (a topic pins the
      * name), or the entry that replaced it. */
@@ -231,8 +231,8 @@ void tether__remove_locked(tether_registry *r, tether__entry *e, tether__why why
     else if (n != NULL && is_slot(n))
       s = n;
   }
+  tether__ids_remove(r, e); /* while a BUS entry can still be found in its slot */
   if (s != NULL) slot_unlink(r, s, e);
-  tether__ids_remove(r, e);
   tether_owner *o = tether__owner_of(e);
   if (o != NULL) tether__owner_unlink_locked(o, e);
   count_removal(r, e, why);
@@ -385,9 +385,8 @@ nomem:
 static int plan_commit(tether_registry *r, reg_plan *p, tether__entry *e, uint64_t h) {
   int claimed_old = p->replaced != NULL && claim(p->replaced);
   tether__ids_adopt(r, p->ids, p->ids_cap);
-  tether__ids_insert(r, e);
+  tether__ids_insert(r, e, (e->flags & TETHER__F_BUS) ? p->slot : NULL);
   e->u.live.created_ms = tether__now(r);
-  if (e->flags & TETHER__F_BUS) memcpy(e->tail, &p->slot, sizeof p->slot);
   if (p->array != NULL) {
     uintptr_t hv = atomic_load_explicit(&p->slot->handlers, memory_order_relaxed);
     atomic_store_explicit(&p->slot->handlers, (uintptr_t)p->array | 1, memory_order_release);
@@ -807,29 +806,40 @@ int tether_touch(tether_registry *r, tether_id id, uint64_t ttl_ms) {
   return rc;
 }
 
+/* A batch of entries claimed under the mutex, to be removed after it. */
+typedef struct claim_batch {
+  tether__entry *claimed[128];
+  int n;
+  uint64_t now;
+  size_t with_ttl; /* entries with a TTL not yet seen: the sweep stops at 0 */
+} claim_batch;
+
+static int claim_expired(tether__entry *e, void *arg) {
+  claim_batch *b = arg;
+  uint64_t exp = atomic_load_explicit(&e->expires_at, memory_order_relaxed);
+  if (exp != 0) {
+    b->with_ttl--;
+    if (b->now >= exp && claim(e)) b->claimed[b->n++] = e;
+  }
+  return b->n == 128 || b->with_ttl == 0;
+}
+
 int tether_sweep(tether_registry *r) {
   if (r == NULL) return TETHER_EINVAL;
   int removed = 0;
   for (;;) {
     /* Claim a batch of expired entries under the mutex, then finish each removal
      * with the locks in order (owner first). */
-    tether__entry *claimed[64];
-    int n = 0;
+    claim_batch b;
+    b.n = 0;
     pthread_mutex_lock(&r->mu);
-    uint64_t now = tether__now(r);
-    size_t with_ttl = r->ttl_live; /* registrations without a TTL cost the sweep nothing */
-    for (uint32_t i = 0; i < r->ids_used && n < 64 && with_ttl > 0; i++) {
-      tether__entry *e = tether__ids_at(r, i);
-      if (e == NULL) continue;
-      uint64_t exp = atomic_load_explicit(&e->expires_at, memory_order_relaxed);
-      if (exp == 0) continue;
-      with_ttl--;
-      if (now >= exp && claim(e)) claimed[n++] = e;
-    }
+    b.now = tether__now(r);
+    b.with_ttl = r->ttl_live; /* registrations without a TTL cost the sweep nothing */
+    if (b.with_ttl > 0) tether__each_entry(r, claim_expired, &b);
     pthread_mutex_unlock(&r->mu);
-    for (int i = 0; i < n; i++) tether__finish_removal(r, claimed[i], TETHER__BY_EXPIRY);
-    removed += n;
-    if (n < 64) break;
+    for (int i = 0; i < b.n; i++) tether__finish_removal(r, b.claimed[i], TETHER__BY_EXPIRY);
+    removed += b.n;
+    if (b.n < 128) break;
   }
   return removed;
 }
@@ -839,23 +849,25 @@ int tether_sweep(tether_registry *r) {
 /* Claims and removes every live registration (the caller is the only user left,
  * but owners may be freed concurrently on other threads). Claims in batches
  * under the mutex, then finishes each removal with the locks in order. */
+static int claim_any(tether__entry *e, void *arg) {
+  claim_batch *b = arg;
+  if (claim(e)) b->claimed[b->n++] = e;
+  return b->n == 128;
+}
+
 static void remove_all(tether_registry *r) {
   for (;;) {
-    tether__entry *claimed[256];
-    int n = 0, busy = 0;
+    claim_batch b;
+    b.n = 0;
     pthread_mutex_lock(&r->mu);
-    for (uint32_t i = 0; i < r->ids_used && n < 256; i++) {
-      tether__entry *x = tether__ids_at(r, i);
-      if (x == NULL) continue;
-      if (claim(x))
-        claimed[n++] = x;
-      else
-        busy = 1; /* claimed by an owner being freed: it will unlink it */
-    }
+    tether__each_entry(r, claim_any, &b);
+    /* Entries claimed by someone else (an owner being freed) still count as live
+     * until their claimer has unlinked them. */
+    int busy = b.n == 0 && r->st.live > 0;
     pthread_mutex_unlock(&r->mu);
-    for (int i = 0; i < n; i++) tether__finish_removal(r, claimed[i], TETHER__BY_FREE);
-    if (n == 0 && !busy) break;
-    if (n == 0) sched_yield();
+    for (int i = 0; i < b.n; i++) tether__finish_removal(r, b.claimed[i], TETHER__BY_FREE);
+    if (b.n == 0 && !busy) break;
+    if (busy) sched_yield();
   }
 }
 

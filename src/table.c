@@ -132,8 +132,10 @@ void tether__ids_adopt(tether_registry *r, uint64_t *grown, uint32_t grown_cap) 
   r->ids_cap = grown_cap;
 }
 
-/* Gives E an index (reserved by tether__ids_reserve) and returns its id. */
-tether_id tether__ids_insert(tether_registry *r, tether__entry *e) {
+/* Gives E an index (reserved by tether__ids_reserve) and returns its id. A BUS
+ * entry's index holds its slot (tagged with 2) instead: the entry is found in the
+ * slot's handlers by id, and the entry needs no pointer back to its slot. */
+tether_id tether__ids_insert(tether_registry *r, tether__entry *e, tether__slot *s) {
   uint32_t i, gen = 0;
   if (r->ids_free != 0) {
     i = r->ids_free - 1;
@@ -143,29 +145,78 @@ tether_id tether__ids_insert(tether_registry *r, tether__entry *e) {
     assert(r->ids_used < r->ids_cap);
     i = r->ids_used++;
   }
-  r->ids[i] = (uint64_t)(uintptr_t)e;
+  r->ids[i] = s != NULL ? (uint64_t)(uintptr_t)s | 2 : (uint64_t)(uintptr_t)e;
   e->u.live.id = ((uint64_t)gen << 32 | ((uint64_t)i + 1)) ^ r->id_salt;
   return e->u.live.id;
+}
+
+static tether__slot *ids_slot(uint64_t v) { return (tether__slot *)(uintptr_t)(v & ~(uint64_t)3); }
+
+/* The entry with ID among S's handlers, or NULL. */
+static tether__entry *slot_find_id(const tether__slot *s, tether_id id) {
+  uintptr_t h = atomic_load_explicit(&s->handlers, memory_order_relaxed);
+  if (h == 0) return NULL;
+  if (!(h & 1)) return ((tether__entry *)h)->u.live.id == id ? (tether__entry *)h : NULL;
+  const tether__array *a = (const tether__array *)(h & ~(uintptr_t)1);
+  for (uint32_t k = 0; k < a->n; k++) {
+    tether__entry *e = atomic_load_explicit(&a->e[k], memory_order_relaxed);
+    if (e != NULL && e->u.live.id == id) return e;
+  }
+  return NULL;
 }
 
 tether__entry *tether__ids_find(const tether_registry *r, tether_id id) {
   uint64_t raw = id ^ r->id_salt;
   uint64_t i = (raw & 0xffffffffu) - 1;
   if ((raw & 0xffffffffu) == 0 || i >= r->ids_used) return NULL;
-  tether__entry *e = tether__ids_at(r, (uint32_t)i);
-  return e != NULL && e->u.live.id == id ? e : NULL;
+  uint64_t v = r->ids[i];
+  if (v & 1) return NULL;
+  if (v & 2) return slot_find_id(ids_slot(v), id);
+  tether__entry *e = (tether__entry *)(uintptr_t)v;
+  return e->u.live.id == id ? e : NULL;
+}
+
+tether__slot *tether__slot_of(const tether_registry *r, const tether__entry *e) {
+  uint64_t raw = e->u.live.id ^ r->id_salt;
+  uint64_t v = r->ids[(uint32_t)(raw & 0xffffffffu) - 1];
+  assert((v & 3) == 2);
+  return ids_slot(v);
 }
 
 void tether__ids_remove(tether_registry *r, tether__entry *e) {
   uint64_t raw = e->u.live.id ^ r->id_salt;
   uint32_t i = (uint32_t)(raw & 0xffffffffu) - 1, gen = (uint32_t)(raw >> 32);
-  assert(tether__ids_at(r, i) == e);
+  assert(tether__ids_find(r, e->u.live.id) == e);
   if (gen >= ID_GEN_MAX) {
     r->ids[i] = ID_DEAD;
     return;
   }
   r->ids[i] = ID_FREE(gen + 1, r->ids_free);
   r->ids_free = i + 1;
+}
+
+void tether__each_entry(tether_registry *r, int (*visit)(tether__entry *e, void *arg), void *arg) {
+  const tether__table *t = atomic_load_explicit(&r->table, memory_order_relaxed);
+  for (size_t i = 0; i <= t->mask; i++) {
+    uint64_t w = atomic_load_explicit(&t->b[i], memory_order_relaxed);
+    if (w == 0 || w == TETHER__TOMB) continue;
+    tether__node *n = tether__bucket_node(w);
+    if (!(n->flags & TETHER__F_SLOT)) {
+      if (visit((tether__entry *)n, arg)) return;
+      continue;
+    }
+    uintptr_t h = atomic_load_explicit(&((tether__slot *)n)->handlers, memory_order_relaxed);
+    if (h == 0) continue;
+    if (!(h & 1)) {
+      if (visit((tether__entry *)h, arg)) return;
+      continue;
+    }
+    tether__array *a = (tether__array *)(h & ~(uintptr_t)1);
+    for (uint32_t k = 0; k < a->n; k++) {
+      tether__entry *e = atomic_load_explicit(&a->e[k], memory_order_relaxed);
+      if (e != NULL && visit(e, arg)) return;
+    }
+  }
 }
 
 /* ---- registration sites: interned, so an entry keeps a 4-byte index ---- */

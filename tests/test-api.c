@@ -605,3 +605,124 @@ TEST(api_leakcheck_env_reports_and_aborts) {
   CHECK_EQ(WTERMSIG(st), SIGABRT);
   CHECK(strstr(buf, "\"forgotten\"") != NULL);
 }
+
+/* A MAP name is stored as its entry; a topic turns it into a slot holding the
+ * entry. Replacing, removing and re-registering under the topic, releasing it,
+ * and removing by name must all keep both views (by name, by topic) right. */
+TEST(api_map_topic_pins_a_name_with_a_direct_entry) {
+  fixture fx;
+  CHECK_EQ(fixture_open(&fx, TETHER_MAP), 0);
+  tctx a = {.ret = 1}, b = {.ret = 2}, c = {.ret = 3};
+  tether_id ida = 0, idb = 0, idc = 0;
+  CHECK_EQ(tether_register(fx.r, "pinned", tctx_fn, &a, tctx_free, NULL, &ida), 0);
+  tether_topic *t = NULL;
+  CHECK_EQ(tether_topic_get(fx.r, "pinned", &t), 0);
+  CHECK_EQ(tether_topic_emit(t, NULL), 1);
+  CHECK_EQ(atomic_load(&a.calls), 1);
+  tether_reg_options rep = {.flags = TETHER_REPLACE};
+  CHECK_EQ(tether_register(fx.r, "pinned", tctx_fn, &b, tctx_free, NULL, &idb), TETHER_EEXIST);
+  CHECK_EQ(tether_register(fx.r, "pinned", tctx_fn, &b, tctx_free, &rep, &idb), 0);
+  CHECK_EQ(tether_barrier(fx.r), 0);
+  CHECK_EQ(atomic_load(&a.freed), 1);
+  CHECK_EQ(tether_topic_emit(t, NULL), 1);
+  CHECK_EQ(atomic_load(&b.calls), 1);
+  int result = 0;
+  CHECK_EQ(tether_call(fx.r, "pinned", NULL, &result), 0);
+  CHECK_EQ(result, 2);
+  CHECK_EQ(tether_unregister(fx.r, ida), TETHER_ENOENT);
+  CHECK_EQ(tether_unregister(fx.r, idb), 0);
+  CHECK_EQ(tether_topic_emit(t, NULL), 0);
+  CHECK_EQ(tether_emit(fx.r, "pinned", NULL), 0);
+  CHECK_EQ(tether_register(fx.r, "pinned", tctx_fn, &c, tctx_free, NULL, &idc), 0);
+  CHECK_EQ(tether_topic_emit(t, NULL), 1);
+  CHECK_EQ(atomic_load(&c.calls), 1);
+  tether_topic_release(t);
+  /* The slot outlives the topic while it holds a handler. */
+  CHECK_EQ(tether_call(fx.r, "pinned", NULL, &result), 0);
+  CHECK_EQ(result, 3);
+  CHECK_EQ(tether_unregister_name(fx.r, "pinned"), 1);
+  CHECK_EQ(tether_emit(fx.r, "pinned", NULL), 0);
+  CHECK_EQ(tether_register(fx.r, "pinned", tctx_fn, &a, NULL, NULL, NULL), 0); //tether:ignore TC201 freed with the registry
+  CHECK_EQ(tether_emit(fx.r, "pinned", NULL), 1);
+  CHECK_EQ(fixture_close(&fx), 0);
+  CHECK_EQ(atomic_load(&b.freed), 1);
+  CHECK_EQ(atomic_load(&c.freed), 1);
+}
+
+typedef struct seen_info {
+  int n;
+  tether_info last;
+  char name[64];
+} seen_info;
+
+static int keep_info(const tether_info *in, void *arg) {
+  seen_info *s = arg;
+  s->n++;
+  s->last = *in;
+  snprintf(s->name, sizeof s->name, "%s", in->name);
+  return 0;
+}
+
+/* Every optional part of an entry at once (name, ctx_size, owner links, a
+ * copied context) in both modes: each must read back intact. */
+static void all_options_in_mode(int mode) {
+  fixture fx;
+  CHECK_EQ(fixture_open(&fx, mode), 0);
+  tether_owner *o = NULL;
+  CHECK_EQ(tether_owner_new(&o), 0);
+  int payload[2] = {40, 2};
+  tether_reg_options opts = {.owner = o, .ttl_ms = 500, .ctx_size = sizeof payload, .flags = TETHER_COPY_CTX};
+  tether_id id = 0;
+  CHECK_EQ(tether_register(fx.r, "a-name-longer-than-sixteen-bytes", copy_fn, payload, NULL, &opts, &id), 0);
+  payload[0] = 0;
+  seen_info s = {0};
+  CHECK_EQ(tether_walk(fx.r, keep_info, &s), 1);
+  CHECK_EQ(s.last.id, id);
+  CHECK(strcmp(s.name, "a-name-longer-than-sixteen-bytes") == 0);
+  CHECK_EQ(s.last.ctx_size, sizeof payload);
+  CHECK(s.last.owner == o);
+  CHECK_EQ(s.last.ttl_left_ms, 500);
+  int seen = 0;
+  CHECK_EQ(tether_emit(fx.r, "a-name-longer-than-sixteen-bytes", &seen), 1);
+  CHECK_EQ(seen, 42);
+  tether_stats st;
+  CHECK_EQ(tether_stats_get(fx.r, &st), 0);
+  CHECK_EQ(st.live_bytes, sizeof payload);
+  tether_owner_free(o);
+  CHECK_EQ(tether_emit(fx.r, "a-name-longer-than-sixteen-bytes", &seen), 0);
+  CHECK_EQ(tether_stats_get(fx.r, &st), 0);
+  CHECK_EQ(st.live, 0);
+  CHECK_EQ(st.live_bytes, 0);
+  CHECK_EQ(fixture_close(&fx), 0);
+}
+
+TEST(api_entry_with_every_option_reads_back) {
+  all_options_in_mode(TETHER_MAP);
+  all_options_in_mode(TETHER_BUS);
+}
+
+/* BUS ids lead to the name's slot and the entry is found among its handlers: each
+ * of many handlers on one name must still be reached by its own id. */
+TEST(api_bus_ids_reach_each_handler_of_a_name) {
+  enum { N = 50 };
+  fixture fx;
+  CHECK_EQ(fixture_open(&fx, TETHER_BUS), 0);
+  static tctx c[N];
+  tether_id ids[N];
+  for (int i = 0; i < N; i++) {
+    memset(&c[i], 0, sizeof c[i]);
+    CHECK_EQ(tether_register(fx.r, "many", tctx_fn, &c[i], tctx_free, NULL, &ids[i]), 0);
+  }
+  for (int i = N - 1; i >= 0; i -= 2) CHECK_EQ(tether_unregister(fx.r, ids[i]), 0);
+  CHECK_EQ(tether_barrier(fx.r), 0);
+  for (int i = 0; i < N; i++) CHECK_EQ(atomic_load(&c[i].freed), i % 2 == 1);
+  tether_ref *ref = NULL;
+  CHECK_EQ(tether_acquire(fx.r, ids[1], &ref), TETHER_ENOENT);
+  CHECK_EQ(tether_acquire(fx.r, ids[2], &ref), 0);
+  CHECK(tether_ref_ctx(ref) == &c[2]);
+  tether_ref_release(ref);
+  CHECK_EQ(tether_emit(fx.r, "many", NULL), N / 2);
+  CHECK_EQ(tether_unregister_name(fx.r, "many"), N / 2);
+  CHECK_EQ(fixture_close(&fx), 0);
+  for (int i = 0; i < N; i++) CHECK_EQ(atomic_load(&c[i].freed), 1);
+}
