@@ -224,24 +224,32 @@ static void ca_free(void *ud, void *p, size_t size) {
   free(p);
 }
 
-static void memory_row(int mode, unsigned per_name, unsigned n, const char *what) {
+static void nop_free(void *ctx) { (void)ctx; }
+
+/* FULL: every registration also has a destructor, a ctx_size, an owner and a TTL. */
+static void memory_row(int mode, unsigned per_name, unsigned n, int full, const char *what) {
   count_alloc ca = {0};
   tether_allocator a = {ca_alloc, ca_free, &ca};
   tether_options o = {.mode = mode, .allocator = &a};
   tether_registry *r = NULL;
   tether_registry_new(&r, &o);
   counter ctx = {0};
+  tether_owner *owner = NULL;
+  tether_owner_new(&owner); /* malloc'd, not counted: owners are not per registration */
+  tether_reg_options full_opts = {.owner = owner, .ttl_ms = 3600000, .ctx_size = sizeof ctx};
   uint64_t base = atomic_load(&ca.bytes), names = 0;
   for (unsigned i = 0; i < n; i++) {
     char name[32];
     int len = snprintf(name, sizeof name, "handler-%u", i / per_name);
     if (i % per_name == 0) names += (uint64_t)len + 1;
-    tether_register(r, name, trivial, &ctx, NULL, NULL, NULL); //tether:ignore TC201 freed with the registry
+    //tether:ignore TC201 freed with the registry
+    tether_register(r, name, trivial, &ctx, full ? nop_free : NULL, full ? &full_opts : NULL, NULL);
   }
   tether_barrier(r); /* tables outgrown while registering are freed after their grace period */
   uint64_t used = atomic_load(&ca.bytes) - base;
   printf("  %-44s %8u %10.1f %10.1f\n", what, n, (double)used / n, (double)(used - names) / n);
   tether_registry_free(r);
+  tether_owner_free(owner);
 }
 
 int main(void) {
@@ -373,9 +381,12 @@ int main(void) {
 
   printf("\n  memory per registration (counting allocator; name bytes = strlen + 1 per name)\n");
   printf("  %-44s %8s %10s %10s\n", "registry", "regs", "B/reg", "B/reg-name");
-  memory_row(TETHER_MAP, 1, 1000, "MAP, 1000 names");
-  memory_row(TETHER_MAP, 1, 100000, "MAP, 100000 names");
-  memory_row(TETHER_BUS, 10, 100000, "BUS, 10 handlers per name");
+  memory_row(TETHER_MAP, 1, 1000, 0, "MAP, 1000 names");
+  memory_row(TETHER_MAP, 1, 100000, 0, "MAP, 100000 names");
+  memory_row(TETHER_BUS, 10, 100000, 0, "BUS, 10 handlers per name");
+  printf("  with a destructor, ctx_size, an owner and a TTL on every registration (the options' cost):\n");
+  memory_row(TETHER_MAP, 1, 100000, 1, "MAP, 100000 names, every option");
+  memory_row(TETHER_BUS, 10, 100000, 1, "BUS, 10 handlers per name, every option");
 
   tether_topic_release(topic);
   tether_registry_free(r1);

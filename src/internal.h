@@ -11,8 +11,8 @@
  * - entry: fn, ctx, flags are immutable once published; `state` moves
  *   LIVE -> CLAIMED (exactly one remover wins a CAS) -> RETIRED (in limbo) ->
  *   ZOMBIE (grace period over, refs still held) -> freed.
- * - rec: a thread's record for one registry; `epoch` and `depth` are written only
- *   by the owning thread, `help` by writers whose epoch advance it blocked.
+ * - rec: a thread's record for one registry; `epoch` (non-zero while inside,
+ *   nesting included) is written only by the owning thread, `help` by writers whose epoch advance it blocked.
  *
  * Lock order: owner->mu before registry->mu. tether__g_mu (records, background
  * thread) is never held together with either. No lock is held while a handler or
@@ -180,7 +180,7 @@ struct tether__table {
 struct tether__rec {
   _Atomic uint64_t epoch;     /* 0: outside; else the epoch seen on entry */
   _Atomic uint32_t help;      /* a writer's advance waited on this record */
-  uint32_t depth;             /* nesting depth; owning thread only */
+  uint32_t unused_;
   _Atomic(void *) thread;     /* owning thread state; NULL = free for reuse */
   tether__rec *next;          /* registry's list; immutable once linked */
   tether_registry *reg;
@@ -497,11 +497,14 @@ static inline tether__rec *tether__rec_get(tether_registry *r) {
   return tether__rec_slow(r);
 }
 
-/* Enters a read section; returns the thread's record or NULL (out of memory). */
-static inline tether__rec *tether__enter(tether_registry *r) {
+/* Enters a read section; returns the thread's record or NULL (out of memory),
+ * and sets *OUTER when this is the outermost entry of this thread. Nesting is read
+ * off the record's epoch (non-zero while inside), so it costs no counter. */
+static inline tether__rec *tether__enter(tether_registry *r, int *outer) {
   tether__rec *c = tether__rec_get(r);
   if (TETHER__UNLIKELY(c == NULL)) return NULL;
-  if (c->depth++ == 0) {
+  *outer = atomic_load_explicit(&c->epoch, memory_order_relaxed) == 0;
+  if (*outer) {
     atomic_store_explicit(&c->epoch, atomic_load_explicit(&r->epoch, memory_order_acquire),
                           memory_order_release);
     /* Order the record store before the loads of shared pointers. With membarrier
@@ -514,9 +517,9 @@ static inline tether__rec *tether__enter(tether_registry *r) {
   return c;
 }
 
-static inline void tether__leave(tether_registry *r, tether__rec *c) {
-  assert(c->depth > 0);
-  if (--c->depth == 0) {
+static inline void tether__leave(tether_registry *r, tether__rec *c, int outer) {
+  assert(atomic_load_explicit(&c->epoch, memory_order_relaxed) != 0);
+  if (outer) {
     atomic_store_explicit(&c->epoch, 0, memory_order_release);
     if (!tether__use_membarrier) TETHER__FULL_FENCE();
     if (TETHER__UNLIKELY(atomic_load_explicit(&c->help, memory_order_relaxed))) tether__help(r, c);

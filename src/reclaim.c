@@ -164,7 +164,7 @@ static void thread_exit(void *arg) {
   pthread_mutex_lock(&tether__g_mu);
   for (size_t i = 0; i < t_thr.n; i++) {
     if (find_registry_locked(t_thr.map[i].serial) != NULL) {
-      assert(t_thr.map[i].rec->depth == 0);
+      assert(atomic_load_explicit(&t_thr.map[i].rec->epoch, memory_order_relaxed) == 0);
       atomic_store_explicit(&t_thr.map[i].rec->thread, NULL, memory_order_release);
     }
   }
@@ -455,6 +455,10 @@ void tether__reclaim_now(tether_registry *r) {
  * background thread (readers never take the registry mutex on this path). */
 void tether__help(tether_registry *r, tether__rec *c) {
   atomic_store_explicit(&c->help, 0, memory_order_relaxed);
+  /* Already armed: the background thread clears the flag before it collects, so
+   * that run will see this thread gone. Only an unarmed registry needs the global
+   * mutex (readers under a churning writer pass here on most exits). */
+  if (atomic_load_explicit(&r->bg_armed, memory_order_acquire)) return;
   tether__arm(r, 0);
 }
 

@@ -475,7 +475,8 @@ int tether_unregister(tether_registry *r, tether_id id) {
 /* Whether this thread is inside a callback or destructor of R. */
 static int inside(const tether_registry *r) {
   const tether__rec *c = tether__rec_peek(r);
-  return (c != NULL && c->depth > 0) || tether__in_destructor_of(r);
+  return (c != NULL && atomic_load_explicit(&c->epoch, memory_order_relaxed) != 0) ||
+         tether__in_destructor_of(r);
 }
 
 int tether_barrier(tether_registry *r) {
@@ -592,7 +593,8 @@ static inline __attribute__((always_inline)) int emit_name(tether_registry *r, c
   int rc = tether__check_name(name, &len);
   if (rc != 0) return rc;
   uint64_t h = tether__hash(name, len);
-  tether__rec *c = tether__enter(r);
+  int outer;
+  tether__rec *c = tether__enter(r, &outer);
   if (c == NULL) return TETHER_ENOMEM;
   const tether__node *node =
       tether__lookup(atomic_load_explicit(&r->table, memory_order_acquire), name, len, h);
@@ -604,7 +606,7 @@ static inline __attribute__((always_inline)) int emit_name(tether_registry *r, c
     else
       n = dispatch(r, (const tether__slot *)node, arg, first_only, ret);
   }
-  tether__leave(r, c);
+  tether__leave(r, c, outer);
   return n;
 }
 
@@ -667,10 +669,11 @@ int tether_topic_emit(tether_topic *t, void *arg) {
   if (t == NULL) return TETHER_EINVAL;
   tether_registry *r = t->reg;
   int ret = 0;
-  tether__rec *c = tether__enter(r);
+  int outer;
+  tether__rec *c = tether__enter(r, &outer);
   if (c == NULL) return TETHER_ENOMEM;
   int n = dispatch(r, t->slot, arg, 0, &ret);
-  tether__leave(r, c);
+  tether__leave(r, c, outer);
   return n;
 }
 
@@ -729,10 +732,11 @@ int tether_ref_call(tether_ref *ref, void *arg, int *result) {
   int ret = 0;
   /* The ref keeps the entry alive; the read section marks this thread as inside
    * a callback, so a barrier from the handler reports TETHER_EDEADLK. */
-  tether__rec *c = tether__enter(r);
+  int outer;
+  tether__rec *c = tether__enter(r, &outer);
   if (c == NULL) return TETHER_ENOMEM;
   int n = call_entry(r, ref->entry, arg, &ret);
-  tether__leave(r, c);
+  tether__leave(r, c, outer);
   if (n == SKIPPED) return TETHER_ENOENT;
   if (result != NULL) *result = ret;
   return 0;
