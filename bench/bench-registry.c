@@ -162,9 +162,9 @@ static void *job_main(void *arg) {
 }
 
 /* Aggregate ns/op over all threads (total time / total ops), best of RUNS. */
-static double measure(workload fn, void *state, unsigned threads) {
+static double measure_runs(workload fn, void *state, unsigned threads, int runs) {
   double best = 1e30;
-  for (int run = 0; run < RUNS; run++) {
+  for (int run = 0; run < runs; run++) {
     pthread_t t[MAX_THREADS];
     job j[MAX_THREADS];
     pthread_barrier_t start;
@@ -183,6 +183,20 @@ static double measure(workload fn, void *state, unsigned threads) {
     if (aggregate < best) best = aggregate;
   }
   return best;
+}
+
+static double measure(workload fn, void *state, unsigned threads) {
+  return measure_runs(fn, state, threads, RUNS);
+}
+
+static int cmp_double(const void *a, const void *b) {
+  double x = *(const double *)a, y = *(const double *)b;
+  return x < y ? -1 : x > y;
+}
+
+static double median(double *v, int n) {
+  qsort(v, (size_t)n, sizeof *v, cmp_double);
+  return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
 /* ---- churn: readers while a writer registers and unregisters other names ---- */
@@ -308,18 +322,38 @@ int main(void) {
   run_ghash(&gu, 0);
   run_ghash(&gl, 0);
   run_urcu(ht, 0);
-  double te1 = measure(run_tether, r, 1);
-  double gu1 = measure(run_ghash, &gu, 1);
-  double gl1 = measure(run_ghash, &gl, 1);
-  double lf1 = measure(run_urcu, ht, 1);
-  double tp1 = measure(run_topic, topic, 1);
-  double dc1 = measure(run_direct, &d, 1);
+  /* Rounds interleave the workloads, so a noisy spell of this shared machine hits
+   * them alike: each row is the best of its ROUNDS, and each ratio the median of
+   * the per-round ratios (the best-of ratio is shown beside it). */
+  enum { ROUNDS = 11 };
+  double te1 = 1e30, gu1 = 1e30, gl1 = 1e30, lf1 = 1e30, tp1 = 1e30, dc1 = 1e30;
+  double r_gl[ROUNDS], r_lf[ROUNDS], r_gu[ROUNDS], r_tp[ROUNDS];
+  for (int k = 0; k < ROUNDS; k++) {
+    double a_te = measure_runs(run_tether, r, 1, 1), a_gu = measure_runs(run_ghash, &gu, 1, 1);
+    double a_gl = measure_runs(run_ghash, &gl, 1, 1), a_lf = measure_runs(run_urcu, ht, 1, 1);
+    double a_tp = measure_runs(run_topic, topic, 1, 1), a_dc = measure_runs(run_direct, &d, 1, 1);
+    r_gl[k] = a_te / a_gl;
+    r_lf[k] = a_te / a_lf;
+    r_gu[k] = a_gu / a_te;
+    r_tp[k] = a_tp / a_dc;
+    te1 = a_te < te1 ? a_te : te1;
+    gu1 = a_gu < gu1 ? a_gu : gu1;
+    gl1 = a_gl < gl1 ? a_gl : gl1;
+    lf1 = a_lf < lf1 ? a_lf : lf1;
+    tp1 = a_tp < tp1 ? a_tp : tp1;
+    dc1 = a_dc < dc1 ? a_dc : dc1;
+  }
+  printf("  (best of %d interleaved rounds; ratios: median of the rounds' ratios, best-of ratio in brackets)\n", ROUNDS);
   printf("  %-44s %7d %10.2f %s\n", "tether_emit", 1, te1, "1.00");
-  printf("  %-44s %7d %10.2f %.2fx  (tether/peer %.2f, target <= 0.50)\n", "GHashTable + GRWLock", 1, gl1, gl1 / te1, te1 / gl1);
-  printf("  %-44s %7d %10.2f %.2fx  (tether/peer %.2f, target <= 0.50)\n", "liburcu rculfhash (memb)", 1, lf1, lf1 / te1, te1 / lf1);
-  printf("  %-44s %7d %10.2f %.2fx  (unsafe: no synchronisation)\n", "GHashTable, no lock", 1, gu1, gu1 / te1);
+  printf("  %-44s %7d %10.2f %.2fx  (tether/peer %.2f [%.2f], target <= 0.50)\n", "GHashTable + GRWLock", 1, gl1,
+         gl1 / te1, median(r_gl, ROUNDS), te1 / gl1);
+  printf("  %-44s %7d %10.2f %.2fx  (tether/peer %.2f [%.2f], target <= 0.50)\n", "liburcu rculfhash (memb)", 1, lf1,
+         lf1 / te1, median(r_lf, ROUNDS), te1 / lf1);
+  printf("  %-44s %7d %10.2f %.2fx  (unsafe: no synchronisation; median %.2fx)\n", "GHashTable, no lock", 1, gu1,
+         gu1 / te1, median(r_gu, ROUNDS));
   printf("  %-44s %7d %10.2f %s\n", "tether_topic_emit (one handler)", 1, tp1, "");
-  printf("  %-44s %7d %10.2f topic/direct %.2f (target <= 3.00)\n", "direct call through a function pointer", 1, dc1, tp1 / dc1);
+  printf("  %-44s %7d %10.2f topic/direct %.2f [%.2f] (target <= 3.00)\n", "direct call through a function pointer", 1,
+         dc1, median(r_tp, ROUNDS), tp1 / dc1);
 
   double te2 = measure(run_tether, r, 2);
   double gl2 = measure(run_ghash, &gl, 2);

@@ -348,31 +348,89 @@ static inline uint64_t tether__mum(uint64_t a, uint64_t b) {
   return (uint64_t)r ^ (uint64_t)(r >> 64);
 }
 
+/* The two words that identify a name of 1..16 bytes, given its length: two
+ * overlapping loads (8..16 bytes: 8-byte words; 4..7: 4-byte words) or the
+ * first, middle and last bytes (1..3), which cover every byte. They feed the hash,
+ * and comparing them (with the length) compares the names. */
+static inline void tether__key16(const char *s, size_t n, uint64_t *a, uint64_t *b) {
+  if (n >= 8) {
+    *a = tether__load64(s);
+    *b = tether__load64(s + n - 8);
+  } else if (n >= 4) {
+    *a = tether__load32(s);
+    *b = tether__load32(s + n - 4);
+  } else {
+    *a = (uint64_t)(unsigned char)s[0] << 16 | (uint64_t)(unsigned char)s[n >> 1] << 8 |
+         (unsigned char)s[n - 1];
+    *b = 0;
+  }
+}
+
+/* Whether the N-byte name at S has the key words A and B (N in 1..16). */
+static inline int tether__key16_eq(const char *s, size_t n, uint64_t a, uint64_t b) {
+  uint64_t x, y;
+  tether__key16(s, n, &x, &y);
+  return x == a && y == b;
+}
+
+#define TETHER__HK0 0xa0761d6478bd642full
+#define TETHER__HK1 0xe7037ed1a0b428dbull
+
+/* The hash of a name of 1..16 bytes from its key words (equal to tether__hash). */
+static inline uint64_t tether__hash16(uint64_t a, uint64_t b, size_t n) {
+  return tether__mum(a ^ TETHER__HK1, b ^ TETHER__HK0 ^ (uint64_t)n);
+}
+
 /* The string hash: names up to 16 bytes (the common case) cost one 128-bit
  * multiplication of two overlapping loads; longer names take one per 16 bytes.
  * It beats byte-at-a-time hashes such as g_str_hash and needs no strlen of its own. */
 static inline uint64_t tether__hash(const char *s, size_t n) {
-  const uint64_t k0 = 0xa0761d6478bd642full, k1 = 0xe7037ed1a0b428dbull;
-  uint64_t a, b, seed = k0 ^ (uint64_t)n;
-  const char *end = s + n;
+  uint64_t a = 0, b = 0, seed = TETHER__HK0 ^ (uint64_t)n;
   if (n > 16) {
-    for (; end - s > 16; s += 16) seed = tether__mum(tether__load64(s) ^ k1, tether__load64(s + 8) ^ seed);
+    const char *end = s + n;
+    for (; end - s > 16; s += 16)
+      seed = tether__mum(tether__load64(s) ^ TETHER__HK1, tether__load64(s + 8) ^ seed);
     a = tether__load64(end - 16);
     b = tether__load64(end - 8);
-  } else if (n >= 8) {
-    a = tether__load64(s);
-    b = tether__load64(end - 8);
-  } else if (n >= 4) {
-    a = tether__load32(s);
-    b = tether__load32(end - 4);
-  } else {
-    a = n ? (uint64_t)(unsigned char)s[0] << 16 | (uint64_t)(unsigned char)s[n >> 1] << 8 |
-                (unsigned char)s[n - 1]
-          : 0;
-    b = 0;
+  } else if (n > 0) {
+    tether__key16(s, n, &a, &b);
   }
-  return tether__mum(a ^ k1, b ^ seed);
+  return tether__mum(a ^ TETHER__HK1, b ^ seed);
 }
+
+/* The length of S when it is at most 16 bytes, else 17. Dispatch needs it before
+ * anything else. With SSE2 it reads the one or two aligned 16-byte blocks that
+ * hold the name's first bytes: an aligned block never straddles a page, and the
+ * second is read only when the name runs into it, so no read can fault (glibc's
+ * strlen relies on the same). Valgrind's memcheck accepts it (partial loads of
+ * aligned words are its default; the result depends only on defined bytes).
+ * AddressSanitizer and ThreadSanitizer would report the bytes read past the NUL,
+ * so their builds, and targets without SSE2, call strnlen. */
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
+#define TETHER__NO_OVERREAD 1
+#endif
+#endif
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__) || defined(TETHER_SANITIZE_THREAD)
+#define TETHER__NO_OVERREAD 1
+#endif
+#if defined(__SSE2__) && !defined(TETHER__NO_OVERREAD)
+#include <emmintrin.h>
+static inline size_t tether__len17(const char *s) {
+  uintptr_t p = (uintptr_t)s;
+  const __m128i *a = (const __m128i *)(p & ~(uintptr_t)15);
+  unsigned off = (unsigned)(p & 15);
+  const __m128i z = _mm_setzero_si128();
+  unsigned m = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_load_si128(a), z)) >> off;
+  if (TETHER__LIKELY(m != 0)) return (size_t)__builtin_ctz(m);
+  m = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_load_si128(a + 1), z));
+  if (m == 0) return 17;
+  size_t n = 16 - off + (size_t)__builtin_ctz(m);
+  return n > 17 ? 17 : n;
+}
+#else
+static inline size_t tether__len17(const char *s) { return strnlen(s, 17); }
+#endif
 
 /* Checks a name (non-NULL, 1..TETHER_NAME_MAX bytes) and stores its length. */
 static inline int tether__check_name(const char *name, size_t *len) {

@@ -538,7 +538,7 @@ static void expire(tether_registry *r, tether__entry *e) {
 enum { SKIPPED = 0, CALLED = 1 };
 
 /* The rare cases of call_entry: an entry with a TTL, or TETHER_ONCE. */
-static int call_entry_slow(tether_registry *r, tether__entry *e, void *arg, int *ret) {
+static __attribute__((noinline)) int call_entry_slow(tether_registry *r, tether__entry *e, void *arg, int *ret) {
   uint64_t exp = atomic_load_explicit(&e->expires_at, memory_order_relaxed);
   if (exp != 0 && tether__now(r) >= exp) {
     expire(r, e);
@@ -585,9 +585,9 @@ static inline __attribute__((always_inline)) int dispatch(tether_registry *r,
   return called;
 }
 
-/* Inlined into each public entry point: dispatch is the hot path. */
-static inline __attribute__((always_inline)) int emit_name(tether_registry *r, const char *name,
-                                                           void *arg, int first_only, int *ret) {
+/* Emit and call for any name (the fast path below takes names of 1..16 bytes). */
+static __attribute__((noinline)) int emit_general(tether_registry *r, const char *name, void *arg,
+                                                  int first_only, int *ret) {
   size_t len = 0;
   if (r == NULL) return TETHER_EINVAL;
   int rc = tether__check_name(name, &len);
@@ -605,6 +605,71 @@ static inline __attribute__((always_inline)) int emit_name(tether_registry *r, c
       n = call_entry(r, (tether__entry *)(uintptr_t)node, arg, ret);
     else
       n = dispatch(r, (const tether__slot *)node, arg, first_only, ret);
+  }
+  tether__leave(r, c, outer);
+  return n;
+}
+
+/* What the fast path hands on: a slot (BUS, or a topic-pinned MAP name), or a
+ * TETHER_ONCE entry. */
+static __attribute__((noinline)) int dispatch_node(tether_registry *r, const tether__node *node,
+                                                   void *arg, int first_only, int *ret) {
+  if (node->flags & TETHER__F_SLOT) return dispatch(r, (const tether__slot *)node, arg, first_only, ret);
+  return call_entry(r, (tether__entry *)(uintptr_t)node, arg, ret);
+}
+
+static __attribute__((noinline)) const tether__node *lookup_any(const tether__table *t, const char *name,
+                                                                size_t len, uint64_t h) {
+  return tether__lookup(t, name, len, h);
+}
+
+/* Emit and call, inlined into both: names of 1..16 bytes are hashed and compared
+ * through the same two key words, with no call but strnlen and the handler; the
+ * common MAP entry (no TTL, no ONCE) is called right here. */
+static inline __attribute__((always_inline)) int emit_name(tether_registry *r, const char *name,
+                                                           void *arg, int first_only, int *ret) {
+  if (TETHER__UNLIKELY(r == NULL || name == NULL)) return TETHER_EINVAL;
+  size_t len = tether__len17(name);
+  if (TETHER__UNLIKELY(len - 1 >= 16)) return emit_general(r, name, arg, first_only, ret);
+  uint64_t ka, kb;
+  tether__key16(name, len, &ka, &kb);
+  uint64_t h = tether__hash16(ka, kb, len);
+  int outer;
+  tether__rec *c = tether__enter(r, &outer);
+  if (TETHER__UNLIKELY(c == NULL)) return TETHER_ENOMEM;
+  const tether__table *t = atomic_load_explicit(&r->table, memory_order_acquire);
+  const uint64_t tag = (h & 0xffff000000000000ull) | 1;
+  const tether__node *node = NULL;
+  for (size_t i = (size_t)h & t->mask;; i = (i + 1) & t->mask) {
+    uint64_t w = atomic_load_explicit(&t->b[i], memory_order_acquire);
+    if ((w & 0xffff000000000001ull) == tag) {
+      const tether__node *x = (const tether__node *)(uintptr_t)(w & TETHER__PTR_MASK);
+      if (x->len == len && tether__key16_eq(tether__node_name(x), len, ka, kb)) {
+        node = x;
+        break;
+      }
+    } else if (w == 0) {
+      break;
+    } else if (TETHER__UNLIKELY(!(w & 1) && w != TETHER__TOMB)) {
+      node = lookup_any(t, name, len, h); /* an untagged node pointer: compare by name */
+      break;
+    }
+  }
+  int n = 0;
+  if (node != NULL) {
+    const tether__entry *e = (const tether__entry *)node;
+    if (TETHER__LIKELY(!(node->flags & (TETHER__F_SLOT | TETHER__F_ONCE)))) {
+      if (TETHER__LIKELY(atomic_load_explicit(&e->state, memory_order_acquire) == TETHER__LIVE)) {
+        if (TETHER__LIKELY(atomic_load_explicit(&e->expires_at, memory_order_relaxed) == 0)) {
+          *ret = e->fn(e->ctx, arg);
+          n = 1;
+        } else {
+          n = call_entry_slow(r, (tether__entry *)(uintptr_t)e, arg, ret);
+        }
+      }
+    } else {
+      n = dispatch_node(r, node, arg, first_only, ret);
+    }
   }
   tether__leave(r, c, outer);
   return n;
