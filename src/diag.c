@@ -53,7 +53,7 @@ typedef struct snap {
 
 static int snap_visit(tether__entry *e, void *arg) {
   snap *s = arg;
-  if (atomic_load_explicit(&e->state, memory_order_acquire) != TETHER__LIVE) return 0;
+  if (tether__state(e) != TETHER__LIVE) return 0;
   size_t len;
   const char *name = tether__entry_name(s->r, e, &len);
   if (s->v == NULL) {

@@ -43,8 +43,13 @@ typedef struct tether__table tether__table;
 typedef struct tether__array tether__array;
 typedef struct tether__rec tether__rec;
 
-/* Entry states. */
+/* Entry states, in the low bits of the state word. */
 enum { TETHER__LIVE = 0, TETHER__CLAIMED = 1, TETHER__RETIRED = 2, TETHER__ZOMBIE = 3 };
+#define TETHER__STATE_MASK 3u
+/* In the state word beside the state: this node needs more than a plain call
+ * (an entry with a TTL or TETHER_ONCE; always set in a slot). Dispatch calls an
+ * entry right away only when the whole word is 0. */
+#define TETHER__S_SLOW 4u
 
 /* Why a registration was removed (for the stats). */
 typedef enum tether__why {
@@ -135,11 +140,30 @@ struct tether__slot {
   uint16_t len;
   uint32_t topic_refs; /* guarded by the registry mutex */
   tether__retire retire;
-  char unused_[32];
   _Atomic uintptr_t handlers;
+  uint32_t unused_;
+  _Atomic uint32_t state; /* where an entry keeps its state word: TETHER__S_SLOW */
+  char unused2_[24];
   char name[]; /* len bytes and a NUL */
 };
 _Static_assert(sizeof(struct tether__slot) == TETHER__NAME_OFF, "a slot's name is where an entry's is");
+_Static_assert(offsetof(struct tether__slot, state) == offsetof(struct tether__entry, state),
+               "a slot's state word is where an entry's is");
+
+static inline uint32_t tether__state(const tether__entry *e) {
+  return atomic_load_explicit(&e->state, memory_order_acquire) & TETHER__STATE_MASK;
+}
+
+/* LIVE -> CLAIMED, keeping the other bits: exactly one caller wins. */
+static inline int tether__claim(tether__entry *e) {
+  uint32_t s = atomic_load_explicit(&e->state, memory_order_acquire);
+  while ((s & TETHER__STATE_MASK) == TETHER__LIVE) {
+    if (atomic_compare_exchange_weak_explicit(&e->state, &s, (s & ~TETHER__STATE_MASK) | TETHER__CLAIMED,
+                                              memory_order_acq_rel, memory_order_acquire))
+      return 1;
+  }
+  return 0;
+}
 
 static inline const char *tether__node_name(const void *node) {
   return (const char *)node + TETHER__NAME_OFF;

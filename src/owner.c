@@ -53,8 +53,7 @@ void tether_owner_free(tether_owner *o) {
     }
     tether_registry *r = tether__owned_of(e)->reg;
     pthread_mutex_lock(&r->mu);
-    uint32_t live = TETHER__LIVE;
-    if (atomic_compare_exchange_strong(&e->state, &live, TETHER__CLAIMED))
+    if (tether__claim(e))
       tether__remove_locked(r, e, TETHER__BY_OWNER);
     else
       tether__owner_unlink_locked(o, e); /* its claimer finishes without us */

@@ -118,12 +118,12 @@ static tether__entry *slot_live_single(const tether__slot *s) {
   if (h == 0) return NULL;
   if (!is_array(h)) {
     tether__entry *e = (tether__entry *)h;
-    return atomic_load_explicit(&e->state, memory_order_acquire) == TETHER__LIVE ? e : NULL;
+    return tether__state(e) == TETHER__LIVE ? e : NULL;
   }
   tether__array *a = as_array(h);
   for (uint32_t i = 0; i < a->n; i++) {
     tether__entry *e = atomic_load_explicit(&a->e[i], memory_order_relaxed);
-    if (e && atomic_load_explicit(&e->state, memory_order_acquire) == TETHER__LIVE) return e;
+    if (e && tether__state(e) == TETHER__LIVE) return e;
   }
   return NULL;
 }
@@ -216,7 +216,7 @@ static void count_removal(tether_registry *r, const tether__entry *e, tether__wh
 /* Unlinks a claimed entry from everything and retires it. The mutex is held, and
  * so is the owner's mutex when the entry has an owner. */
 void tether__remove_locked(tether_registry *r, tether__entry *e, tether__why why) {
-  assert(atomic_load_explicit(&e->state, memory_order_relaxed) == TETHER__CLAIMED);
+  assert(tether__state(e) == TETHER__CLAIMED);
   tether__slot *s = NULL;
   if (e->flags & TETHER__F_BUS) {
     s = tether__slot_of(r, e);
@@ -266,9 +266,7 @@ void tether__finish_removal(tether_registry *r, tether__entry *e, tether__why wh
 }
 
 static int claim(tether__entry *e) {
-  uint32_t live = TETHER__LIVE;
-  return atomic_compare_exchange_strong_explicit(&e->state, &live, TETHER__CLAIMED,
-                                                 memory_order_acq_rel, memory_order_acquire);
+  return tether__claim(e);
 }
 
 /* ---- registration ---- */
@@ -306,7 +304,9 @@ static tether__entry *entry_new(tether_registry *r, const char *name, size_t len
   } else {
     e->ctx = ctx;
   }
-  atomic_init(&e->state, TETHER__LIVE);
+  /* ONCE and TTL entries take the slow path of dispatch (a TTL may come later,
+   * with tether_touch, which sets the bit then). */
+  atomic_init(&e->state, TETHER__LIVE | ((o->flags & TETHER_ONCE) || o->ttl_ms ? TETHER__S_SLOW : 0));
   atomic_init(&e->expires_at, 0);
   return e;
 }
@@ -318,6 +318,7 @@ static tether__slot *slot_new(tether_registry *r, const char *name, size_t len) 
   s->flags = TETHER__F_SLOT;
   s->len = (uint16_t)len;
   atomic_init(&s->handlers, 0);
+  atomic_init(&s->state, TETHER__S_SLOW);
   memcpy(s->name, name, len);
   s->name[len] = '\0';
   return s;
@@ -356,7 +357,7 @@ static int plan_register(tether_registry *r, reg_plan *p, tether__entry *e, teth
       cur = slot_live_single(p->slot);
     } else if (p->node != NULL) {
       cur = p->node;
-      if (atomic_load_explicit(&cur->state, memory_order_acquire) != TETHER__LIVE) cur = NULL;
+      if (tether__state(cur) != TETHER__LIVE) cur = NULL;
     }
     if (cur != NULL && !(flags & TETHER_REPLACE)) return TETHER_EEXIST;
     p->replaced = cur;
@@ -558,10 +559,9 @@ static __attribute__((noinline)) int call_entry_slow(tether_registry *r, tether_
  * An entry without TTL or ONCE costs one state load and one expiry load. */
 static inline __attribute__((always_inline)) int call_entry(tether_registry *r, tether__entry *e,
                                                             void *arg, int *ret) {
-  if (atomic_load_explicit(&e->state, memory_order_acquire) != TETHER__LIVE) return SKIPPED;
-  if (TETHER__UNLIKELY((e->flags & TETHER__F_ONCE) ||
-                       atomic_load_explicit(&e->expires_at, memory_order_relaxed) != 0))
-    return call_entry_slow(r, e, arg, ret);
+  uint32_t s = atomic_load_explicit(&e->state, memory_order_acquire);
+  if ((s & TETHER__STATE_MASK) != TETHER__LIVE) return SKIPPED;
+  if (TETHER__UNLIKELY(s & TETHER__S_SLOW)) return call_entry_slow(r, e, arg, ret);
   *ret = e->fn(e->ctx, arg);
   return CALLED;
 }
@@ -639,34 +639,40 @@ static inline __attribute__((always_inline)) int emit_name(tether_registry *r, c
   if (TETHER__UNLIKELY(c == NULL)) return TETHER_ENOMEM;
   const tether__table *t = atomic_load_explicit(&r->table, memory_order_acquire);
   const uint64_t tag = (h & 0xffff000000000000ull) | 1;
+  /* Two buckets per step, the tag match picked without a branch: whether a name
+   * sits in its home bucket or the next one is a coin toss no predictor learns.
+   * Anything unusual (a tag shared by another name, an untagged pointer) is left
+   * to the general probe. */
   const tether__node *node = NULL;
-  for (size_t i = (size_t)h & t->mask;; i = (i + 1) & t->mask) {
-    uint64_t w = atomic_load_explicit(&t->b[i], memory_order_acquire);
-    if ((w & 0xffff000000000001ull) == tag) {
+  const uint64_t tmask = 0xffff000000000001ull;
+  for (size_t i = (size_t)h & t->mask;; i = (i + 2) & t->mask) {
+    uint64_t w0 = atomic_load_explicit(&t->b[i], memory_order_acquire);
+    uint64_t w1 = atomic_load_explicit(&t->b[(i + 1) & t->mask], memory_order_acquire);
+    int m0 = (w0 & tmask) == tag, m1 = (w1 & tmask) == tag, any = m0 | m1;
+    __asm__("" : "+r"(any)); /* one branch on both: gcc would test them one by one */
+    if (TETHER__LIKELY(any)) {
+      uint64_t w = m0 ? w0 : w1;
       const tether__node *x = (const tether__node *)(uintptr_t)(w & TETHER__PTR_MASK);
-      if (x->len == len && tether__key16_eq(tether__node_name(x), len, ka, kb)) {
+      if (TETHER__LIKELY(x->len == len && tether__key16_eq(tether__node_name(x), len, ka, kb)))
         node = x;
-        break;
-      }
-    } else if (w == 0) {
+      else
+        node = lookup_any(t, name, len, h);
       break;
-    } else if (TETHER__UNLIKELY(!(w & 1) && w != TETHER__TOMB)) {
+    }
+    if (w0 == 0 || w1 == 0) break;
+    if (TETHER__UNLIKELY((!(w0 & 1) && w0 != TETHER__TOMB) || (!(w1 & 1) && w1 != TETHER__TOMB))) {
       node = lookup_any(t, name, len, h); /* an untagged node pointer: compare by name */
       break;
     }
   }
   int n = 0;
   if (node != NULL) {
+    /* One word decides: 0 is a live entry without TTL or ONCE. Slots, and
+     * entries that are removed or need a check, take dispatch_node. */
     const tether__entry *e = (const tether__entry *)node;
-    if (TETHER__LIKELY(!(node->flags & (TETHER__F_SLOT | TETHER__F_ONCE)))) {
-      if (TETHER__LIKELY(atomic_load_explicit(&e->state, memory_order_acquire) == TETHER__LIVE)) {
-        if (TETHER__LIKELY(atomic_load_explicit(&e->expires_at, memory_order_relaxed) == 0)) {
-          *ret = e->fn(e->ctx, arg);
-          n = 1;
-        } else {
-          n = call_entry_slow(r, (tether__entry *)(uintptr_t)e, arg, ret);
-        }
-      }
+    if (TETHER__LIKELY(atomic_load_explicit(&e->state, memory_order_acquire) == 0)) {
+      *ret = e->fn(e->ctx, arg);
+      n = 1;
     } else {
       n = dispatch_node(r, node, arg, first_only, ret);
     }
@@ -768,7 +774,7 @@ int tether_acquire(tether_registry *r, tether_id id, tether_ref **out) {
   if (ref == NULL) return TETHER_ENOMEM;
   pthread_mutex_lock(&r->mu);
   tether__entry *e = tether__ids_find(r, id);
-  int live = e != NULL && atomic_load_explicit(&e->state, memory_order_acquire) == TETHER__LIVE;
+  int live = e != NULL && tether__state(e) == TETHER__LIVE;
   if (live && expired_now(r, e)) {
     live = 0;
     if (!claim(e)) e = NULL;
@@ -831,7 +837,7 @@ void tether_ref_release(tether_ref *ref) {
   pthread_mutex_lock(&r->mu);
   assert(e->refs > 0);
   r->refs_held--;
-  if (--e->refs == 0 && atomic_load_explicit(&e->state, memory_order_relaxed) == TETHER__ZOMBIE) {
+  if (--e->refs == 0 && tether__state(e) == TETHER__ZOMBIE) {
     /* The grace period is long over: destroy it now, as an in-flight batch so
      * that barriers wait for its destructor. */
     zombie_unlink(r, e);
@@ -853,7 +859,7 @@ int tether_touch(tether_registry *r, tether_id id, uint64_t ttl_ms) {
   pthread_mutex_lock(&r->mu);
   tether__entry *e = tether__ids_find(r, id);
   int rc = 0;
-  if (e == NULL || atomic_load_explicit(&e->state, memory_order_acquire) != TETHER__LIVE) {
+  if (e == NULL || tether__state(e) != TETHER__LIVE) {
     e = NULL;
     rc = TETHER_ENOENT;
   } else if (expired_now(r, e)) {
@@ -867,7 +873,13 @@ int tether_touch(tether_registry *r, tether_id id, uint64_t ttl_ms) {
       r->ttl_live++;
     else if (old != 0 && exp == 0)
       r->ttl_live--;
+    /* The expiry is stored before the slow bit is set (release), so a dispatcher
+     * that sees the bit sees the expiry. ONCE entries keep the bit. */
     atomic_store_explicit(&e->expires_at, exp, memory_order_relaxed);
+    if (exp != 0)
+      atomic_fetch_or_explicit(&e->state, TETHER__S_SLOW, memory_order_release);
+    else if (!(e->flags & TETHER__F_ONCE))
+      atomic_fetch_and_explicit(&e->state, ~TETHER__S_SLOW, memory_order_release);
     e = NULL;
   }
   pthread_mutex_unlock(&r->mu);
