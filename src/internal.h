@@ -582,9 +582,7 @@ static inline tether__rec *tether__rec_get(tether_registry *r) {
 /* Enters a read section; returns the thread's record or NULL (out of memory),
  * and sets *OUTER when this is the outermost entry of this thread. Nesting is read
  * off the record's epoch (non-zero while inside), so it costs no counter. */
-static inline tether__rec *tether__enter(tether_registry *r, int *outer) {
-  tether__rec *c = tether__rec_get(r);
-  if (TETHER__UNLIKELY(c == NULL)) return NULL;
+static inline void tether__enter_rec(tether_registry *r, tether__rec *c, int *outer) {
   *outer = atomic_load_explicit(&c->epoch, memory_order_relaxed) == 0;
   if (*outer) {
     atomic_store_explicit(&c->epoch, atomic_load_explicit(&r->epoch, memory_order_acquire),
@@ -596,6 +594,12 @@ static inline tether__rec *tether__enter(tether_registry *r, int *outer) {
     else
       TETHER__FULL_FENCE();
   }
+}
+
+static inline tether__rec *tether__enter(tether_registry *r, int *outer) {
+  tether__rec *c = tether__rec_get(r);
+  if (TETHER__UNLIKELY(c == NULL)) return NULL;
+  tether__enter_rec(r, c, outer);
   return c;
 }
 
@@ -604,7 +608,8 @@ static inline void tether__leave(tether_registry *r, tether__rec *c, int outer) 
   if (outer) {
     atomic_store_explicit(&c->epoch, 0, memory_order_release);
     if (!tether__use_membarrier) TETHER__FULL_FENCE();
-    if (TETHER__UNLIKELY(atomic_load_explicit(&c->help, memory_order_relaxed))) tether__help(r, c);
+    if (TETHER__UNLIKELY(atomic_load_explicit(&c->help, memory_order_relaxed))) tether__help(c->reg, c);
+    (void)r;
   }
 }
 

@@ -588,6 +588,8 @@ static inline __attribute__((always_inline)) int dispatch(tether_registry *r,
 /* Emit and call for any name (the fast path below takes names of 1..16 bytes). */
 static __attribute__((noinline)) int emit_general(tether_registry *r, const char *name, void *arg,
                                                   int first_only, int *ret) {
+  int discard;
+  if (ret == NULL) ret = &discard; /* tether_emit: the handlers' values are not needed */
   size_t len = 0;
   if (r == NULL) return TETHER_EINVAL;
   int rc = tether__check_name(name, &len);
@@ -614,13 +616,10 @@ static __attribute__((noinline)) int emit_general(tether_registry *r, const char
  * TETHER_ONCE entry. */
 static __attribute__((noinline)) int dispatch_node(tether_registry *r, const tether__node *node,
                                                    void *arg, int first_only, int *ret) {
+  int discard;
+  if (ret == NULL) ret = &discard;
   if (node->flags & TETHER__F_SLOT) return dispatch(r, (const tether__slot *)node, arg, first_only, ret);
   return call_entry(r, (tether__entry *)(uintptr_t)node, arg, ret);
-}
-
-static __attribute__((noinline)) const tether__node *lookup_any(const tether__table *t, const char *name,
-                                                                size_t len, uint64_t h) {
-  return tether__lookup(t, name, len, h);
 }
 
 /* Emit and call, inlined into both: names of 1..16 bytes are hashed and compared
@@ -634,36 +633,40 @@ static inline __attribute__((always_inline)) int emit_name(tether_registry *r, c
   uint64_t ka, kb;
   tether__key16(name, len, &ka, &kb);
   uint64_t h = tether__hash16(ka, kb, len);
+  /* This thread's record from the one-entry cache; a miss (first use of this
+   * registry here, or another one used since) takes the general path. */
+  if (TETHER__UNLIKELY(tether__tls_last.serial != r->serial))
+    return emit_general(r, name, arg, first_only, ret);
+  tether__rec *c = tether__tls_last.rec;
   int outer;
-  tether__rec *c = tether__enter(r, &outer);
-  if (TETHER__UNLIKELY(c == NULL)) return TETHER_ENOMEM;
+  tether__enter_rec(r, c, &outer);
   const tether__table *t = atomic_load_explicit(&r->table, memory_order_acquire);
-  const uint64_t tag = (h & 0xffff000000000000ull) | 1;
+  /* Rare cases leave and start over on the general path (a tail call), so that
+   * little has to survive a call in this function. */
   /* Two buckets per step, the tag match picked without a branch: whether a name
    * sits in its home bucket or the next one is a coin toss no predictor learns.
    * Anything unusual (a tag shared by another name, an untagged pointer) is left
    * to the general probe. */
   const tether__node *node = NULL;
-  const uint64_t tmask = 0xffff000000000001ull;
+  /* A word holds this name's node only if its top 16 bits match the hash's and
+   * bit 0 (tagged) is set: (w ^ (h | 1)) & tmask is then 0. */
+  const uint64_t h1 = h | 1, tmask = 0xffff000000000001ull;
   for (size_t i = (size_t)h & t->mask;; i = (i + 2) & t->mask) {
     uint64_t w0 = atomic_load_explicit(&t->b[i], memory_order_acquire);
     uint64_t w1 = atomic_load_explicit(&t->b[(i + 1) & t->mask], memory_order_acquire);
-    int m0 = (w0 & tmask) == tag, m1 = (w1 & tmask) == tag, any = m0 | m1;
+    int m0 = ((w0 ^ h1) & tmask) == 0, m1 = ((w1 ^ h1) & tmask) == 0, any = m0 | m1;
     __asm__("" : "+r"(any)); /* one branch on both: gcc would test them one by one */
     if (TETHER__LIKELY(any)) {
       uint64_t w = m0 ? w0 : w1;
       const tether__node *x = (const tether__node *)(uintptr_t)(w & TETHER__PTR_MASK);
-      if (TETHER__LIKELY(x->len == len && tether__key16_eq(tether__node_name(x), len, ka, kb)))
-        node = x;
-      else
-        node = lookup_any(t, name, len, h);
+      if (TETHER__UNLIKELY(x->len != len || !tether__key16_eq(tether__node_name(x), len, ka, kb)))
+        goto general; /* another name with the same tag */
+      node = x;
       break;
     }
     if (w0 == 0 || w1 == 0) break;
-    if (TETHER__UNLIKELY((!(w0 & 1) && w0 != TETHER__TOMB) || (!(w1 & 1) && w1 != TETHER__TOMB))) {
-      node = lookup_any(t, name, len, h); /* an untagged node pointer: compare by name */
-      break;
-    }
+    if (TETHER__UNLIKELY((!(w0 & 1) && w0 != TETHER__TOMB) || (!(w1 & 1) && w1 != TETHER__TOMB)))
+      goto general; /* an untagged node pointer: compared by name there */
   }
   int n = 0;
   if (node != NULL) {
@@ -671,7 +674,8 @@ static inline __attribute__((always_inline)) int emit_name(tether_registry *r, c
      * entries that are removed or need a check, take dispatch_node. */
     const tether__entry *e = (const tether__entry *)node;
     if (TETHER__LIKELY(atomic_load_explicit(&e->state, memory_order_acquire) == 0)) {
-      *ret = e->fn(e->ctx, arg);
+      int v = e->fn(e->ctx, arg);
+      if (ret != NULL) *ret = v;
       n = 1;
     } else {
       n = dispatch_node(r, node, arg, first_only, ret);
@@ -679,11 +683,13 @@ static inline __attribute__((always_inline)) int emit_name(tether_registry *r, c
   }
   tether__leave(r, c, outer);
   return n;
+general:
+  tether__leave(r, c, outer);
+  return emit_general(r, name, arg, first_only, ret);
 }
 
 int tether_emit(tether_registry *r, const char *name, void *arg) {
-  int ret = 0;
-  return emit_name(r, name, arg, 0, &ret);
+  return emit_name(r, name, arg, 0, NULL);
 }
 
 int tether_call(tether_registry *r, const char *name, void *arg, int *result) {
