@@ -726,3 +726,46 @@ TEST(api_bus_ids_reach_each_handler_of_a_name) {
   CHECK_EQ(fixture_close(&fx), 0);
   for (int i = 0; i < N; i++) CHECK_EQ(atomic_load(&c[i].freed), 1);
 }
+
+/* Dispatch finds a name's length with aligned 16-byte loads: names of every
+ * length around the 16-byte fast-path limit, at every offset in a heap block
+ * sized to the name (valgrind and ASan see any read outside it), stack copies
+ * with garbage after the NUL, and near-miss names must all resolve exactly. */
+TEST(api_names_at_every_alignment_and_length) {
+  fixture fx;
+  CHECK_EQ(fixture_open(&fx, TETHER_MAP), 0);
+  tctx c[40];
+  char name[40];
+  memset(c, 0, sizeof c);
+  for (int len = 1; len < 40; len++) {
+    for (int i = 0; i < len; i++) name[i] = (char)('a' + (len + i) % 26);
+    name[len] = '\0';
+    c[len].ret = len;
+    CHECK_EQ(tether_register(fx.r, name, tctx_fn, &c[len], NULL, NULL, NULL), 0); //tether:ignore TC201 freed with the registry
+  }
+  for (int len = 1; len < 40; len++) {
+    for (int off = 0; off < 16; off++) {
+      char *b = malloc((size_t)(off + len + 1));
+      CHECK(b != NULL);
+      for (int i = 0; i < len; i++) b[off + i] = (char)('a' + (len + i) % 26);
+      b[off + len] = '\0';
+      int result = 0;
+      CHECK_EQ(tether_call(fx.r, b + off, NULL, &result), 0);
+      CHECK_EQ(result, len);
+      b[off + len - 1] = '#'; /* same length, last byte differs */
+      CHECK_EQ(tether_call(fx.r, b + off, NULL, &result), TETHER_ENOENT);
+      free(b);
+      char st[64];
+      memset(st, 0x5a, sizeof st);
+      for (int i = 0; i < len; i++) st[off + i] = (char)('a' + (len + i) % 26);
+      st[off + len] = '\0';
+      CHECK_EQ(tether_call(fx.r, st + off, NULL, &result), 0);
+      CHECK_EQ(result, len);
+      if (len > 1) {
+        st[off + len - 1] = '\0'; /* a prefix: not registered (names of each length differ) */
+        CHECK_EQ(tether_call(fx.r, st + off, NULL, &result), TETHER_ENOENT);
+      }
+    }
+  }
+  CHECK_EQ(fixture_close(&fx), 0);
+}
