@@ -210,7 +210,10 @@ struct tether__rec {
   tether_registry *reg;
   void *raw;                  /* the allocation this record lies in */
 };
-#define TETHER__REC_ALLOC (2 * TETHER__CACHELINE)
+/* Records are written on every emit by their own thread: each gets a 128-byte
+ * block to itself, since Intel's adjacent-line prefetcher moves lines in pairs. */
+#define TETHER__REC_ALIGN (2 * TETHER__CACHELINE)
+#define TETHER__REC_ALLOC (2 * TETHER__REC_ALIGN)
 _Static_assert(sizeof(tether__rec) <= TETHER__CACHELINE, "a record fits one cache line");
 
 typedef struct tether__site_rec {

@@ -192,7 +192,7 @@ static tether__rec *attach_locked(tether_registry *r) {
   }
   void *raw = tether__alloc(r, TETHER__REC_ALLOC);
   if (raw == NULL) return NULL;
-  uintptr_t at = ((uintptr_t)raw + TETHER__CACHELINE - 1) & ~(uintptr_t)(TETHER__CACHELINE - 1);
+  uintptr_t at = ((uintptr_t)raw + TETHER__REC_ALIGN - 1) & ~(uintptr_t)(TETHER__REC_ALIGN - 1);
   c = (tether__rec *)at;
   memset((void *)c, 0, sizeof *c);
   c->raw = raw;
