@@ -442,9 +442,15 @@ int main(void) {
     printf("\n  scaling (TETHER_BENCH_THREADS=%u): aggregate ns/op, and throughput vs one thread\n", maxt);
     printf("  %7s %12s %8s %12s %8s %12s %8s\n", "threads", "tether_emit", "scaling", "rculfhash", "scaling",
            "GRWLock", "scaling");
+    double a1 = 0, b1 = 0, c1 = 0; /* this table's own 1-thread row is the base */
     for (unsigned n = 1; n <= maxt; n *= 2) {
       double a = measure(run_tether, r, n), b = measure(run_urcu, ht, n), c = measure(run_ghash, &gl, n);
-      printf("  %7u %12.2f %7.2fx %12.2f %7.2fx %12.2f %7.2fx\n", n, a, te1 / a, b, lf1 / b, c, gl1 / c);
+      if (n == 1) {
+        a1 = a;
+        b1 = b;
+        c1 = c;
+      }
+      printf("  %7u %12.2f %7.2fx %12.2f %7.2fx %12.2f %7.2fx\n", n, a, a1 / a, b, b1 / b, c, c1 / c);
     }
     printf("\n  readers with one writer registering/unregistering other names (kept = vs the same readers undisturbed)\n");
     printf("  %7s %12s %12s %8s %14s\n", "readers", "undisturbed", "with writer", "kept", "writer ops/s");
