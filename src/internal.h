@@ -569,11 +569,14 @@ extern TETHER__TLS _Atomic int tether__fence_word;
 #define TETHER__FULL_FENCE() atomic_thread_fence(memory_order_seq_cst)
 #endif
 
-/* ---- the per-thread cache: the last registry this thread entered ---- */
+/* ---- the per-thread cache: the last registry this thread entered ----
+ * Without membarrier the cached serial carries TETHER__TLS_FENCED, so an exact
+ * match (what dispatch's fast path tests) also means readers need no fence. */
 typedef struct tether__tls_cache {
   uint64_t serial;
   tether__rec *rec;
 } tether__tls_cache;
+#define TETHER__TLS_FENCED (1ull << 63)
 extern TETHER__TLS tether__tls_cache tether__tls_last __attribute__((visibility("hidden")));
 extern int tether__use_membarrier __attribute__((visibility("hidden")));
 

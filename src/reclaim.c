@@ -206,7 +206,7 @@ static tether__rec *attach_locked(tether_registry *r) {
 }
 
 tether__rec *tether__rec_peek(const tether_registry *r) {
-  if (tether__tls_last.serial == r->serial) return tether__tls_last.rec;
+  if ((tether__tls_last.serial & ~TETHER__TLS_FENCED) == r->serial) return tether__tls_last.rec;
   for (size_t i = 0; i < t_thr.n; i++)
     if (t_thr.map[i].serial == r->serial) return t_thr.map[i].rec;
   return NULL;
@@ -233,7 +233,7 @@ tether__rec *tether__rec_slow(tether_registry *r) {
     if (c == NULL) return NULL;
     pthread_setspecific(g_key, &t_thr);
   }
-  tether__tls_last.serial = r->serial;
+  tether__tls_last.serial = r->serial | (tether__use_membarrier ? 0 : TETHER__TLS_FENCED);
   tether__tls_last.rec = c;
   return c;
 }
@@ -269,7 +269,7 @@ void tether__unregister_registry(tether_registry *r) {
     t_thr.map = NULL;
     t_thr.cap = 0;
   }
-  if (tether__tls_last.serial == r->serial) tether__tls_last.serial = 0;
+  if ((tether__tls_last.serial & ~TETHER__TLS_FENCED) == r->serial) tether__tls_last.serial = 0;
   pthread_mutex_unlock(&tether__g_mu);
 }
 

@@ -633,20 +633,24 @@ static inline __attribute__((always_inline)) int emit_name(tether_registry *r, c
   uint64_t ka, kb;
   tether__key16(name, len, &ka, &kb);
   uint64_t h = tether__hash16(ka, kb, len);
-  /* This thread's record from the one-entry cache; a miss (first use of this
-   * registry here, or another one used since) takes the general path. */
+  /* This thread's record from the one-entry cache. An exact hit also means
+   * membarrier is in use, so entering is one store and needs no fence (see
+   * TETHER__TLS_FENCED); a miss takes the general path. */
   if (TETHER__UNLIKELY(tether__tls_last.serial != r->serial))
     return emit_general(r, name, arg, first_only, ret);
   tether__rec *c = tether__tls_last.rec;
-  int outer;
-  tether__enter_rec(r, c, &outer);
+  const int outer = atomic_load_explicit(&c->epoch, memory_order_relaxed) == 0;
+  if (outer) {
+    atomic_store_explicit(&c->epoch, atomic_load_explicit(&r->epoch, memory_order_acquire),
+                          memory_order_release);
+    atomic_signal_fence(memory_order_seq_cst); /* the writer's membarrier is the fence */
+  }
   const tether__table *t = atomic_load_explicit(&r->table, memory_order_acquire);
-  /* Rare cases leave and start over on the general path (a tail call), so that
-   * little has to survive a call in this function. */
   /* Two buckets per step, the tag match picked without a branch: whether a name
    * sits in its home bucket or the next one is a coin toss no predictor learns.
-   * Anything unusual (a tag shared by another name, an untagged pointer) is left
-   * to the general probe. */
+   * Anything unusual (a tag shared by another name, an untagged pointer) goes to
+   * the general path, after leaving with a plain store: the help flag stays set
+   * for the general path's own exit, and nothing needs to survive a call. */
   const tether__node *node = NULL;
   /* A word holds this name's node only if its top 16 bits match the hash's and
    * bit 0 (tagged) is set: (w ^ (h | 1)) & tmask is then 0. */
@@ -678,13 +682,16 @@ static inline __attribute__((always_inline)) int emit_name(tether_registry *r, c
       if (ret != NULL) *ret = v;
       n = 1;
     } else {
-      n = dispatch_node(r, node, arg, first_only, ret);
+      n = dispatch_node(c->reg, node, arg, first_only, ret);
     }
   }
-  tether__leave(r, c, outer);
+  if (outer) {
+    atomic_store_explicit(&c->epoch, 0, memory_order_release);
+    if (TETHER__UNLIKELY(atomic_load_explicit(&c->help, memory_order_relaxed))) tether__help(c->reg, c);
+  }
   return n;
 general:
-  tether__leave(r, c, outer);
+  if (outer) atomic_store_explicit(&c->epoch, 0, memory_order_release);
   return emit_general(r, name, arg, first_only, ret);
 }
 
