@@ -576,7 +576,14 @@ typedef struct tether__tls_cache {
   uint64_t serial;
   tether__rec *rec;
 } tether__tls_cache;
+#if defined(TETHER_SANITIZE_THREAD)
+/* TSan builds never use membarrier: their fast path fences, so that TSan checks it. */
+#define TETHER__TLS_FENCED 0ull
+#define TETHER__FAST_FENCE() TETHER__FULL_FENCE()
+#else
 #define TETHER__TLS_FENCED (1ull << 63)
+#define TETHER__FAST_FENCE() atomic_signal_fence(memory_order_seq_cst)
+#endif
 extern TETHER__TLS tether__tls_cache tether__tls_last __attribute__((visibility("hidden")));
 extern int tether__use_membarrier __attribute__((visibility("hidden")));
 

@@ -643,7 +643,7 @@ static inline __attribute__((always_inline)) int emit_name(tether_registry *r, c
   if (outer) {
     atomic_store_explicit(&c->epoch, atomic_load_explicit(&r->epoch, memory_order_acquire),
                           memory_order_release);
-    atomic_signal_fence(memory_order_seq_cst); /* the writer's membarrier is the fence */
+    TETHER__FAST_FENCE(); /* the writer's membarrier is the fence */
   }
   const tether__table *t = atomic_load_explicit(&r->table, memory_order_acquire);
   /* Two buckets per step, the tag match picked without a branch: whether a name
@@ -687,6 +687,7 @@ static inline __attribute__((always_inline)) int emit_name(tether_registry *r, c
   }
   if (outer) {
     atomic_store_explicit(&c->epoch, 0, memory_order_release);
+    TETHER__FAST_FENCE();
     if (TETHER__UNLIKELY(atomic_load_explicit(&c->help, memory_order_relaxed))) tether__help(c->reg, c);
   }
   return n;
