@@ -636,15 +636,9 @@ static inline __attribute__((always_inline)) int emit_name(tether_registry *r, c
   /* This thread's record from the one-entry cache. An exact hit also means
    * membarrier is in use, so entering is one store and needs no fence (see
    * TETHER__TLS_FENCED); a miss takes the general path. */
-  if (TETHER__UNLIKELY(tether__tls_last.serial != r->serial))
-    return emit_general(r, name, arg, first_only, ret);
-  tether__rec *c = tether__tls_last.rec;
-  const int outer = atomic_load_explicit(&c->epoch, memory_order_relaxed) == 0;
-  if (outer) {
-    atomic_store_explicit(&c->epoch, atomic_load_explicit(&r->epoch, memory_order_acquire),
-                          memory_order_release);
-    TETHER__FAST_FENCE(); /* the writer's membarrier is the fence */
-  }
+  int outer;
+  tether__rec *c = tether__enter_fast(r, &outer);
+  if (TETHER__UNLIKELY(c == NULL)) return emit_general(r, name, arg, first_only, ret);
   const tether__table *t = atomic_load_explicit(&r->table, memory_order_acquire);
   /* Two buckets per step, the tag match picked without a branch: whether a name
    * sits in its home bucket or the next one is a coin toss no predictor learns.
@@ -685,11 +679,7 @@ static inline __attribute__((always_inline)) int emit_name(tether_registry *r, c
       n = dispatch_node(c->reg, node, arg, first_only, ret);
     }
   }
-  if (outer) {
-    atomic_store_explicit(&c->epoch, 0, memory_order_release);
-    TETHER__FAST_FENCE();
-    if (TETHER__UNLIKELY(atomic_load_explicit(&c->help, memory_order_relaxed))) tether__help(c->reg, c);
-  }
+  tether__leave_fast(c, outer);
   return n;
 general:
   if (outer) atomic_store_explicit(&c->epoch, 0, memory_order_release);
