@@ -83,8 +83,10 @@ typedef struct tether__retire {
 
 #define TETHER__NAME_OFF 64
 
-/* What a lookup reads first, at offset 0 of every node. */
+/* What a lookup reads first, at offset 32 of every node: dispatch reads offsets
+ * 32 up to the end of the name and nothing else, so that span is contiguous. */
 typedef struct tether__node {
+  char other_[32];
   uint16_t flags;
   uint16_t len; /* name length (MAP entries and slots; 0 for BUS entries) */
 } tether__node;
@@ -94,9 +96,6 @@ typedef struct tether__node {
  * then, 16-aligned, the copied context (F_COPY). Fields a registration without
  * those options does not need cost it nothing. */
 struct tether__entry {
-  uint16_t flags;
-  uint16_t len;
-  uint32_t site; /* index into the registry's site table */
   /* While registered: id and creation time. Once retired (neither is read again):
    * the limbo link. */
   union {
@@ -107,8 +106,11 @@ struct tether__entry {
     tether__retire retire;
   } u;
   tether_free_fn ctx_free;
+  uint32_t site; /* index into the registry's site table */
   uint32_t refs; /* tether_ref holders; guarded by the registry mutex */
-  /* Read by dispatch. */
+  /* Read by dispatch, with the name that follows. */
+  uint16_t flags;
+  uint16_t len;
   _Atomic uint32_t state;
   _Atomic uint64_t expires_at; /* ms on the registry's clock; 0 = never */
   tether_fn fn;
@@ -136,12 +138,12 @@ struct tether__array {
 /* A name with a handler list: every name in BUS mode, and a MAP name while a
  * topic pins it. handlers is 0, an entry pointer, or an array pointer | 1. */
 struct tether__slot {
-  uint16_t flags; /* TETHER__F_SLOT */
-  uint16_t len;
-  uint32_t topic_refs; /* guarded by the registry mutex */
   tether__retire retire;
   _Atomic uintptr_t handlers;
+  uint32_t topic_refs; /* guarded by the registry mutex */
   uint32_t unused_;
+  uint16_t flags; /* TETHER__F_SLOT */
+  uint16_t len;
   _Atomic uint32_t state; /* where an entry keeps its state word: TETHER__S_SLOW */
   char unused2_[24];
   char name[]; /* len bytes and a NUL */
@@ -149,6 +151,11 @@ struct tether__slot {
 _Static_assert(sizeof(struct tether__slot) == TETHER__NAME_OFF, "a slot's name is where an entry's is");
 _Static_assert(offsetof(struct tether__slot, state) == offsetof(struct tether__entry, state),
                "a slot's state word is where an entry's is");
+_Static_assert(offsetof(struct tether__slot, flags) == offsetof(tether__node, flags) &&
+                   offsetof(struct tether__entry, flags) == offsetof(tether__node, flags) &&
+                   offsetof(struct tether__slot, len) == offsetof(tether__node, len) &&
+                   offsetof(struct tether__entry, len) == offsetof(tether__node, len),
+               "nodes keep flags and length where a lookup reads them");
 
 static inline uint32_t tether__state(const tether__entry *e) {
   return atomic_load_explicit(&e->state, memory_order_acquire) & TETHER__STATE_MASK;
