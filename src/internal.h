@@ -303,9 +303,6 @@ struct tether_registry {
 static inline tether__entry *tether__entry_of(tether__retire *o) {
   return (tether__entry *)(void *)((char *)o - offsetof(tether__entry, u.retire));
 }
-static inline const tether__entry *tether__entry_of_c(const tether__retire *o) {
-  return (const tether__entry *)(const void *)((const char *)o - offsetof(tether__entry, u.retire));
-}
 static inline tether__entry *tether__zombie_next(const tether__entry *z) {
   return z->u.retire.next ? tether__entry_of(z->u.retire.next) : NULL;
 }
