@@ -6,6 +6,7 @@
 #include <time.h>
 
 #include "stress.h"
+#include "tether/tether.h"
 
 int main(int argc, char **argv) {
   unsigned seconds = argc > 1 ? (unsigned)strtoul(argv[1], NULL, 10) : 120;
@@ -17,6 +18,7 @@ int main(int argc, char **argv) {
     cfg.threads = threads < 4 ? 4 : threads;
     cfg.seconds = seconds < 3 ? seconds : 3; /* short rounds: each has a fixed arena of contexts */
     cfg.seed = (uint64_t)time(NULL) + (uint64_t)rounds;
+    cfg.mode = rounds % 2 ? TETHER_MAP : TETHER_BUS; /* alternate the two modes */
     stress_result res;
     char err[256];
     if (stress_run(&cfg, &res, err, sizeof err) != 0) {
@@ -24,8 +26,8 @@ int main(int argc, char **argv) {
       printf("0 passed, 1 failed\n");
       return 1;
     }
-    printf("round %d (seed %llu): %llu ops, %llu registrations, %llu destructors, %llu calls\n",
-           rounds, (unsigned long long)cfg.seed, (unsigned long long)res.ops,
+    printf("round %d (%s, seed %llu): %llu ops, %llu registrations, %llu destructors, %llu calls\n",
+           rounds, cfg.mode == TETHER_MAP ? "MAP" : "BUS", (unsigned long long)cfg.seed, (unsigned long long)res.ops,
            (unsigned long long)res.registrations, (unsigned long long)res.destructors,
            (unsigned long long)res.calls);
     fflush(stdout);

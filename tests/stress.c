@@ -1,8 +1,11 @@
 /* The randomized concurrent stress test. Worker threads pick operations at random
- * (register with random owner/TTL/ONCE, unregister, unregister_sync,
- * unregister_name, emit, call, topic emit, acquire/ref_call/release, owner free,
- * clock advance, sweep, touch) on a BUS registry of a few dozen names, and some
- * handlers remove registrations re-entrantly. Every context is checked with
+ * (register with random owner/TTL/ONCE (MAP: and REPLACE), unregister,
+ * unregister_sync, unregister_name, emit, call, topic emit on held topics, topic
+ * get/emit/release, acquire/ref_call/release, owner free, clock advance, sweep,
+ * touch) on a BUS or MAP registry of a few dozen names, and some handlers remove
+ * registrations re-entrantly. Topics are held on even names only: in MAP mode the
+ * odd names are entries in the table, turned into slots and back as topics come
+ * and go. Every context is checked with
  * counters: its destructor ran exactly once (by the end), never while a call of it
  * was running, and no call started after its destructor. Contexts are never freed
  * during the run, so a late call reads valid memory and is reported, not crashed. */
@@ -101,6 +104,7 @@ static void op_register(shared *sh, uint64_t *seed) {
   if (x % 4 == 0) oi = (int)((x >> 8) % OWNERS);
   if (x % 5 == 0) ro.ttl_ms = 1 + (x >> 16) % 50;
   if (x % 11 == 0) ro.flags |= TETHER_ONCE;
+  if (sh->cfg->mode == TETHER_MAP && (x >> 24) % 2 == 0) ro.flags |= TETHER_REPLACE;
   ro.ctx_size = 32;
   if (oi >= 0) {
     pthread_rwlock_rdlock(&sh->owner_lock[oi]);
@@ -169,7 +173,16 @@ static void one_op(shared *sh, uint64_t *seed, tether_topic **topics) {
     tether_call(sh->r, name, seed, &result);
   } else if (op < 80) {
     kind = 6;
-    tether_topic_emit(topics[(x >> 8) % NAMES], seed);
+    unsigned k = (unsigned)((x >> 8) % NAMES);
+    if (k % 2 == 0) {
+      tether_topic_emit(topics[k], seed); /* held for the whole run */
+    } else {
+      tether_topic *t = NULL; /* taken and dropped: MAP names change shape */
+      if (tether_topic_get(sh->r, name, &t) == 0) {
+        tether_topic_emit(t, seed);
+        tether_topic_release(t);
+      }
+    }
   } else if (op < 88) {
     kind = 7;
     op_ref(sh, seed);
@@ -196,14 +209,13 @@ static void one_op(shared *sh, uint64_t *seed, tether_topic **topics) {
 static void *worker(void *arg) {
   shared *sh = g_sh;
   uint64_t seed = sh->cfg->seed * 0x9e3779b97f4a7c15ull + (uint64_t)(uintptr_t)arg * 7919u + 1;
-  tether_topic *topics[NAMES];
-  for (unsigned i = 0; i < NAMES; i++) {
+  tether_topic *topics[NAMES] = {0};
+  int have_topics = 1;
+  for (unsigned i = 0; i < NAMES; i += 2) {
     char name[32];
     name_of(i, name, sizeof name);
-    if (tether_topic_get(sh->r, name, &topics[i]) != 0) topics[i] = NULL;
+    if (tether_topic_get(sh->r, name, &topics[i]) != 0) have_topics = 0;
   }
-  int have_topics = 1;
-  for (unsigned k = 0; k < NAMES; k++) have_topics &= topics[k] != NULL;
   uint64_t per = sh->cfg->ops / sh->cfg->threads + 1;
   for (uint64_t i = 0; have_topics; i++) {
     if (i >= per) {
@@ -218,7 +230,7 @@ static void *worker(void *arg) {
 }
 
 stress_config stress_default_config(void) {
-  stress_config c = {.threads = 4, .ops = 1000000, .seconds = 0, .seed = 1, .verbose = 0};
+  stress_config c = {.threads = 4, .ops = 1000000, .seconds = 0, .seed = 1, .verbose = 0, .mode = TETHER_BUS};
   return c;
 }
 
@@ -255,7 +267,7 @@ int stress_run(const stress_config *cfg, stress_result *res, char *err, size_t e
   if (cfg->seconds > 0) sh->nctx = 4000000;
   sh->ctxs = calloc(sh->nctx, sizeof *sh->ctxs);
   sh->deadline_ms = cfg->seconds ? wall_ms() + cfg->seconds * 1000u : 0;
-  tether_options o = {.mode = TETHER_BUS, .allocator = &sh->alloc.iface, .clock_ms = clock_of,
+  tether_options o = {.mode = cfg->mode, .allocator = &sh->alloc.iface, .clock_ms = clock_of,
                       .clock_ud = &sh->now};
   int rc = sh->ctxs ? tether_registry_new(&sh->r, &o) : TETHER_ENOMEM;
   for (int i = 0; rc == 0 && i < OWNERS; i++) {

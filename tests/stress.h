@@ -12,6 +12,7 @@ typedef struct stress_config {
   unsigned seconds;  /* run at least this long (0: by ops only) */
   uint64_t seed;
   int verbose;
+  int mode;          /* TETHER_BUS (the default) or TETHER_MAP */
 } stress_config;
 
 typedef struct stress_result {
