@@ -740,8 +740,8 @@ int tether_topic_get(tether_registry *r, const char *name, tether_topic **out) {
   return 0;
 }
 
-int tether_topic_emit(tether_topic *t, void *arg) {
-  if (t == NULL) return TETHER_EINVAL;
+/* tether_topic_emit when the fast path does not apply: no cached record. */
+static __attribute__((noinline)) int topic_emit_general(tether_topic *t, void *arg) {
   tether_registry *r = t->reg;
   int ret = 0;
   int outer;
@@ -749,6 +749,28 @@ int tether_topic_emit(tether_topic *t, void *arg) {
   if (c == NULL) return TETHER_ENOMEM;
   int n = dispatch(r, t->slot, arg, 0, &ret);
   tether__leave(r, c, outer);
+  return n;
+}
+
+/* A topic with one plain handler (no TTL, no ONCE) calls it inline; anything else
+ * (several handlers, none, a check to make) goes through dispatch_node. */
+int tether_topic_emit(tether_topic *t, void *arg) {
+  if (t == NULL) return TETHER_EINVAL;
+  tether_registry *r = t->reg;
+  int outer;
+  tether__rec *c = tether__enter_fast(r, &outer);
+  if (TETHER__UNLIKELY(c == NULL)) return topic_emit_general(t, arg);
+  const tether__slot *s = t->slot;
+  uintptr_t h = atomic_load_explicit(&s->handlers, memory_order_acquire);
+  int n;
+  const tether__entry *e = (const tether__entry *)h;
+  if (TETHER__LIKELY(h != 0 && !(h & 1) && atomic_load_explicit(&e->state, memory_order_acquire) == 0)) {
+    e->fn(e->ctx, arg);
+    n = 1;
+  } else {
+    n = dispatch_node(r, (const tether__node *)s, arg, 0, NULL);
+  }
+  tether__leave_fast(c, outer);
   return n;
 }
 
