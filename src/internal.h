@@ -614,18 +614,19 @@ static inline void tether__enter_rec(tether_registry *r, tether__rec *c, int *ou
 }
 
 /* The fast pair, for dispatch: enters through the one-entry record cache and
- * returns the record, or NULL on a miss (the caller takes the general path). An
- * exact hit means membarrier is in use (TETHER__TLS_FENCED), so no fence test. */
-static inline tether__rec *tether__enter_fast(tether_registry *r, int *outer) {
-  if (TETHER__UNLIKELY(tether__tls_last.serial != r->serial)) return NULL;
+ * returns 1; returns 0 on a miss (the caller takes the general path). An exact
+ * hit means membarrier is in use (TETHER__TLS_FENCED), so no fence test. */
+static inline int tether__enter_fast(tether_registry *r, tether__rec **cp, int *outer) {
+  if (TETHER__UNLIKELY(tether__tls_last.serial != r->serial)) return 0;
   tether__rec *c = tether__tls_last.rec;
+  *cp = c;
   *outer = atomic_load_explicit(&c->epoch, memory_order_relaxed) == 0;
   if (*outer) {
     atomic_store_explicit(&c->epoch, atomic_load_explicit(&r->epoch, memory_order_acquire),
                           memory_order_release);
     TETHER__FAST_FENCE(); /* the writer's membarrier is the fence */
   }
-  return c;
+  return 1;
 }
 
 static inline void tether__leave_fast(tether__rec *c, int outer) {

@@ -637,8 +637,8 @@ static inline __attribute__((always_inline)) int emit_name(tether_registry *r, c
    * membarrier is in use, so entering is one store and needs no fence (see
    * TETHER__TLS_FENCED); a miss takes the general path. */
   int outer;
-  tether__rec *c = tether__enter_fast(r, &outer);
-  if (TETHER__UNLIKELY(c == NULL)) return emit_general(r, name, arg, first_only, ret);
+  tether__rec *c;
+  if (TETHER__UNLIKELY(!tether__enter_fast(r, &c, &outer))) return emit_general(r, name, arg, first_only, ret);
   const tether__table *t = atomic_load_explicit(&r->table, memory_order_acquire);
   /* Two buckets per step, the tag match picked without a branch: whether a name
    * sits in its home bucket or the next one is a coin toss no predictor learns.
@@ -758,8 +758,8 @@ int tether_topic_emit(tether_topic *t, void *arg) {
   if (t == NULL) return TETHER_EINVAL;
   tether_registry *r = t->reg;
   int outer;
-  tether__rec *c = tether__enter_fast(r, &outer);
-  if (TETHER__UNLIKELY(c == NULL)) return topic_emit_general(t, arg);
+  tether__rec *c;
+  if (TETHER__UNLIKELY(!tether__enter_fast(r, &c, &outer))) return topic_emit_general(t, arg);
   const tether__slot *s = t->slot;
   uintptr_t h = atomic_load_explicit(&s->handlers, memory_order_acquire);
   int n;
