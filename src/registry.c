@@ -623,8 +623,9 @@ static __attribute__((noinline)) int dispatch_node(tether_registry *r, const tet
 }
 
 /* Emit and call, inlined into both: names of 1..16 bytes are hashed and compared
- * through the same two key words, with no call but strnlen and the handler; the
- * common MAP entry (no TTL, no ONCE) is called right here. */
+ * through the same two key words, and the common MAP entry (no TTL, no ONCE) is
+ * called right here; the handler is the only call (strnlen too in sanitizer
+ * builds). docs/design.md, "Guarantee 9", walks through it. */
 static inline __attribute__((always_inline)) int emit_name(tether_registry *r, const char *name,
                                                            void *arg, int first_only, int *ret) {
   if (TETHER__UNLIKELY(r == NULL || name == NULL)) return TETHER_EINVAL;
