@@ -583,10 +583,10 @@ typedef struct tether__tls_cache {
 #if defined(TETHER_SANITIZE_THREAD)
 /* TSan builds never use membarrier: their fast path fences, so that TSan checks it. */
 #define TETHER__TLS_FENCED 0ull
-#define TETHER__FAST_FENCE() TETHER__FULL_FENCE()
+#define TETHER__FAST_FENCED 1
 #else
 #define TETHER__TLS_FENCED (1ull << 63)
-#define TETHER__FAST_FENCE() atomic_signal_fence(memory_order_seq_cst)
+#define TETHER__FAST_FENCED 0
 #endif
 extern TETHER__TLS tether__tls_cache tether__tls_last __attribute__((visibility("hidden")));
 extern int tether__use_membarrier __attribute__((visibility("hidden")));
@@ -596,20 +596,33 @@ static inline tether__rec *tether__rec_get(tether_registry *r) {
   return tether__rec_slow(r);
 }
 
-/* Enters a read section; returns the thread's record or NULL (out of memory),
- * and sets *OUTER when this is the outermost entry of this thread. Nesting is read
- * off the record's epoch (non-zero while inside), so it costs no counter. */
-static inline void tether__enter_rec(tether_registry *r, tether__rec *c, int *outer) {
-  *outer = atomic_load_explicit(&c->epoch, memory_order_relaxed) == 0;
-  if (*outer) {
+/* The outermost entry of a read section publishes the registry's epoch in the
+ * thread's record (never 0); a nested one (a callback that emits again) finds it
+ * non-zero and leaves it, so nesting costs no counter. Returns whether this entry
+ * is the outermost. FENCED: no membarrier, so the reader pays the full fence that
+ * orders the record store before its loads of shared pointers (with membarrier
+ * the writer supplies it). */
+static inline int tether__epoch_in(tether_registry *r, tether__rec *c, int fenced) {
+  int outer = atomic_load_explicit(&c->epoch, memory_order_relaxed) == 0;
+  if (outer) {
     atomic_store_explicit(&c->epoch, atomic_load_explicit(&r->epoch, memory_order_acquire),
                           memory_order_release);
-    /* Order the record store before the loads of shared pointers. With membarrier
-     * the writer supplies the full fence; otherwise the reader pays for one. */
-    if (TETHER__LIKELY(tether__use_membarrier))
-      atomic_signal_fence(memory_order_seq_cst);
-    else
+    if (fenced)
       TETHER__FULL_FENCE();
+    else
+      atomic_signal_fence(memory_order_seq_cst);
+  }
+  return outer;
+}
+
+/* The outermost exit: clears the epoch, then answers a writer whose epoch advance
+ * it blocked (guarantee 5, docs/design.md). */
+static inline void tether__epoch_out(tether__rec *c, int outer, int fenced) {
+  assert(atomic_load_explicit(&c->epoch, memory_order_relaxed) != 0);
+  if (outer) {
+    atomic_store_explicit(&c->epoch, 0, memory_order_release);
+    if (fenced) TETHER__FULL_FENCE();
+    if (TETHER__UNLIKELY(atomic_load_explicit(&c->help, memory_order_relaxed))) tether__help(c->reg, c);
   }
 }
 
@@ -618,40 +631,26 @@ static inline void tether__enter_rec(tether_registry *r, tether__rec *c, int *ou
  * hit means membarrier is in use (TETHER__TLS_FENCED), so no fence test. */
 static inline int tether__enter_fast(tether_registry *r, tether__rec **cp, int *outer) {
   if (TETHER__UNLIKELY(tether__tls_last.serial != r->serial)) return 0;
-  tether__rec *c = tether__tls_last.rec;
-  *cp = c;
-  *outer = atomic_load_explicit(&c->epoch, memory_order_relaxed) == 0;
-  if (*outer) {
-    atomic_store_explicit(&c->epoch, atomic_load_explicit(&r->epoch, memory_order_acquire),
-                          memory_order_release);
-    TETHER__FAST_FENCE(); /* the writer's membarrier is the fence */
-  }
+  *cp = tether__tls_last.rec;
+  *outer = tether__epoch_in(r, *cp, TETHER__FAST_FENCED);
   return 1;
 }
 
 static inline void tether__leave_fast(tether__rec *c, int outer) {
-  if (outer) {
-    atomic_store_explicit(&c->epoch, 0, memory_order_release);
-    TETHER__FAST_FENCE();
-    if (TETHER__UNLIKELY(atomic_load_explicit(&c->help, memory_order_relaxed))) tether__help(c->reg, c);
-  }
+  tether__epoch_out(c, outer, TETHER__FAST_FENCED);
 }
 
+/* Enters a read section; returns the thread's record or NULL (out of memory),
+ * and sets *OUTER when this is the outermost entry of this thread. */
 static inline tether__rec *tether__enter(tether_registry *r, int *outer) {
   tether__rec *c = tether__rec_get(r);
   if (TETHER__UNLIKELY(c == NULL)) return NULL;
-  tether__enter_rec(r, c, outer);
+  *outer = tether__epoch_in(r, c, !tether__use_membarrier);
   return c;
 }
 
-static inline void tether__leave(tether_registry *r, tether__rec *c, int outer) {
-  assert(atomic_load_explicit(&c->epoch, memory_order_relaxed) != 0);
-  if (outer) {
-    atomic_store_explicit(&c->epoch, 0, memory_order_release);
-    if (!tether__use_membarrier) TETHER__FULL_FENCE();
-    if (TETHER__UNLIKELY(atomic_load_explicit(&c->help, memory_order_relaxed))) tether__help(c->reg, c);
-    (void)r;
-  }
+static inline void tether__leave(tether__rec *c, int outer) {
+  tether__epoch_out(c, outer, !tether__use_membarrier);
 }
 
 #endif /* TETHER_INTERNAL_H */

@@ -608,7 +608,7 @@ static __attribute__((noinline)) int emit_general(tether_registry *r, const char
     else
       n = dispatch(r, (const tether__slot *)node, arg, first_only, ret);
   }
-  tether__leave(r, c, outer);
+  tether__leave(c, outer);
   return n;
 }
 
@@ -749,7 +749,7 @@ static __attribute__((noinline)) int topic_emit_general(tether_topic *t, void *a
   tether__rec *c = tether__enter(r, &outer);
   if (c == NULL) return TETHER_ENOMEM;
   int n = dispatch(r, t->slot, arg, 0, &ret);
-  tether__leave(r, c, outer);
+  tether__leave(c, outer);
   return n;
 }
 
@@ -834,7 +834,7 @@ int tether_ref_call(tether_ref *ref, void *arg, int *result) {
   tether__rec *c = tether__enter(r, &outer);
   if (c == NULL) return TETHER_ENOMEM;
   int n = call_entry(r, ref->entry, arg, &ret);
-  tether__leave(r, c, outer);
+  tether__leave(c, outer);
   if (n == SKIPPED) return TETHER_ENOENT;
   if (result != NULL) *result = ret;
   return 0;
