@@ -225,7 +225,7 @@ void tether__remove_locked(tether_registry *r, tether__entry *e, tether__why why
      * name), or the entry that replaced it. */
     size_t at;
     tether__table *t = atomic_load_explicit(&r->table, memory_order_relaxed);
-    void *n = tether__lookup_at(t, e->tail, e->len, tether__hash(e->tail, e->len), &at);
+    void *n = tether__lookup_at(t, e->tail, e->len, tether__node_hash(e), &at);
     if (n == e)
       tether__table_remove(r, at);
     else if (n != NULL && is_slot(n))
@@ -556,7 +556,7 @@ static __attribute__((noinline)) int call_entry_slow(tether_registry *r, tether_
 }
 
 /* Calls E if it is live and not expired; TETHER_ONCE entries are claimed first.
- * An entry without TTL or ONCE costs one state load and one expiry load. */
+ * An entry without TTL or ONCE costs one load: its state word. */
 static inline __attribute__((always_inline)) int call_entry(tether_registry *r, tether__entry *e,
                                                             void *arg, int *ret) {
   uint32_t s = atomic_load_explicit(&e->state, memory_order_acquire);
@@ -585,11 +585,20 @@ static inline __attribute__((always_inline)) int dispatch(tether_registry *r,
   return called;
 }
 
+/* Calls NODE: a slot's handlers (BUS, or a topic-pinned MAP name), or an entry
+ * that is live and not expired. RET may be NULL (tether_emit does not keep the
+ * handlers' values). What the fast path hands on, and the general path's call. */
+static __attribute__((noinline)) int dispatch_node(tether_registry *r, const tether__node *node,
+                                                   void *arg, int first_only, int *ret) {
+  int discard;
+  if (ret == NULL) ret = &discard;
+  if (node->flags & TETHER__F_SLOT) return dispatch(r, (const tether__slot *)node, arg, first_only, ret);
+  return call_entry(r, (tether__entry *)(uintptr_t)node, arg, ret);
+}
+
 /* Emit and call for any name (the fast path below takes names of 1..16 bytes). */
 static __attribute__((noinline)) int emit_general(tether_registry *r, const char *name, void *arg,
                                                   int first_only, int *ret) {
-  int discard;
-  if (ret == NULL) ret = &discard; /* tether_emit: the handlers' values are not needed */
   size_t len = 0;
   if (r == NULL) return TETHER_EINVAL;
   int rc = tether__check_name(name, &len);
@@ -600,26 +609,9 @@ static __attribute__((noinline)) int emit_general(tether_registry *r, const char
   if (c == NULL) return TETHER_ENOMEM;
   const tether__node *node =
       tether__lookup(atomic_load_explicit(&r->table, memory_order_acquire), name, len, h);
-  int n = 0;
-  if (node != NULL) {
-    /* MAP names are entries themselves; BUS names and topic-pinned ones, slots. */
-    if (TETHER__LIKELY(!(node->flags & TETHER__F_SLOT)))
-      n = call_entry(r, (tether__entry *)(uintptr_t)node, arg, ret);
-    else
-      n = dispatch(r, (const tether__slot *)node, arg, first_only, ret);
-  }
+  int n = node != NULL ? dispatch_node(r, node, arg, first_only, ret) : 0;
   tether__leave(c, outer);
   return n;
-}
-
-/* What the fast path hands on: a slot (BUS, or a topic-pinned MAP name), or a
- * TETHER_ONCE entry. */
-static __attribute__((noinline)) int dispatch_node(tether_registry *r, const tether__node *node,
-                                                   void *arg, int first_only, int *ret) {
-  int discard;
-  if (ret == NULL) ret = &discard;
-  if (node->flags & TETHER__F_SLOT) return dispatch(r, (const tether__slot *)node, arg, first_only, ret);
-  return call_entry(r, (tether__entry *)(uintptr_t)node, arg, ret);
 }
 
 /* Emit and call, inlined into both: names of 1..16 bytes are hashed and compared
