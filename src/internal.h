@@ -528,6 +528,9 @@ void tether__ids_adopt(tether_registry *r, uint64_t *grown, uint32_t grown_cap);
 tether_id tether__ids_insert(tether_registry *r, tether__entry *e, tether__slot *s);
 tether__entry *tether__ids_find(const tether_registry *r, tether_id id);
 void tether__ids_remove(tether_registry *r, tether__entry *e);
+/* The first of S's handlers (in order) for which MATCH returns non-zero, or NULL
+ * (mutex held). MATCH may claim the entry it is shown. */
+tether__entry *tether__slot_find(const tether__slot *s, int (*match)(tether__entry *e, void *arg), void *arg);
 /* Calls VISIT for every registered entry (MAP entries in the table, entries in
  * slots), live or claimed, until it returns non-zero (mutex held). */
 void tether__each_entry(tether_registry *r, int (*visit)(tether__entry *e, void *arg), void *arg);

@@ -112,21 +112,13 @@ static int slot_empty(const tether__slot *s) {
   return h == 0 || (is_array(h) && as_array(h)->live == 0);
 }
 
-/* The live handler of S in MAP mode, or NULL (mutex held). */
-static tether__entry *slot_live_single(const tether__slot *s) {
-  uintptr_t h = atomic_load_explicit(&s->handlers, memory_order_relaxed);
-  if (h == 0) return NULL;
-  if (!is_array(h)) {
-    tether__entry *e = (tether__entry *)h;
-    return tether__state(e) == TETHER__LIVE ? e : NULL;
-  }
-  tether__array *a = as_array(h);
-  for (uint32_t i = 0; i < a->n; i++) {
-    tether__entry *e = atomic_load_explicit(&a->e[i], memory_order_relaxed);
-    if (e && tether__state(e) == TETHER__LIVE) return e;
-  }
-  return NULL;
+static int is_live(tether__entry *e, void *arg) {
+  (void)arg;
+  return tether__state(e) == TETHER__LIVE;
 }
+
+/* The live handler of S in MAP mode, or NULL (mutex held). */
+static tether__entry *slot_live_single(const tether__slot *s) { return tether__slot_find(s, is_live, NULL); }
 
 /* Builds the array that adds E after S's current handlers (BUS), dropping the
  * holes left by removals. Returns NULL when out of memory. When S has no handler
@@ -267,6 +259,11 @@ void tether__finish_removal(tether_registry *r, tether__entry *e, tether__why wh
 
 static int claim(tether__entry *e) {
   return tether__claim(e);
+}
+
+static int claim_match(tether__entry *e, void *arg) {
+  (void)arg;
+  return claim(e);
 }
 
 /* ---- registration ---- */
@@ -506,21 +503,10 @@ int tether_unregister_name(tether_registry *r, const char *name) {
     tether__entry *e = NULL;
     pthread_mutex_lock(&r->mu);
     void *n = tether__lookup(atomic_load_explicit(&r->table, memory_order_relaxed), name, len, h);
-    if (n != NULL && !is_slot(n)) {
-      if (claim(n)) e = n;
-    } else if (n != NULL) {
-      tether__slot *s = n;
-      uintptr_t hv = atomic_load_explicit(&s->handlers, memory_order_relaxed);
-      if (hv != 0 && !is_array(hv)) {
-        if (claim((tether__entry *)hv)) e = (tether__entry *)hv;
-      } else if (hv != 0) {
-        tether__array *a = as_array(hv);
-        for (uint32_t i = 0; i < a->n && e == NULL; i++) {
-          tether__entry *x = atomic_load_explicit(&a->e[i], memory_order_relaxed);
-          if (x != NULL && claim(x)) e = x;
-        }
-      }
-    }
+    if (n != NULL && !is_slot(n))
+      e = claim(n) ? n : NULL;
+    else if (n != NULL)
+      e = tether__slot_find(n, claim_match, NULL);
     pthread_mutex_unlock(&r->mu);
     if (e == NULL) break;
     tether__finish_removal(r, e, TETHER__BY_UNREGISTER);

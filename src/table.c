@@ -152,18 +152,19 @@ tether_id tether__ids_insert(tether_registry *r, tether__entry *e, tether__slot 
 
 static tether__slot *ids_slot(uint64_t v) { return (tether__slot *)(uintptr_t)(v & ~(uint64_t)3); }
 
-/* The entry with ID among S's handlers, or NULL. */
-static tether__entry *slot_find_id(const tether__slot *s, tether_id id) {
+tether__entry *tether__slot_find(const tether__slot *s, int (*match)(tether__entry *e, void *arg), void *arg) {
   uintptr_t h = atomic_load_explicit(&s->handlers, memory_order_relaxed);
   if (h == 0) return NULL;
-  if (!(h & 1)) return ((tether__entry *)h)->u.live.id == id ? (tether__entry *)h : NULL;
+  if (!(h & 1)) return match((tether__entry *)h, arg) ? (tether__entry *)h : NULL;
   const tether__array *a = (const tether__array *)(h & ~(uintptr_t)1);
   for (uint32_t k = 0; k < a->n; k++) {
     tether__entry *e = atomic_load_explicit(&a->e[k], memory_order_relaxed);
-    if (e != NULL && e->u.live.id == id) return e;
+    if (e != NULL && match(e, arg)) return e;
   }
   return NULL;
 }
+
+static int has_id(tether__entry *e, void *arg) { return e->u.live.id == *(const tether_id *)arg; }
 
 tether__entry *tether__ids_find(const tether_registry *r, tether_id id) {
   uint64_t raw = id ^ r->id_salt;
@@ -171,7 +172,7 @@ tether__entry *tether__ids_find(const tether_registry *r, tether_id id) {
   if ((raw & 0xffffffffu) == 0 || i >= r->ids_used) return NULL;
   uint64_t v = r->ids[i];
   if (v & 1) return NULL;
-  if (v & 2) return slot_find_id(ids_slot(v), id);
+  if (v & 2) return tether__slot_find(ids_slot(v), has_id, &id);
   tether__entry *e = (tether__entry *)(uintptr_t)v;
   return e->u.live.id == id ? e : NULL;
 }
@@ -201,21 +202,9 @@ void tether__each_entry(tether_registry *r, int (*visit)(tether__entry *e, void 
     uint64_t w = atomic_load_explicit(&t->b[i], memory_order_relaxed);
     if (w == 0 || w == TETHER__TOMB) continue;
     tether__node *n = tether__bucket_node(w);
-    if (!(n->flags & TETHER__F_SLOT)) {
-      if (visit((tether__entry *)n, arg)) return;
-      continue;
-    }
-    uintptr_t h = atomic_load_explicit(&((tether__slot *)n)->handlers, memory_order_relaxed);
-    if (h == 0) continue;
-    if (!(h & 1)) {
-      if (visit((tether__entry *)h, arg)) return;
-      continue;
-    }
-    tether__array *a = (tether__array *)(h & ~(uintptr_t)1);
-    for (uint32_t k = 0; k < a->n; k++) {
-      tether__entry *e = atomic_load_explicit(&a->e[k], memory_order_relaxed);
-      if (e != NULL && visit(e, arg)) return;
-    }
+    if (!(n->flags & TETHER__F_SLOT) ? visit((tether__entry *)n, arg)
+                                     : tether__slot_find((tether__slot *)n, visit, arg) != NULL)
+      return;
   }
 }
 
