@@ -243,6 +243,10 @@ static int cmp_double(const void *a, const void *b) {
   return x < y ? -1 : x > y;
 }
 
+static void keep_min(double *best, double v) {
+  if (v < *best) *best = v;
+}
+
 static double median(double *v, int n) {
   qsort(v, (size_t)n, sizeof *v, cmp_double);
   return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
@@ -337,8 +341,8 @@ static kept_row churn_rounds(tether_registry *r, unsigned readers, int rounds) {
     atomic_store(&c.stop, 1);
     pthread_join(w, NULL);
     ratio[k] = u / d;
-    row.undisturbed = u < row.undisturbed ? u : row.undisturbed;
-    row.with_writer = d < row.with_writer ? d : row.with_writer;
+    keep_min(&row.undisturbed, u);
+    keep_min(&row.with_writer, d);
     double ops = (double)atomic_load(&c.writes) / secs;
     row.writer_ops = ops > row.writer_ops ? ops : row.writer_ops;
   }
@@ -417,12 +421,12 @@ int main(void) {
     r_lf[k] = a_te / a_lf;
     r_gu[k] = a_gu / a_te;
     r_tp[k] = a_tp / a_dc;
-    te1 = a_te < te1 ? a_te : te1;
-    gu1 = a_gu < gu1 ? a_gu : gu1;
-    gl1 = a_gl < gl1 ? a_gl : gl1;
-    lf1 = a_lf < lf1 ? a_lf : lf1;
-    tp1 = a_tp < tp1 ? a_tp : tp1;
-    dc1 = a_dc < dc1 ? a_dc : dc1;
+    keep_min(&te1, a_te);
+    keep_min(&gu1, a_gu);
+    keep_min(&gl1, a_gl);
+    keep_min(&lf1, a_lf);
+    keep_min(&tp1, a_tp);
+    keep_min(&dc1, a_dc);
   }
   printf("  (best of %d interleaved rounds; ratios: median of the rounds' ratios, best-of ratio in brackets)\n", ROUNDS);
   printf("  %-44s %7d %10.2f %s\n", "tether_emit", 1, te1, "1.00");
@@ -448,9 +452,9 @@ int main(void) {
     s_te[k] = a1 / a2;
     s_gl[k] = b1 / b2;
     s_lf[k] = c1 / c2;
-    te2 = a2 < te2 ? a2 : te2;
-    gl2 = b2 < gl2 ? b2 : gl2;
-    lf2 = c2 < lf2 ? c2 : lf2;
+    keep_min(&te2, a2);
+    keep_min(&gl2, b2);
+    keep_min(&lf2, c2);
   }
   printf("\n  two threads (aggregate ns/op, best of %d rounds; scaling = 1-thread ns / 2-thread aggregate ns,\n"
          "  median of the rounds, each measuring both back to back)\n", ROUNDS2);
