@@ -205,13 +205,13 @@ struct tether__table {
   _Atomic uint64_t b[];
 };
 
-/* A thread's record for one registry. Records are placed on a cache line of
- * their own (over-allocated and aligned by hand: allocators only promise
- * malloc's alignment), so readers never share a line. */
+/* A thread's record for one registry. Each record has a 128-byte block to itself
+ * (over-allocated and aligned by hand: allocators only promise malloc's
+ * alignment; 128 because adjacent-line prefetch moves lines in pairs), so
+ * readers never share a line. */
 struct tether__rec {
   _Atomic uint64_t epoch;     /* 0: outside; else the epoch seen on entry */
   _Atomic uint32_t help;      /* a writer's advance waited on this record */
-  uint32_t unused_;
   _Atomic(void *) thread;     /* owning thread state; NULL = free for reuse */
   tether__rec *next;          /* registry's list; immutable once linked */
   tether_registry *reg;
@@ -525,7 +525,7 @@ void tether__table_remove(tether_registry *r, size_t at);
 uint64_t tether__node_hash(const void *node);
 int tether__ids_reserve(tether_registry *r, uint64_t **grown, uint32_t *grown_cap);
 void tether__ids_adopt(tether_registry *r, uint64_t *grown, uint32_t grown_cap);
-tether_id tether__ids_insert(tether_registry *r, tether__entry *e, tether__slot *s);
+void tether__ids_insert(tether_registry *r, tether__entry *e, tether__slot *s);
 tether__entry *tether__ids_find(const tether_registry *r, tether_id id);
 void tether__ids_remove(tether_registry *r, tether__entry *e);
 /* The first of S's handlers (in order) for which MATCH returns non-zero, or NULL

@@ -132,10 +132,10 @@ void tether__ids_adopt(tether_registry *r, uint64_t *grown, uint32_t grown_cap) 
   r->ids_cap = grown_cap;
 }
 
-/* Gives E an index (reserved by tether__ids_reserve) and returns its id. A BUS
+/* Gives E an index (reserved by tether__ids_reserve) and its id. A BUS
  * entry's index holds its slot (tagged with 2) instead: the entry is found in the
  * slot's handlers by id, and the entry needs no pointer back to its slot. */
-tether_id tether__ids_insert(tether_registry *r, tether__entry *e, tether__slot *s) {
+void tether__ids_insert(tether_registry *r, tether__entry *e, tether__slot *s) {
   uint32_t i, gen = 0;
   if (r->ids_free != 0) {
     i = r->ids_free - 1;
@@ -147,7 +147,6 @@ tether_id tether__ids_insert(tether_registry *r, tether__entry *e, tether__slot 
   }
   r->ids[i] = s != NULL ? (uint64_t)(uintptr_t)s | 2 : (uint64_t)(uintptr_t)e;
   e->u.live.id = ((uint64_t)gen << 32 | ((uint64_t)i + 1)) ^ r->id_salt;
-  return e->u.live.id;
 }
 
 static tether__slot *ids_slot(uint64_t v) { return (tether__slot *)(uintptr_t)(v & ~(uint64_t)3); }
