@@ -202,8 +202,18 @@ struct tether__table {
   size_t live;
   char pad_[TETHER__CACHELINE]; /* writers' counters stay off the line readers load */
   size_t mask;
-  _Atomic uint64_t b[];
+  _Alignas(16) _Atomic uint64_t b[]; /* pairs b[2k], b[2k+1] share one 16-byte block */
 };
+
+/* A new registry's table size in buckets (a power of two). */
+#define TETHER__TABLE_INIT 16
+
+/* A hash's home: the first bucket of a pair. Probing goes up from it one
+ * bucket at a time (writers) or one pair at a time (dispatch's fast path), so a
+ * pair is two loads from one block and never wraps. */
+static inline size_t tether__home(const tether__table *t, uint64_t h) {
+  return (size_t)h & t->mask & ~(size_t)1;
+}
 
 /* A thread's record for one registry. Each record has a 128-byte block to itself
  * (over-allocated and aligned by hand: allocators only promise malloc's
@@ -384,7 +394,7 @@ static inline uint64_t tether__mum(uint64_t a, uint64_t b) {
  * first, middle and last bytes (1..3), which cover every byte. They feed the hash,
  * and comparing them (with the length) compares the names. */
 static inline void tether__key16(const char *s, size_t n, uint64_t *a, uint64_t *b) {
-  if (n >= 8) {
+  if (TETHER__LIKELY(n >= 8)) {
     *a = tether__load64(s);
     *b = tether__load64(s + n - 8);
   } else if (n >= 4) {
@@ -409,7 +419,7 @@ static inline int tether__key16_eq(const char *s, size_t n, uint64_t a, uint64_t
 
 /* The hash of a name of 1..16 bytes from its key words (equal to tether__hash). */
 static inline uint64_t tether__hash16(uint64_t a, uint64_t b, size_t n) {
-  return tether__mum(a ^ TETHER__HK1, b ^ TETHER__HK0 ^ (uint64_t)n);
+  return tether__mum(a ^ TETHER__HK1, b ^ (TETHER__HK0 ^ (uint64_t)n)); /* n is known before b */
 }
 
 /* The string hash: names up to 16 bytes (the common case) cost one 128-bit
@@ -453,7 +463,7 @@ static inline size_t tether__len17(const char *s) {
   unsigned off = (unsigned)(p & 15);
   const __m128i z = _mm_setzero_si128();
   unsigned m = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_load_si128(a), z)) >> off;
-  if (TETHER__LIKELY(m != 0)) return (size_t)__builtin_ctz(m);
+  if (TETHER__LIKELY(m != 0)) return (unsigned)__builtin_ctz(m); /* unsigned: no sign extension */
   m = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_load_si128(a + 1), z));
   if (m == 0) return 17;
   size_t n = 16 - off + (size_t)__builtin_ctz(m);
@@ -490,7 +500,7 @@ static inline int tether__name_eq(const char *a, const char *b, size_t n) {
 static inline void *tether__lookup_at(const tether__table *t, const char *name, size_t len,
                                       uint64_t h, size_t *at) {
   const uint64_t tag = (h & 0xffff000000000000ull) | 1;
-  size_t i = (size_t)h & t->mask;
+  size_t i = tether__home(t, h);
   for (;; i = (i + 1) & t->mask) {
     uint64_t w = atomic_load_explicit(&t->b[i], memory_order_acquire);
     if (w == 0) break;
@@ -607,7 +617,7 @@ static inline tether__rec *tether__rec_get(tether_registry *r) {
  * the writer supplies it). */
 static inline int tether__epoch_in(tether_registry *r, tether__rec *c, int fenced) {
   int outer = atomic_load_explicit(&c->epoch, memory_order_relaxed) == 0;
-  if (outer) {
+  if (TETHER__LIKELY(outer)) {
     atomic_store_explicit(&c->epoch, atomic_load_explicit(&r->epoch, memory_order_acquire),
                           memory_order_release);
     if (fenced)
@@ -622,7 +632,7 @@ static inline int tether__epoch_in(tether_registry *r, tether__rec *c, int fence
  * it blocked (guarantee 5, docs/design.md). */
 static inline void tether__epoch_out(tether__rec *c, int outer, int fenced) {
   assert(atomic_load_explicit(&c->epoch, memory_order_relaxed) != 0);
-  if (outer) {
+  if (TETHER__LIKELY(outer)) {
     atomic_store_explicit(&c->epoch, 0, memory_order_release);
     if (fenced) TETHER__FULL_FENCE();
     if (TETHER__UNLIKELY(atomic_load_explicit(&c->help, memory_order_relaxed))) tether__help(c->reg, c);

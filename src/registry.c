@@ -77,7 +77,7 @@ int tether_registry_new(tether_registry **out, const tether_options *opts) {
   atomic_init(&r->recs, NULL);
   atomic_init(&r->bg_armed, 0);
   atomic_init(&r->destructors_run, 0);
-  tether__table *t = tether__table_new(r, 16);
+  tether__table *t = tether__table_new(r, TETHER__TABLE_INIT);
   if (t == NULL) {
     a.free(a.ud, r, sizeof *r);
     return TETHER_ENOMEM;
@@ -600,6 +600,34 @@ static __attribute__((noinline)) int emit_general(tether_registry *r, const char
   return n;
 }
 
+/* W = W0 when W0 carries the tag H1 (under TMASK), else W unchanged: a
+ * conditional move, since whether a name sits in the first or the second bucket
+ * of its pair is a coin toss no branch predictor learns (gcc turns the C into a
+ * branch, and keeping it a cmov by other means costs it spills). */
+#if defined(__x86_64__)
+#define TETHER__PICK_IF_TAG(w, w0, h1, tmask) \
+  __asm__("test %[m], %[d]\n\tcmovz %[w0], %[w]" \
+          : [w] "+r"(w) : [d] "r"((w0) ^ (h1)), [m] "r"(tmask), [w0] "r"(w0) : "cc")
+#else
+#define TETHER__PICK_IF_TAG(w, w0, h1, tmask) ((w) = (((w0) ^ (h1)) & (tmask)) == 0 ? (w0) : (w))
+#endif
+
+/* Dispatch's probe past the home pair of buckets at I (H1: the hash with bit 0
+ * set): the matching tagged word, 0 when the name is absent, or 1 when the
+ * general path must decide (an untagged node pointer, compared by name there).
+ * Out of line: the home pair holds the name most of the time. */
+static __attribute__((noinline)) uint64_t probe_pairs(const tether__table *t, size_t i, uint64_t h1) {
+  const uint64_t tmask = 0xffff000000000001ull;
+  for (;; i = (i + 2) & t->mask) {
+    uint64_t w0 = atomic_load_explicit(&t->b[i], memory_order_acquire);
+    uint64_t w1 = atomic_load_explicit(&t->b[i + 1], memory_order_acquire);
+    if (((w0 ^ h1) & tmask) == 0) return w0;
+    if (((w1 ^ h1) & tmask) == 0) return w1;
+    if (w0 == 0 || w1 == 0) return 0;
+    if ((!(w0 & 1) && w0 != TETHER__TOMB) || (!(w1 & 1) && w1 != TETHER__TOMB)) return 1;
+  }
+}
+
 /* Emit and call, inlined into both: names of 1..16 bytes are hashed and compared
  * through the same two key words, and the common MAP entry (no TTL, no ONCE) is
  * called right here; the handler is the only call (strnlen too in sanitizer
@@ -619,47 +647,42 @@ static inline __attribute__((always_inline)) int emit_name(tether_registry *r, c
   tether__rec *c;
   if (TETHER__UNLIKELY(!tether__enter_fast(r, &c, &outer))) return emit_general(r, name, arg, first_only, ret);
   const tether__table *t = atomic_load_explicit(&r->table, memory_order_acquire);
-  /* Two buckets per step, the tag match picked without a branch: whether a name
-   * sits in its home bucket or the next one is a coin toss no predictor learns.
-   * Anything unusual (a tag shared by another name, an untagged pointer) goes to
-   * the general path, after leaving with a plain store: the help flag stays set
-   * for the general path's own exit, and nothing needs to survive a call. */
-  const tether__node *node = NULL;
-  /* A word holds this name's node only if its top 16 bits match the hash's and
-   * bit 0 (tagged) is set: (w ^ (h | 1)) & tmask is then 0. */
+  /* The home pair of buckets, the tag match picked without a branch; a miss in
+   * both probes on out of line. A word holds this name's node only if its top 16
+   * bits match the hash's and bit 0 (tagged) is set: (w ^ (h | 1)) & tmask is
+   * then 0. Anything unusual (a tag shared by another name, an untagged pointer)
+   * goes to the general path, after leaving with a plain store: the help flag
+   * stays set for the general path's own exit, and nothing needs to survive a call. */
   const uint64_t h1 = h | 1, tmask = 0xffff000000000001ull;
-  for (size_t i = (size_t)h & t->mask;; i = (i + 2) & t->mask) {
-    uint64_t w0 = atomic_load_explicit(&t->b[i], memory_order_acquire);
-    uint64_t w1 = atomic_load_explicit(&t->b[(i + 1) & t->mask], memory_order_acquire);
-    int m0 = ((w0 ^ h1) & tmask) == 0, m1 = ((w1 ^ h1) & tmask) == 0, any = m0 | m1;
-    __asm__("" : "+r"(any)); /* one branch on both: gcc would test them one by one */
-    if (TETHER__LIKELY(any)) {
-      uint64_t w = m0 ? w0 : w1;
-      const tether__node *x = (const tether__node *)(uintptr_t)(w & TETHER__PTR_MASK);
-      if (TETHER__UNLIKELY(x->len != len || !tether__key16_eq(tether__node_name(x), len, ka, kb)))
-        goto general; /* another name with the same tag */
-      node = x;
-      break;
-    }
-    if (w0 == 0 || w1 == 0) break;
-    if (TETHER__UNLIKELY((!(w0 & 1) && w0 != TETHER__TOMB) || (!(w1 & 1) && w1 != TETHER__TOMB)))
-      goto general; /* an untagged node pointer: compared by name there */
+  size_t i = tether__home(t, h);
+  uint64_t w0 = atomic_load_explicit(&t->b[i], memory_order_acquire);
+  uint64_t w1 = atomic_load_explicit(&t->b[i + 1], memory_order_acquire);
+  uint64_t w = w1;
+  TETHER__PICK_IF_TAG(w, w0, h1, tmask);
+  if (TETHER__UNLIKELY(((w ^ h1) & tmask) != 0)) {
+    w = probe_pairs(t, i, h1);
+    if (w == 0) goto absent;
+    if (w == 1) goto general;
   }
-  int n = 0;
-  if (node != NULL) {
-    /* One word decides: 0 is a live entry without TTL or ONCE. Slots, and
-     * entries that are removed or need a check, take dispatch_node. */
-    const tether__entry *e = (const tether__entry *)node;
-    if (TETHER__LIKELY(atomic_load_explicit(&e->state, memory_order_acquire) == 0)) {
-      int v = e->fn(e->ctx, arg);
-      if (ret != NULL) *ret = v;
-      n = 1;
-    } else {
-      n = dispatch_node(c->reg, node, arg, first_only, ret);
-    }
+  const tether__node *node = (const tether__node *)(uintptr_t)(w & TETHER__PTR_MASK);
+  if (TETHER__UNLIKELY(node->len != len || !tether__key16_eq(tether__node_name(node), len, ka, kb)))
+    goto general; /* another name with the same tag */
+  int n;
+  /* One word decides: 0 is a live entry without TTL or ONCE. Slots, and
+   * entries that are removed or need a check, take dispatch_node. */
+  const tether__entry *e = (const tether__entry *)node;
+  if (TETHER__LIKELY(atomic_load_explicit(&e->state, memory_order_acquire) == 0)) {
+    int v = e->fn(e->ctx, arg);
+    if (ret != NULL) *ret = v;
+    n = 1;
+  } else {
+    n = dispatch_node(c->reg, node, arg, first_only, ret);
   }
   tether__leave_fast(c, outer);
   return n;
+absent:
+  tether__leave_fast(c, outer);
+  return 0;
 general:
   if (outer) atomic_store_explicit(&c->epoch, 0, memory_order_release);
   return emit_general(r, name, arg, first_only, ret);

@@ -38,7 +38,7 @@ uint64_t tether__node_hash(const void *node) {
 }
 
 static void table_put(tether__table *t, void *node, uint64_t h) {
-  size_t i = (size_t)h & t->mask;
+  size_t i = tether__home(t, h);
   for (;;) {
     uint64_t cur = atomic_load_explicit(&t->b[i], memory_order_relaxed);
     if (cur == 0 || cur == TETHER__TOMB) {

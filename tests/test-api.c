@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "common.h"
+#include "internal.h" /* tether__hash and the table's layout, for the probing test */
 
 /* Records the order handlers run in. */
 typedef struct order_log {
@@ -513,6 +514,72 @@ TEST(api_many_names_grow_the_table) {
   tether_stats st;
   CHECK_EQ(tether_stats_get(fx.r, &st), 0);
   CHECK_EQ(st.live, (uint64_t)n);
+  CHECK_EQ(fixture_close(&fx), 0);
+}
+
+/* Fills NAME with the next "probe-N" (from *K on) whose hash has the home pair
+ * of CLASS in a new registry's table, and CLASS's bucket tag (top 16 bits) if
+ * SAME_TAG, else another tag. */
+static void name_in_class(uint64_t class, int same_tag, unsigned *k, char name[32]) {
+  const uint64_t home = (TETHER__TABLE_INIT - 1) & ~1ull, tag = 0xffff000000000000ull;
+  for (;; (*k)++) {
+    snprintf(name, 32, "probe-%u", *k);
+    uint64_t h = tether__hash(name, strlen(name));
+    if ((h & home) == (class & home) && ((h & tag) == (class & tag)) == same_tag) {
+      (*k)++;
+      return;
+    }
+  }
+}
+
+/* Names with one home pair of buckets: dispatch must tell names with the same
+ * tag apart by name, probe past the home pair for a name whose tag is not there,
+ * step over a tombstone, and find nothing for absent names of either kind. */
+TEST(api_names_sharing_a_home_pair_and_a_tag) {
+  fixture fx;
+  CHECK_EQ(fixture_open(&fx, TETHER_MAP), 0);
+  /* 0 and 1 share a tag (buckets home, home+1); 2 has another (home+2); 3 and
+   * 4 are absent at first, 3 with the shared tag, 4 with another. */
+  char names[5][32] = {"probe-0"};
+  unsigned k = 1;
+  uint64_t class = tether__hash(names[0], strlen(names[0]));
+  name_in_class(class, 1, &k, names[1]);
+  name_in_class(class, 0, &k, names[2]);
+  name_in_class(class, 1, &k, names[3]);
+  name_in_class(class, 0, &k, names[4]);
+  tctx c[5];
+  memset(c, 0, sizeof c);
+  tether_id id[3];
+  for (int i = 0; i < 5; i++) c[i].ret = 10 + i;
+  for (int i = 0; i < 3; i++) CHECK_EQ(tether_register(fx.r, names[i], tctx_fn, &c[i], NULL, NULL, &id[i]), 0);
+  for (int round = 0; round < 2; round++) {
+    for (int i = 0; i < 3; i++) {
+      int result = 0;
+      CHECK_EQ(tether_call(fx.r, names[i], NULL, &result), 0);
+      CHECK_EQ(result, 10 + i);
+      CHECK_EQ(tether_emit(fx.r, names[i], NULL), 1);
+      CHECK_EQ(atomic_load(&c[i].calls), 2 * (round + 1));
+    }
+    for (int i = 3; i < 5; i++) {
+      CHECK_EQ(tether_emit(fx.r, names[i], NULL), 0);
+      CHECK_EQ(tether_call(fx.r, names[i], NULL, NULL), TETHER_ENOENT);
+    }
+  }
+  /* 1 leaves a tombstone in the home pair; 3 (the shared tag) then takes it. */
+  CHECK_EQ(tether_unregister(fx.r, id[1]), 0);
+  CHECK_EQ(tether_emit(fx.r, names[1], NULL), 0);
+  CHECK_EQ(tether_emit(fx.r, names[2], NULL), 1);
+  CHECK_EQ(tether_register(fx.r, names[3], tctx_fn, &c[3], NULL, NULL, NULL), 0); //tether:ignore TC201 freed with the registry
+  int result = 0;
+  CHECK_EQ(tether_call(fx.r, names[3], NULL, &result), 0);
+  CHECK_EQ(result, 13);
+  CHECK_EQ(tether_call(fx.r, names[0], NULL, &result), 0);
+  CHECK_EQ(result, 10);
+  CHECK_EQ(tether_call(fx.r, names[2], NULL, &result), 0);
+  CHECK_EQ(result, 12);
+  CHECK_EQ(tether_emit(fx.r, names[4], NULL), 0);
+  CHECK_EQ(atomic_load(&c[1].calls), 4);
+  CHECK_EQ(atomic_load(&c[4].calls), 0);
   CHECK_EQ(fixture_close(&fx), 0);
 }
 
