@@ -291,6 +291,8 @@ struct tether_registry {
   uint32_t site_mask;
   tether__retire *limbo_head, *limbo_tail;
   size_t limbo_count;
+  size_t limbo_mark; /* limbo size at which a writer reclaims inline next */
+  _Atomic uint64_t inline_reclaims; /* writers' inline reclaim attempts (tests read it) */
   uint64_t retire_seq; /* entries retired so far (destructors_pending) */
   tether__entry *zombies; /* grace period over, refs held; linked through u.retire */
   tether__batch *inflight;

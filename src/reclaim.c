@@ -424,29 +424,37 @@ void tether__destroy_batch(tether_registry *r, tether__batch *b) {
 }
 
 /* Releases the mutex and arms the background thread when limbo is not empty.
- * Returns 1 when limbo has grown past TETHER__LIMBO_INLINE objects: the caller
- * should then reclaim on its own thread (tether__reclaim_if) once it holds no
- * lock, which bounds limbo under a writer that churns faster than the
- * background thread runs. */
+ * Returns 1 when limbo has grown past TETHER__LIMBO_INLINE objects since the
+ * last inline attempt: the caller should then reclaim on its own thread
+ * (tether__reclaim_if) once it holds no lock, which bounds limbo under a writer
+ * that churns faster than the background thread runs. Once per
+ * TETHER__LIMBO_INLINE retirements, not once per call past it: while readers
+ * hold an epoch back, each attempt fails, and every attempt is a membarrier
+ * (an interrupt on every CPU running a reader). */
 int tether__unlock(tether_registry *r) {
   int pending = r->limbo_head != NULL;
-  int many = r->limbo_count >= TETHER__LIMBO_INLINE;
+  int many = r->limbo_count >= TETHER__LIMBO_INLINE && r->limbo_count >= r->limbo_mark;
   pthread_mutex_unlock(&r->mu);
   if (pending) tether__arm(r, 1);
   return many;
 }
 
 void tether__reclaim_if(tether_registry *r, int many) {
-  if (many && !tether__in_destructor_of(r)) tether__reclaim_now(r);
+  if (many && !tether__in_destructor_of(r)) {
+    atomic_fetch_add_explicit(&r->inline_reclaims, 1, memory_order_relaxed);
+    tether__reclaim_now(r);
+  }
 }
 
 /* Reclaims what it can right now, on this thread. What stays in limbo is held
  * back by readers still inside: try_advance has set their help flags, and each
- * re-arms the background thread on its way out. */
+ * re-arms the background thread on its way out. Writers try again inline only
+ * TETHER__LIMBO_INLINE retirements after this attempt. */
 void tether__reclaim_now(tether_registry *r) {
   tether__batch b;
   pthread_mutex_lock(&r->mu);
   tether__collect(r, &b);
+  r->limbo_mark = r->limbo_count + TETHER__LIMBO_INLINE;
   pthread_mutex_unlock(&r->mu);
   tether__destroy_batch(r, &b);
 }

@@ -367,3 +367,74 @@ TEST(threads_dispatch_takes_no_lock_and_allocates_nothing) {
   tether_topic_release(le.topic);
   CHECK_EQ(fixture_close(&fx), 0);
 }
+
+/* ---- a writer churning while a reader holds an epoch back ---- */
+
+typedef struct gate {
+  tether_registry *r;
+  _Atomic int inside, open;
+} gate;
+
+static int gate_hook(tctx *c, void *arg) {
+  (void)arg;
+  gate *g = c->user;
+  atomic_store(&g->inside, 1);
+  while (!atomic_load(&g->open)) sleep_ms(1);
+  return 0;
+}
+
+static void *gate_emitter(void *arg) {
+  gate *g = arg;
+  tether_emit(g->r, "gate", NULL);
+  return NULL;
+}
+
+static size_t limbo_size(tether_registry *r) {
+  pthread_mutex_lock(&r->mu);
+  size_t n = r->limbo_count;
+  pthread_mutex_unlock(&r->mu);
+  return n;
+}
+
+/* While a reader sits in a callback nothing can be reclaimed, and a writer
+ * that retried on every call past the limbo threshold would issue a membarrier
+ * (an interrupt on every CPU running a reader) per call. It retries once per
+ * TETHER__LIMBO_INLINE retirements; once the reader leaves, limbo drains and
+ * stays bounded, and every destructor runs once. */
+TEST(threads_blocked_reader_rate_limits_inline_reclaim) {
+  fixture fx;
+  CHECK_EQ(fixture_open(&fx, TETHER_MAP), 0);
+  gate g = {.r = fx.r};
+  tctx gc = {.hook = gate_hook, .user = &g}, c = {0};
+  CHECK_EQ(tether_register(fx.r, "gate", tctx_fn, &gc, NULL, NULL, NULL), 0); //tether:ignore TC201 freed with the registry
+  pthread_t t;
+  CHECK_EQ(pthread_create(&t, NULL, gate_emitter, &g), 0);
+  while (!atomic_load(&g.inside)) sched_yield();
+  const int n = 8 * TETHER__LIMBO_INLINE;
+  uint64_t before = atomic_load(&fx.r->inline_reclaims);
+  for (int i = 0; i < n; i++) {
+    tether_id id = 0;
+    CHECK_EQ(tether_register(fx.r, "churn", tctx_fn, &c, tctx_free, NULL, &id), 0);
+    CHECK_EQ(tether_unregister(fx.r, id), 0);
+  }
+  uint64_t tries = atomic_load(&fx.r->inline_reclaims) - before;
+  /* At most one per TETHER__LIMBO_INLINE retirements (fewer when the background
+   * thread's attempts come first: any attempt puts the next one that far away). */
+  CHECK(tries <= (uint64_t)(n / TETHER__LIMBO_INLINE));
+  CHECK_EQ(atomic_load(&c.freed), 0); /* the reader still holds them all back */
+  CHECK(limbo_size(fx.r) >= (size_t)n);
+  atomic_store(&g.open, 1);
+  pthread_join(t, NULL);
+  /* No reader left: within the next inline attempt (at most TETHER__LIMBO_INLINE
+   * retirements away) limbo drains, and it stays bounded under more churn. */
+  for (int i = 0; i < n; i++) {
+    tether_id id = 0;
+    CHECK_EQ(tether_register(fx.r, "churn", tctx_fn, &c, tctx_free, NULL, &id), 0);
+    CHECK_EQ(tether_unregister(fx.r, id), 0);
+    if (i >= 2 * TETHER__LIMBO_INLINE && i % 256 == 0) CHECK(limbo_size(fx.r) <= 3 * TETHER__LIMBO_INLINE);
+  }
+  CHECK_EQ(tether_barrier(fx.r), 0);
+  CHECK_EQ(atomic_load(&c.freed), 2 * n);
+  CHECK_EQ(atomic_load(&gc.freed), 0);
+  CHECK_EQ(fixture_close(&fx), 0);
+}
