@@ -183,6 +183,10 @@ static inline const char *tether__node_name(const void *node) {
  * other pointer is stored as it is and compared by name. */
 #define TETHER__TOMB ((uint64_t)2)
 #define TETHER__PTR_MASK ((uint64_t)0x0000fffffffffff8ull)
+/* XORed with a hash's top 16 bits | 1, a tagged word with that tag has no bit
+ * left under TETHER__TAG_BITS, and what is left is the node pointer (an empty
+ * word, a tombstone and an untagged pointer keep bit 0 set). */
+#define TETHER__TAG_BITS ((uint64_t)0xffff000000000001ull)
 
 static inline uint64_t tether__bucket_word(const void *node, uint64_t h) {
   uint64_t p = (uint64_t)(uintptr_t)node;

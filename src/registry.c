@@ -600,29 +600,27 @@ static __attribute__((noinline)) int emit_general(tether_registry *r, const char
   return n;
 }
 
-/* W = W0 when W0 carries the tag H1 (under TMASK), else W unchanged: a
- * conditional move, since whether a name sits in the first or the second bucket
- * of its pair is a coin toss no branch predictor learns (gcc turns the C into a
- * branch, and keeping it a cmov by other means costs it spills). */
+/* D = D0 when D0 has no bit under TMASK, else D unchanged: a conditional move,
+ * since whether a name sits in the first or the second bucket of its pair is a
+ * coin toss no branch predictor learns (gcc turns the C into a branch, and
+ * keeping it a cmov by other means costs it spills). */
 #if defined(__x86_64__)
-#define TETHER__PICK_IF_TAG(w, w0, h1, tmask) \
-  __asm__("test %[m], %[d]\n\tcmovz %[w0], %[w]" \
-          : [w] "+r"(w) : [d] "r"((w0) ^ (h1)), [m] "r"(tmask), [w0] "r"(w0) : "cc")
+#define TETHER__PICK_IF_CLEAR(d, d0, tmask) \
+  __asm__("test %[m], %[d0]\n\tcmovz %[d0], %[d]" : [d] "+r"(d) : [d0] "r"(d0), [m] "r"(tmask) : "cc")
 #else
-#define TETHER__PICK_IF_TAG(w, w0, h1, tmask) ((w) = (((w0) ^ (h1)) & (tmask)) == 0 ? (w0) : (w))
+#define TETHER__PICK_IF_CLEAR(d, d0, tmask) ((d) = ((d0) & (tmask)) == 0 ? (d0) : (d))
 #endif
 
-/* Dispatch's probe past the home pair of buckets at I (H1: the hash with bit 0
- * set): the matching tagged word, 0 when the name is absent, or 1 when the
+/* Dispatch's probe past the home pair of buckets at I: the node pointer of the
+ * first word that carries HTAG's tag, 0 when the name is absent, or 1 when the
  * general path must decide (an untagged node pointer, compared by name there).
  * Out of line: the home pair holds the name most of the time. */
-static __attribute__((noinline)) uint64_t probe_pairs(const tether__table *t, size_t i, uint64_t h1) {
-  const uint64_t tmask = 0xffff000000000001ull;
+static __attribute__((noinline)) uint64_t probe_pairs(const tether__table *t, size_t i, uint64_t htag) {
   for (;; i = (i + 2) & t->mask) {
     uint64_t w0 = atomic_load_explicit(&t->b[i], memory_order_acquire);
     uint64_t w1 = atomic_load_explicit(&t->b[i + 1], memory_order_acquire);
-    if (((w0 ^ h1) & tmask) == 0) return w0;
-    if (((w1 ^ h1) & tmask) == 0) return w1;
+    if (((w0 ^ htag) & TETHER__TAG_BITS) == 0) return w0 ^ htag;
+    if (((w1 ^ htag) & TETHER__TAG_BITS) == 0) return w1 ^ htag;
     if (w0 == 0 || w1 == 0) return 0;
     if ((!(w0 & 1) && w0 != TETHER__TOMB) || (!(w1 & 1) && w1 != TETHER__TOMB)) return 1;
   }
@@ -648,23 +646,20 @@ static inline __attribute__((always_inline)) int emit_name(tether_registry *r, c
   if (TETHER__UNLIKELY(!tether__enter_fast(r, &c, &outer))) return emit_general(r, name, arg, first_only, ret);
   const tether__table *t = atomic_load_explicit(&r->table, memory_order_acquire);
   /* The home pair of buckets, the tag match picked without a branch; a miss in
-   * both probes on out of line. A word holds this name's node only if its top 16
-   * bits match the hash's and bit 0 (tagged) is set: (w ^ (h | 1)) & tmask is
-   * then 0. Anything unusual (a tag shared by another name, an untagged pointer)
+   * both probes on out of line. Anything unusual (a tag shared by another name, an untagged pointer)
    * goes to the general path, after leaving with a plain store: the help flag
    * stays set for the general path's own exit, and nothing needs to survive a call. */
-  const uint64_t h1 = h | 1, tmask = 0xffff000000000001ull;
+  const uint64_t tmask = TETHER__TAG_BITS, htag = (h & tmask) | 1;
   size_t i = tether__home(t, h);
-  uint64_t w0 = atomic_load_explicit(&t->b[i], memory_order_acquire);
-  uint64_t w1 = atomic_load_explicit(&t->b[i + 1], memory_order_acquire);
-  uint64_t w = w1;
-  TETHER__PICK_IF_TAG(w, w0, h1, tmask);
-  if (TETHER__UNLIKELY(((w ^ h1) & tmask) != 0)) {
-    w = probe_pairs(t, i, h1);
-    if (w == 0) goto absent;
-    if (w == 1) goto general;
+  uint64_t d0 = atomic_load_explicit(&t->b[i], memory_order_acquire) ^ htag;
+  uint64_t d = atomic_load_explicit(&t->b[i + 1], memory_order_acquire) ^ htag;
+  TETHER__PICK_IF_CLEAR(d, d0, tmask);
+  if (TETHER__UNLIKELY((d & tmask) != 0)) {
+    d = probe_pairs(t, i, htag);
+    if (d == 0) goto absent;
+    if (d == 1) goto general;
   }
-  const tether__node *node = (const tether__node *)(uintptr_t)(w & TETHER__PTR_MASK);
+  const tether__node *node = (const tether__node *)(uintptr_t)d;
   if (TETHER__UNLIKELY(node->len != len || !tether__key16_eq(tether__node_name(node), len, ka, kb)))
     goto general; /* another name with the same tag */
   int n;
