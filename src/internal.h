@@ -206,6 +206,7 @@ struct tether__table {
   size_t live;
   char pad_[TETHER__CACHELINE]; /* writers' counters stay off the line readers load */
   size_t mask;
+  size_t home_mask; /* mask with bit 0 clear: a hash's home pair (tether__home) */
   _Alignas(16) _Atomic uint64_t b[]; /* pairs b[2k], b[2k+1] share one 16-byte block */
 };
 
@@ -216,7 +217,7 @@ struct tether__table {
  * bucket at a time (writers) or one pair at a time (dispatch's fast path), so a
  * pair is two loads from one block and never wraps. */
 static inline size_t tether__home(const tether__table *t, uint64_t h) {
-  return (size_t)h & t->mask & ~(size_t)1;
+  return (size_t)h & t->home_mask;
 }
 
 /* A thread's record for one registry. Each record has a 128-byte block to itself

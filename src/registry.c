@@ -606,7 +606,7 @@ static __attribute__((noinline)) int emit_general(tether_registry *r, const char
  * keeping it a cmov by other means costs it spills). */
 #if defined(__x86_64__)
 #define TETHER__PICK_IF_CLEAR(d, d0, tmask) \
-  __asm__("test %[m], %[d0]\n\tcmovz %[d0], %[d]" : [d] "+r"(d) : [d0] "r"(d0), [m] "r"(tmask) : "cc")
+  __asm__("test %2, %1\n\tcmovz %1, %0" : "+r"(d) : "r"(d0), "r"(tmask) : "cc")
 #else
 #define TETHER__PICK_IF_CLEAR(d, d0, tmask) ((d) = ((d0) & (tmask)) == 0 ? (d0) : (d))
 #endif

@@ -24,6 +24,7 @@ tether__table *tether__table_new(tether_registry *r, size_t nbuckets) {
   tether__table *t = tether__alloc(r, tether__table_size(nbuckets - 1));
   if (t == NULL) return NULL;
   t->mask = nbuckets - 1;
+  t->home_mask = t->mask & ~(size_t)1;
   t->used = 0;
   t->live = 0;
   for (size_t i = 0; i < nbuckets; i++) atomic_init(&t->b[i], 0);
