@@ -6,7 +6,8 @@
  * (unsafe, the floor), GHashTable + GRWLock, liburcu's rculfhash (memb flavour,
  * read lock + lookup + call, hashed with the same string hash tether uses), and a
  * direct call through a function pointer. Then: two-thread scaling, readers with
- * a churning writer, and memory per registration from a counting allocator.
+ * a churning writer (rculfhash under the same churn as the reference), and memory
+ * per registration from a counting allocator.
  * Benchmarks print; they never pass or fail. */
 #define _GNU_SOURCE 1
 #define _LGPL_SOURCE 1
@@ -18,6 +19,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 #include <urcu/urcu-memb.h>
 #include <urcu/rculfhash.h>
 
@@ -255,7 +257,8 @@ static double median(double *v, int n) {
 /* ---- churn: readers while a writer registers and unregisters other names ---- */
 
 typedef struct churn {
-  tether_registry *r;
+  tether_registry *r;      /* tether's writer */
+  struct cds_lfht *ht;     /* or rculfhash's */
   _Atomic int stop;
   _Atomic uint64_t writes;
 } churn;
@@ -271,6 +274,44 @@ static void *churn_writer(void *arg) {
     if (tether_register(c->r, name, trivial, &ctx, NULL, NULL, &id) == 0) tether_unregister(c->r, id);
     n++;
   }
+  atomic_store(&c->writes, n);
+  return NULL;
+}
+
+/* The same churn on rculfhash, done the way its users do it: add and delete
+ * under the read lock, free after a grace period with call_rcu (its own
+ * worker thread, as tether's deferred work has the background thread). */
+typedef struct lf_churn_node {
+  lf_node n;
+  struct rcu_head rcu;
+  char name[32];
+} lf_churn_node;
+
+static void lf_churn_free(struct rcu_head *head) { free(caa_container_of(head, lf_churn_node, rcu)); }
+
+static void *churn_writer_urcu(void *arg) {
+  churn *c = arg;
+  static counter ctx;
+  uint64_t n = 0;
+  urcu_memb_register_thread();
+  while (!atomic_load_explicit(&c->stop, memory_order_relaxed)) {
+    lf_churn_node *x = malloc(sizeof *x);
+    if (x == NULL) break;
+    x->n.len = (size_t)snprintf(x->name, sizeof x->name, "churn-%u", (unsigned)(n % 64));
+    x->n.name = x->name;
+    x->n.h = (handler){trivial, &ctx};
+    cds_lfht_node_init(&x->n.node);
+    unsigned long h = (unsigned long)tether__hash(x->name, x->n.len);
+    urcu_memb_read_lock();
+    cds_lfht_add(c->ht, h, &x->n.node);
+    urcu_memb_read_unlock();
+    urcu_memb_read_lock();
+    cds_lfht_del(c->ht, &x->n.node);
+    urcu_memb_read_unlock();
+    urcu_memb_call_rcu(&x->rcu, lf_churn_free);
+    n++;
+  }
+  urcu_memb_unregister_thread();
   atomic_store(&c->writes, n);
   return NULL;
 }
@@ -326,24 +367,28 @@ typedef struct kept_row {
   double undisturbed, with_writer, kept, writer_ops;
 } kept_row;
 
-static kept_row churn_rounds(tether_registry *r, unsigned readers, int rounds) {
+/* Readers run READER on STATE; the writer runs WRITER on C (stop and writes reset
+ * each round). */
+static kept_row churn_rounds(workload reader, void *state, void *(*writer)(void *), churn *c, unsigned readers,
+                             int rounds) {
   kept_row row = {1e30, 1e30, 0, 0};
   double ratio[16];
   if (rounds > 16) rounds = 16;
   for (int k = 0; k < rounds; k++) {
-    double u = measure_runs(run_tether, r, readers, 1);
-    churn c = {.r = r};
+    double u = measure_runs(reader, state, readers, 1);
+    atomic_store(&c->stop, 0);
+    atomic_store(&c->writes, 0);
     pthread_t w;
-    pthread_create(&w, NULL, churn_writer, &c);
+    pthread_create(&w, NULL, writer, c);
     double t0 = now_ns();
-    double d = measure_runs(run_tether, r, readers, 1);
+    double d = measure_runs(reader, state, readers, 1);
     double secs = (now_ns() - t0) / 1e9;
-    atomic_store(&c.stop, 1);
+    atomic_store(&c->stop, 1);
     pthread_join(w, NULL);
     ratio[k] = u / d;
     keep_min(&row.undisturbed, u);
     keep_min(&row.with_writer, d);
-    double ops = (double)atomic_load(&c.writes) / secs;
+    double ops = (double)atomic_load(&c->writes) / secs;
     row.writer_ops = ops > row.writer_ops ? ops : row.writer_ops;
   }
   row.kept = median(ratio, rounds);
@@ -462,17 +507,27 @@ int main(void) {
   printf("  %-44s %7d %10.2f scaling %.2fx\n", "GHashTable + GRWLock", 2, gl2, median(s_gl, ROUNDS2));
   printf("  %-44s %7d %10.2f scaling %.2fx\n", "liburcu rculfhash (memb)", 2, lf2, median(s_lf, ROUNDS2));
 
-  /* Churn: a writer registers and unregisters other names in a tight loop. On a
-   * 2-core machine, 2 readers + 1 writer oversubscribe the cores (the readers
-   * then lose CPU time, not just cache lines), so 1 reader + 1 writer is shown too. */
+  /* Churn: a writer registers and unregisters other names in a tight loop. When
+   * readers + writer outnumber the CPUs, the readers lose CPU time, not just
+   * cache lines: a fair share caps kept at CPUs / (readers + 1), shown beside
+   * the row, and rculfhash under the same churn is the reference. */
   printf("\n  readers while another thread registers/unregisters other names in a tight loop\n"
          "  (kept: median over 5 rounds of undisturbed/with-writer, both measured back to back)\n");
+  long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+  churn tc = {.r = r}, uc = {.ht = ht};
   for (unsigned readers = 1; readers <= 2; readers++) {
-    kept_row row = churn_rounds(r, readers, 5);
-    char what[64];
+    kept_row row = churn_rounds(run_tether, r, churn_writer, &tc, readers, 5);
+    kept_row peer = churn_rounds(run_urcu, ht, churn_writer_urcu, &uc, readers, 5);
+    char what[64], cap[64] = "";
+    if (cpus > 0 && (long)readers + 1 > cpus)
+      snprintf(cap, sizeof cap, " (%u threads on %ld CPUs: at most %.2f)", readers + 1, cpus,
+               (double)cpus / (readers + 1));
     snprintf(what, sizeof what, "tether_emit, %u reader%s + 1 writer", readers, readers > 1 ? "s" : "");
-    printf("  %-44s %7u %10.2f kept %.2f of undisturbed throughput (target >= 0.70); writer %.0f ops/s\n",
-           what, readers, row.with_writer, row.kept, row.writer_ops);
+    printf("  %-44s %7u %10.2f kept %.2f (target >= 0.70)%s; writer %.0f ops/s\n", what, readers,
+           row.with_writer, row.kept, cap, row.writer_ops);
+    snprintf(what, sizeof what, "liburcu rculfhash (memb), same churn");
+    printf("  %-44s %7u %10.2f kept %.2f; writer %.0f ops/s\n", what, readers, peer.with_writer, peer.kept,
+           peer.writer_ops);
   }
 
   /* TETHER_BENCH_THREADS=N (make bench on a bigger machine): scaling from 1 to N
@@ -497,7 +552,8 @@ int main(void) {
     printf("\n  readers with one writer registering/unregistering other names (kept = vs the same readers undisturbed)\n");
     printf("  %7s %12s %12s %8s %14s\n", "readers", "undisturbed", "with writer", "kept", "writer ops/s");
     for (unsigned n = 1; n < maxt; n *= 2) {
-      kept_row row = churn_rounds(r, n, 3);
+      churn tc = {.r = r};
+      kept_row row = churn_rounds(run_tether, r, churn_writer, &tc, n, 3);
       printf("  %7u %12.2f %12.2f %8.2f %14.0f\n", n, row.undisturbed, row.with_writer, row.kept, row.writer_ops);
     }
   }
