@@ -426,7 +426,7 @@ static inline int tether__key16_eq(const char *s, size_t n, uint64_t a, uint64_t
 
 /* The hash of a name of 1..16 bytes from its key words (equal to tether__hash). */
 static inline uint64_t tether__hash16(uint64_t a, uint64_t b, size_t n) {
-  return tether__mum(a ^ TETHER__HK1, b ^ (TETHER__HK0 ^ (uint64_t)n)); /* n is known before b */
+  return tether__mum(a ^ TETHER__HK1, b ^ TETHER__HK0 ^ (uint64_t)n);
 }
 
 /* The string hash: names up to 16 bytes (the common case) cost one 128-bit
@@ -470,7 +470,7 @@ static inline size_t tether__len17(const char *s) {
   unsigned off = (unsigned)(p & 15);
   const __m128i z = _mm_setzero_si128();
   unsigned m = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_load_si128(a), z)) >> off;
-  if (TETHER__LIKELY(m != 0)) return (unsigned)__builtin_ctz(m); /* unsigned: no sign extension */
+  if (TETHER__LIKELY(m != 0)) return (size_t)__builtin_ctz(m);
   m = (unsigned)_mm_movemask_epi8(_mm_cmpeq_epi8(_mm_load_si128(a + 1), z));
   if (m == 0) return 17;
   size_t n = 16 - off + (size_t)__builtin_ctz(m);

@@ -645,10 +645,11 @@ static inline __attribute__((always_inline)) int emit_name(tether_registry *r, c
   tether__rec *c;
   if (TETHER__UNLIKELY(!tether__enter_fast(r, &c, &outer))) return emit_general(r, name, arg, first_only, ret);
   const tether__table *t = atomic_load_explicit(&r->table, memory_order_acquire);
-  /* The home pair of buckets, the tag match picked without a branch; a miss in
-   * both probes on out of line. Anything unusual (a tag shared by another name, an untagged pointer)
-   * goes to the general path, after leaving with a plain store: the help flag
-   * stays set for the general path's own exit, and nothing needs to survive a call. */
+  /* The home pair of buckets, the tag match picked without a branch; when
+   * neither word matches, probe_pairs goes on out of line. Anything unusual (a
+   * tag shared by another name, an untagged pointer) goes to the general path,
+   * after leaving with a plain store: the help flag stays set for the general
+   * path's own exit, and nothing needs to survive a call. */
   const uint64_t tmask = TETHER__TAG_BITS, htag = (h & tmask) | 1;
   size_t i = tether__home(t, h);
   uint64_t d0 = atomic_load_explicit(&t->b[i], memory_order_acquire) ^ htag;
