@@ -257,8 +257,8 @@ static double median(double *v, int n) {
 /* ---- churn: readers while a writer registers and unregisters other names ---- */
 
 typedef struct churn {
-  tether_registry *r;      /* tether's writer */
-  struct cds_lfht *ht;     /* or rculfhash's */
+  tether_registry *r;  /* tether's writer */
+  struct cds_lfht *ht; /* or rculfhash's */
   _Atomic int stop;
   _Atomic uint64_t writes;
 } churn;
@@ -287,7 +287,9 @@ typedef struct lf_churn_node {
   char name[32];
 } lf_churn_node;
 
-static void lf_churn_free(struct rcu_head *head) { free(caa_container_of(head, lf_churn_node, rcu)); }
+static void lf_churn_free(struct rcu_head *head) {
+  free(caa_container_of(head, lf_churn_node, rcu));
+}
 
 static void *churn_writer_urcu(void *arg) {
   churn *c = arg;
@@ -369,8 +371,8 @@ typedef struct kept_row {
 
 /* Readers run READER on STATE; the writer runs WRITER on C (stop and writes reset
  * each round). */
-static kept_row churn_rounds(workload reader, void *state, void *(*writer)(void *), churn *c, unsigned readers,
-                             int rounds) {
+static kept_row churn_rounds(workload reader, void *state, void *(*writer)(void *), churn *c,
+                             unsigned readers, int rounds) {
   kept_row row = {1e30, 1e30, 0, 0};
   double ratio[16];
   if (rounds > 16) rounds = 16;
@@ -526,8 +528,8 @@ int main(void) {
     printf("  %-44s %7u %10.2f kept %.2f (target >= 0.70)%s; writer %.0f ops/s\n", what, readers,
            row.with_writer, row.kept, cap, row.writer_ops);
     snprintf(what, sizeof what, "liburcu rculfhash (memb), same churn");
-    printf("  %-44s %7u %10.2f kept %.2f; writer %.0f ops/s\n", what, readers, peer.with_writer, peer.kept,
-           peer.writer_ops);
+    printf("  %-44s %7u %10.2f kept %.2f; writer %.0f ops/s\n", what, readers, peer.with_writer,
+           peer.kept, peer.writer_ops);
   }
 
   /* TETHER_BENCH_THREADS=N (make bench on a bigger machine): scaling from 1 to N

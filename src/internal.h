@@ -206,7 +206,7 @@ struct tether__table {
   size_t live;
   char pad_[TETHER__CACHELINE]; /* writers' counters stay off the line readers load */
   size_t mask;
-  size_t home_mask; /* mask with bit 0 clear: a hash's home pair (tether__home) */
+  size_t home_mask;                  /* mask with bit 0 clear: a hash's home pair (tether__home) */
   _Alignas(16) _Atomic uint64_t b[]; /* pairs b[2k], b[2k+1] share one 16-byte block */
 };
 
@@ -296,7 +296,7 @@ struct tether_registry {
   uint32_t site_mask;
   tether__retire *limbo_head, *limbo_tail;
   size_t limbo_count;
-  size_t limbo_mark; /* limbo size at which a writer reclaims inline next */
+  size_t limbo_mark;                /* limbo size at which a writer reclaims inline next */
   _Atomic uint64_t inline_reclaims; /* writers' inline reclaim attempts (tests read it) */
   uint64_t retire_seq; /* entries retired so far (destructors_pending) */
   tether__entry *zombies; /* grace period over, refs held; linked through u.retire */

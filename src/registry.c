@@ -615,7 +615,8 @@ static __attribute__((noinline)) int emit_general(tether_registry *r, const char
  * first word that carries HTAG's tag, 0 when the name is absent, or 1 when the
  * general path must decide (an untagged node pointer, compared by name there).
  * Out of line: the home pair holds the name most of the time. */
-static __attribute__((noinline)) uint64_t probe_pairs(const tether__table *t, size_t i, uint64_t htag) {
+static __attribute__((noinline)) uint64_t probe_pairs(const tether__table *t, size_t i,
+                                                      uint64_t htag) {
   for (;; i = (i + 2) & t->mask) {
     uint64_t w0 = atomic_load_explicit(&t->b[i], memory_order_acquire);
     uint64_t w1 = atomic_load_explicit(&t->b[i + 1], memory_order_acquire);

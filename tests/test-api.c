@@ -551,7 +551,8 @@ TEST(api_names_sharing_a_home_pair_and_a_tag) {
   memset(c, 0, sizeof c);
   tether_id id[3];
   for (int i = 0; i < 5; i++) c[i].ret = 10 + i;
-  for (int i = 0; i < 3; i++) CHECK_EQ(tether_register(fx.r, names[i], tctx_fn, &c[i], NULL, NULL, &id[i]), 0);
+  for (int i = 0; i < 3; i++)
+    CHECK_EQ(tether_register(fx.r, names[i], tctx_fn, &c[i], NULL, NULL, &id[i]), 0);
   for (int round = 0; round < 2; round++) {
     for (int i = 0; i < 3; i++) {
       int result = 0;
@@ -569,7 +570,8 @@ TEST(api_names_sharing_a_home_pair_and_a_tag) {
   CHECK_EQ(tether_unregister(fx.r, id[1]), 0);
   CHECK_EQ(tether_emit(fx.r, names[1], NULL), 0);
   CHECK_EQ(tether_emit(fx.r, names[2], NULL), 1);
-  CHECK_EQ(tether_register(fx.r, names[3], tctx_fn, &c[3], NULL, NULL, NULL), 0); //tether:ignore TC201 freed with the registry
+  CHECK_EQ(tether_register(fx.r, names[3], tctx_fn, &c[3], NULL, NULL, NULL),
+           0);  // tether:ignore TC201 freed with the registry
   int result = 0;
   CHECK_EQ(tether_call(fx.r, names[3], NULL, &result), 0);
   CHECK_EQ(result, 13);

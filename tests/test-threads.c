@@ -406,7 +406,8 @@ TEST(threads_blocked_reader_rate_limits_inline_reclaim) {
   CHECK_EQ(fixture_open(&fx, TETHER_MAP), 0);
   gate g = {.r = fx.r};
   tctx gc = {.hook = gate_hook, .user = &g}, c = {0};
-  CHECK_EQ(tether_register(fx.r, "gate", tctx_fn, &gc, NULL, NULL, NULL), 0); //tether:ignore TC201 freed with the registry
+  CHECK_EQ(tether_register(fx.r, "gate", tctx_fn, &gc, NULL, NULL, NULL),
+           0);  // tether:ignore TC201 freed with the registry
   pthread_t t;
   CHECK_EQ(pthread_create(&t, NULL, gate_emitter, &g), 0);
   while (!atomic_load(&g.inside)) sched_yield();
@@ -431,7 +432,8 @@ TEST(threads_blocked_reader_rate_limits_inline_reclaim) {
     tether_id id = 0;
     CHECK_EQ(tether_register(fx.r, "churn", tctx_fn, &c, tctx_free, NULL, &id), 0);
     CHECK_EQ(tether_unregister(fx.r, id), 0);
-    if (i >= 2 * TETHER__LIMBO_INLINE && i % 256 == 0) CHECK(limbo_size(fx.r) <= 3 * TETHER__LIMBO_INLINE);
+    if (i >= 2 * TETHER__LIMBO_INLINE && i % 256 == 0)
+      CHECK(limbo_size(fx.r) <= 3 * TETHER__LIMBO_INLINE);
   }
   CHECK_EQ(tether_barrier(fx.r), 0);
   CHECK_EQ(atomic_load(&c.freed), 2 * n);
