@@ -9,3 +9,10 @@ target_link_libraries(bench-registry PRIVATE tether_shared PkgConfig::GLIB PkgCo
 target_compile_options(bench-registry PRIVATE -Wall -Wextra)
 target_include_directories(bench-registry PRIVATE ${CMAKE_SOURCE_DIR}/src)
 target_compile_definitions(bench-registry PRIVATE _GNU_SOURCE)
+# scripts/ab.sh: several builds of libtether in one process (dlopen), against rculfhash.
+add_executable(ab-dispatch ${CMAKE_SOURCE_DIR}/bench/ab-dispatch.c)
+set_target_properties(ab-dispatch PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/bench)
+target_link_libraries(ab-dispatch PRIVATE PkgConfig::URCU ${CMAKE_DL_LIBS})
+target_compile_options(ab-dispatch PRIVATE -Wall -Wextra)
+target_include_directories(ab-dispatch PRIVATE ${CMAKE_SOURCE_DIR}/src ${CMAKE_SOURCE_DIR}/include)
+target_compile_definitions(ab-dispatch PRIVATE _GNU_SOURCE)
