@@ -20,40 +20,12 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
-#include <urcu/urcu-memb.h>
-#include <urcu/rculfhash.h>
 
-#include "internal.h" /* tether__hash: the library's string hash, given to rculfhash too */
-#include "tether/tether.h"
+#include "bench-common.h"
 
-#define NAMES 1000
-#define OPS 2000000
 #define RUNS 5
-
-static char g_names[NAMES][16];
-static unsigned g_order[NAMES];
-
-/* The callback adds the handler's context value into a per-thread counter passed
- * as the argument: no callback writes memory another thread touches. Counters
- * are 128 bytes apart: adjacent-line prefetching moves 64-byte lines in pairs. */
-typedef struct counter {
-  uint64_t sum;
-  char pad[120];
-} counter;
-
 #define MAX_THREADS 32
 static counter g_sums[MAX_THREADS];
-
-static int trivial(void *ctx, void *arg) {
-  ((counter *)arg)->sum += ((counter *)ctx)->pad[0] + 1u;
-  return 0;
-}
-
-static double now_ns(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec * 1e9 + (double)ts.tv_nsec;
-}
 
 /* ---- the workloads: each runs OPS lookups+calls and returns ns/op ---- */
 
@@ -89,11 +61,6 @@ static double run_direct(void *state, unsigned thread) {
   return (now_ns() - t0) / OPS;
 }
 
-typedef struct handler {
-  tether_fn fn;
-  counter *ctx;
-} handler;
-
 typedef struct ghash {
   GHashTable *h;
   GRWLock lock;
@@ -114,35 +81,13 @@ static double run_ghash(void *state, unsigned thread) {
   return (now_ns() - t0) / OPS;
 }
 
-typedef struct lf_node {
-  struct cds_lfht_node node;
-  const char *name;
-  size_t len;
-  handler h;
-} lf_node;
-
-static int lf_match(struct cds_lfht_node *node, const void *key) {
-  const lf_node *n = caa_container_of(node, lf_node, node);
-  return strcmp(n->name, key) == 0;
-}
-
 static double run_urcu(void *state, unsigned thread) {
   struct cds_lfht *ht = state;
   counter *sum = &g_sums[thread];
   urcu_memb_register_thread();
   double t0 = now_ns();
-  for (unsigned i = 0, k = thread * 37; i < OPS; i++, k++) {
-    const char *name = g_names[g_order[k % NAMES]];
-    struct cds_lfht_iter it;
-    urcu_memb_read_lock();
-    cds_lfht_lookup(ht, (unsigned long)tether__hash(name, strlen(name)), lf_match, name, &it);
-    struct cds_lfht_node *node = cds_lfht_iter_get_node(&it);
-    if (node) {
-      lf_node *n = caa_container_of(node, lf_node, node);
-      n->h.fn(n->h.ctx, sum);
-    }
-    urcu_memb_read_unlock();
-  }
+  for (unsigned i = 0, k = thread * 37; i < OPS; i++, k++)
+    lf_call(ht, g_names[g_order[k % NAMES]], sum);
   double ns = (now_ns() - t0) / OPS;
   urcu_memb_unregister_thread();
   return ns;
@@ -240,18 +185,8 @@ static double measure(workload fn, void *state, unsigned threads) {
   return measure_runs(fn, state, threads, RUNS);
 }
 
-static int cmp_double(const void *a, const void *b) {
-  double x = *(const double *)a, y = *(const double *)b;
-  return x < y ? -1 : x > y;
-}
-
 static void keep_min(double *best, double v) {
   if (v < *best) *best = v;
-}
-
-static double median(double *v, int n) {
-  qsort(v, (size_t)n, sizeof *v, cmp_double);
-  return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
 }
 
 /* ---- churn: readers while a writer registers and unregisters other names ---- */
@@ -400,16 +335,7 @@ static kept_row churn_rounds(workload reader, void *state, void *(*writer)(void 
 int main(void) {
   counter ctx = {0};
   pin_init();
-  for (unsigned i = 0; i < NAMES; i++) {
-    snprintf(g_names[i], sizeof g_names[i], "handler-%u", i);
-    g_order[i] = i;
-  }
-  srand(42);
-  for (unsigned i = NAMES - 1; i > 0; i--) {
-    unsigned j = (unsigned)rand() % (i + 1), t = g_order[i];
-    g_order[i] = g_order[j];
-    g_order[j] = t;
-  }
+  bench_names_init();
   /* tether */
   tether_registry *r = NULL;
   tether_registry_new(&r, NULL);
@@ -425,19 +351,8 @@ int main(void) {
     g_hash_table_insert(gl.h, g_names[i], &hs[i]);
   }
   /* rculfhash, memb flavour */
-  urcu_memb_register_thread();
-  struct cds_lfht *ht = cds_lfht_new_flavor(1024, 1024, 0, CDS_LFHT_AUTO_RESIZE, &urcu_memb_flavor, NULL);
   static lf_node nodes[NAMES];
-  for (unsigned i = 0; i < NAMES; i++) {
-    nodes[i].name = g_names[i];
-    nodes[i].len = strlen(g_names[i]);
-    nodes[i].h = (handler){trivial, &ctx};
-    cds_lfht_node_init(&nodes[i].node);
-    urcu_memb_read_lock();
-    cds_lfht_add(ht, (unsigned long)tether__hash(g_names[i], nodes[i].len), &nodes[i].node);
-    urcu_memb_read_unlock();
-  }
-  urcu_memb_unregister_thread();
+  struct cds_lfht *ht = lf_table_new(nodes, &ctx);
   tether_topic *topic = NULL;
   tether_registry *r1 = NULL;
   tether_registry_new(&r1, NULL);
