@@ -188,10 +188,13 @@ static inline const char *tether__node_name(const void *node) {
  * word, a tombstone and an untagged pointer keep bit 0 set). */
 #define TETHER__TAG_BITS ((uint64_t)0xffff000000000001ull)
 
+/* The tag a tagged word for hash H carries: its top 16 bits, and bit 0. */
+static inline uint64_t tether__tag(uint64_t h) { return (h & TETHER__TAG_BITS) | 1; }
+
 static inline uint64_t tether__bucket_word(const void *node, uint64_t h) {
   uint64_t p = (uint64_t)(uintptr_t)node;
   if ((p >> 48) != 0 || (p & 7) != 0) return p;
-  return p | 1 | (h & 0xffff000000000000ull);
+  return p | tether__tag(h);
 }
 
 static inline void *tether__bucket_node(uint64_t w) {
@@ -506,14 +509,14 @@ static inline int tether__name_eq(const char *a, const char *b, size_t n) {
  * Lock-free (inside a read section) or under the mutex. */
 static inline void *tether__lookup_at(const tether__table *t, const char *name, size_t len,
                                       uint64_t h, size_t *at) {
-  const uint64_t tag = (h & 0xffff000000000000ull) | 1;
+  const uint64_t tag = tether__tag(h);
   size_t i = tether__home(t, h);
   for (;; i = (i + 1) & t->mask) {
     uint64_t w = atomic_load_explicit(&t->b[i], memory_order_acquire);
     if (w == 0) break;
     const tether__node *n;
     if (TETHER__LIKELY(w & 1)) {
-      if ((w & 0xffff000000000001ull) != tag) continue;
+      if ((w & TETHER__TAG_BITS) != tag) continue;
       n = (const tether__node *)(uintptr_t)(w & TETHER__PTR_MASK);
     } else {
       if (w == TETHER__TOMB) continue;

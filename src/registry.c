@@ -651,7 +651,7 @@ static inline __attribute__((always_inline)) int emit_name(tether_registry *r, c
    * tag shared by another name, an untagged pointer) goes to the general path,
    * after leaving with a plain store: the help flag stays set for the general
    * path's own exit, and nothing needs to survive a call. */
-  const uint64_t tmask = TETHER__TAG_BITS, htag = (h & tmask) | 1;
+  const uint64_t tmask = TETHER__TAG_BITS, htag = tether__tag(h);
   size_t i = tether__home(t, h);
   uint64_t d0 = atomic_load_explicit(&t->b[i], memory_order_acquire) ^ htag;
   uint64_t d = atomic_load_explicit(&t->b[i + 1], memory_order_acquire) ^ htag;
