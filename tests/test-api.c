@@ -521,11 +521,11 @@ TEST(api_many_names_grow_the_table) {
  * of CLASS in a new registry's table, and CLASS's bucket tag (top 16 bits) if
  * SAME_TAG, else another tag. */
 static void name_in_class(uint64_t class, int same_tag, unsigned *k, char name[32]) {
-  const uint64_t home = (TETHER__TABLE_INIT - 1) & ~1ull, tag = 0xffff000000000000ull;
+  const uint64_t home = (TETHER__TABLE_INIT - 1) & ~1ull; /* a new table's home_mask */
   for (;; (*k)++) {
     snprintf(name, 32, "probe-%u", *k);
     uint64_t h = tether__hash(name, strlen(name));
-    if ((h & home) == (class & home) && ((h & tag) == (class & tag)) == same_tag) {
+    if ((h & home) == (class & home) && (tether__tag(h) == tether__tag(class)) == same_tag) {
       (*k)++;
       return;
     }
