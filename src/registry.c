@@ -257,13 +257,9 @@ void tether__finish_removal(tether_registry *r, tether__entry *e, tether__why wh
   tether__reclaim_if(r, many);
 }
 
-static int claim(tether__entry *e) {
-  return tether__claim(e);
-}
-
 static int claim_match(tether__entry *e, void *arg) {
   (void)arg;
-  return claim(e);
+  return tether__claim(e);
 }
 
 /* ---- registration ---- */
@@ -381,7 +377,7 @@ nomem:
  * is claimed here and its removal finished by the caller after unlocking, since
  * its owner's mutex comes before the registry's. Returns 1 when it claimed one. */
 static int plan_commit(tether_registry *r, reg_plan *p, tether__entry *e, uint64_t h) {
-  int claimed_old = p->replaced != NULL && claim(p->replaced);
+  int claimed_old = p->replaced != NULL && tether__claim(p->replaced);
   tether__ids_adopt(r, p->ids, p->ids_cap);
   tether__ids_insert(r, e, (e->flags & TETHER__F_BUS) ? p->slot : NULL);
   e->u.live.created_ms = tether__now(r);
@@ -457,7 +453,7 @@ int tether_register_at(tether_registry *r, tether_site site, const char *name, t
 static tether__entry *claim_id(tether_registry *r, tether_id id) {
   pthread_mutex_lock(&r->mu);
   tether__entry *e = tether__ids_find(r, id);
-  if (e != NULL && !claim(e)) e = NULL;
+  if (e != NULL && !tether__claim(e)) e = NULL;
   pthread_mutex_unlock(&r->mu);
   return e;
 }
@@ -504,7 +500,7 @@ int tether_unregister_name(tether_registry *r, const char *name) {
     pthread_mutex_lock(&r->mu);
     void *n = tether__lookup(atomic_load_explicit(&r->table, memory_order_relaxed), name, len, h);
     if (n != NULL && !is_slot(n))
-      e = claim(n) ? n : NULL;
+      e = tether__claim(n) ? n : NULL;
     else if (n != NULL)
       e = tether__slot_find(n, claim_match, NULL);
     pthread_mutex_unlock(&r->mu);
@@ -519,7 +515,7 @@ int tether_unregister_name(tether_registry *r, const char *name) {
 
 /* Expiry found on lookup: whoever wins the claim removes the entry. */
 static void expire(tether_registry *r, tether__entry *e) {
-  if (claim(e)) tether__finish_removal(r, e, TETHER__BY_EXPIRY);
+  if (tether__claim(e)) tether__finish_removal(r, e, TETHER__BY_EXPIRY);
 }
 
 enum { SKIPPED = 0, CALLED = 1 };
@@ -532,7 +528,7 @@ static __attribute__((noinline)) int call_entry_slow(tether_registry *r, tether_
     return SKIPPED;
   }
   if (e->flags & TETHER__F_ONCE) {
-    if (!claim(e)) return SKIPPED;
+    if (!tether__claim(e)) return SKIPPED;
     *ret = e->fn(e->ctx, arg);
     tether__finish_removal(r, e, TETHER__BY_ONCE);
     return CALLED;
@@ -802,7 +798,7 @@ int tether_acquire(tether_registry *r, tether_id id, tether_ref **out) {
   int live = e != NULL && tether__state(e) == TETHER__LIVE;
   if (live && expired_now(r, e)) {
     live = 0;
-    if (!claim(e)) e = NULL;
+    if (!tether__claim(e)) e = NULL;
   } else if (!live) {
     e = NULL;
   }
@@ -889,7 +885,7 @@ int tether_touch(tether_registry *r, tether_id id, uint64_t ttl_ms) {
     rc = TETHER_ENOENT;
   } else if (expired_now(r, e)) {
     /* Expired but not yet noticed: remove it rather than revive it. */
-    if (!claim(e)) e = NULL;
+    if (!tether__claim(e)) e = NULL;
     rc = TETHER_ENOENT;
   } else {
     uint64_t exp = ttl_ms ? tether__now(r) + ttl_ms : 0;
@@ -925,7 +921,7 @@ static int claim_expired(tether__entry *e, void *arg) {
   uint64_t exp = atomic_load_explicit(&e->expires_at, memory_order_relaxed);
   if (exp != 0) {
     b->with_ttl--;
-    if (b->now >= exp && claim(e)) b->claimed[b->n++] = e;
+    if (b->now >= exp && tether__claim(e)) b->claimed[b->n++] = e;
   }
   return b->n == 128 || b->with_ttl == 0;
 }
@@ -957,7 +953,7 @@ int tether_sweep(tether_registry *r) {
  * under the mutex, then finishes each removal with the locks in order. */
 static int claim_any(tether__entry *e, void *arg) {
   claim_batch *b = arg;
-  if (claim(e)) b->claimed[b->n++] = e;
+  if (tether__claim(e)) b->claimed[b->n++] = e;
   return b->n == 128;
 }
 
