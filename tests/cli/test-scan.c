@@ -207,11 +207,14 @@ TEST(scan_c_tc203) {
 
 TEST(scan_register_names_and_pair_patterns) {
   run r = scan("--format json go/named_types");
-  CHECK_EQ(count(&r, "TG103", "named_types/types.go", 17), 0); /* Route is not Register-like */
-  free(r.out);
-  r = scan("--format json --register-names 'Rou*,Chain' go/named_types");
+  /* Route and Chain store their func parameter: Register-like by what they do. */
   CHECK_EQ(count(&r, "TG103", "named_types/types.go", 17), 1);
   CHECK_EQ(count(&r, "TG103", "named_types/types.go", 21), 1);
+  CHECK_EQ(count(&r, "TG103", "named_types/types.go", 30), 0); /* Defaults: no parameter stored */
+  free(r.out);
+  r = scan("--format json --register-names 'Def*' go/named_types");
+  CHECK_EQ(count(&r, "TG103", "named_types/types.go", 30), 1); /* the name list adds it */
+  CHECK_EQ(count(&r, "TG103", "named_types/types.go", 17), 1);
   free(r.out);
   r = scan("--format json --pair 'bus_sub*:bus_unsubscribe' c/tc202.c");
   CHECK_EQ(count(&r, "TC202", "c/tc202.c", 15), 1);
