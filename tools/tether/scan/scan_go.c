@@ -35,6 +35,7 @@ enum {
   N_IMPORT_SPEC, N_RETURN_STATEMENT, N_EXPRESSION_LIST, N_SLICE_EXPRESSION,
   N_TYPE_ASSERTION_EXPRESSION, N_TYPE_CONVERSION_EXPRESSION, N_BINARY_EXPRESSION,
   N_ARGUMENT_LIST, N_DOT, N_BLANK_IDENTIFIER, N_VARIADIC_ARGUMENT,
+  N_TYPE_INSTANTIATION_EXPRESSION,
   N_KIND_COUNT
 };
 
@@ -79,6 +80,7 @@ static const char *const kind_names[N_KIND_COUNT] = {
     [N_BINARY_EXPRESSION] = "binary_expression", [N_ARGUMENT_LIST] = "argument_list",
     [N_DOT] = "dot", [N_BLANK_IDENTIFIER] = "blank_identifier",
     [N_VARIADIC_ARGUMENT] = "variadic_argument",
+    [N_TYPE_INSTANTIATION_EXPRESSION] = "type_instantiation_expression",
 };
 
 enum { F_NAME, F_TYPE, F_VALUE, F_LEFT, F_RIGHT, F_OPERATOR, F_FUNCTION, F_ARGUMENTS,
@@ -151,7 +153,7 @@ typedef struct ctx { /* a function, method or func literal being walked */
 typedef struct pending { /* a func literal's role, known before the walk reaches it */
   uint32_t byte;
   lrole role;
-  scan_str target, qual;
+  scan_str target, qual, chain;
   uint32_t recv_x;
   int is_field, argi;
 } pending;
@@ -203,6 +205,22 @@ static TSNode unparen_type(TSNode t) {
 static TSNode unparen(TSNode e) {
   for (int i = 0; i < 64 && kind(e) == N_PARENTHESIZED_EXPRESSION; i++) e = nth(e, 0);
   return e;
+}
+
+/* The grammar reads `m[a][b]` and `x.m[a][b]` as the instantiation of a generic
+ * type (type_instantiation_expression of generic_type). This gives the node that
+ * stands for `m` or `x.m` (a type_identifier or a qualified_type) and how many
+ * index levels were applied to it; a null node when E is not such a misreading. */
+static TSNode misread_index(TSNode e, uint32_t *levels) {
+  *levels = 0;
+  if (kind(e) != N_TYPE_INSTANTIATION_EXPRESSION) return (TSNode){0};
+  TSNode g = field(e, F_TYPE);
+  uint32_t extra = nchild(e);
+  *levels = extra > 0 ? extra - 1 : 0;
+  if (kind(g) != N_GENERIC_TYPE) return (TSNode){0};
+  *levels += nchild(field(g, F_TYPE_ARGUMENTS));
+  TSNode base = field(g, F_TYPE);
+  return kind(base) == N_TYPE_IDENTIFIER || kind(base) == N_QUALIFIED_TYPE ? base : (TSNode){0};
 }
 
 /* ---- Type expressions. ---- */
@@ -518,6 +536,24 @@ static uint32_t expr_x(walker *w, TSNode e, int idx, int depth) {
       return base ? x_add(w, X_INDEX, base, 0, no_str, no_str) : 0;
     }
     case N_SLICE_EXPRESSION: return expr_x(w, field(e, F_OPERAND), 0, depth + 1);
+    case N_TYPE_INSTANTIATION_EXPRESSION: { /* m[a][b] misread as a generic instantiation */
+      uint32_t levels;
+      TSNode base = misread_index(e, &levels);
+      if (ts_node_is_null(base) || idx != 0) return 0;
+      uint32_t x;
+      if (kind(base) == N_QUALIFIED_TYPE) {
+        scan_str op = str_of(w, field(base, F_PACKAGE)), name = str_of(w, field(base, F_NAME));
+        decl *d = w->ctxs.n ? lookup(w, op) : NULL;
+        if (d == NULL && is_import(w, op)) x = x_add(w, X_IDENT, 0, 0, name, op);
+        else if (d != NULL) x = x_add(w, X_FIELD, decl_x(w, d), 0, name, no_str);
+        else x = x_add(w, X_FIELD, x_add(w, X_IDENT, 0, 0, op, no_str), 0, name, no_str);
+      } else {
+        decl *d = w->ctxs.n ? lookup(w, str_of(w, base)) : NULL;
+        x = d ? decl_x(w, d) : x_add(w, X_IDENT, 0, 0, str_of(w, base), no_str);
+      }
+      for (uint32_t i = 0; i < levels && i < 8 && x; i++) x = x_add(w, X_INDEX, x, 0, no_str, no_str);
+      return x;
+    }
     case N_TYPE_ASSERTION_EXPRESSION:
       if (idx == 1) return x_add(w, X_SCALAR, 0, 0, no_str, no_str);
       return x_add(w, X_TYPE, tx_of(w, field(e, F_TYPE), depth + 1), 0, no_str, no_str);
@@ -635,6 +671,7 @@ static void on_short_decl(walker *w, TSNode n, int range) {
 
 typedef struct target {
   scan_str name, qual;
+  scan_str chain; /* a field: the selector path from the first field on ("events.insertion.fns") */
   int is_field;
 } target;
 
@@ -649,14 +686,28 @@ static int alias_of(walker *w, decl *d, target *t, int depth) {
 }
 
 static int target_of(walker *w, TSNode e, target *t, int depth) {
+  uint32_t levels;
   for (int i = 0; i < 16; i++) {
     e = unparen(e);
     if (kind(e) == N_UNARY_EXPRESSION) e = field(e, F_OPERAND); /* &m, *p */
     else if (kind(e) == N_INDEX_EXPRESSION || kind(e) == N_SLICE_EXPRESSION) e = field(e, F_OPERAND);
+    else if (!ts_node_is_null(misread_index(e, &levels))) e = misread_index(e, &levels);
     else break;
   }
   t->qual = no_str;
-  if (kind(e) == N_IDENTIFIER) {
+  t->chain = no_str;
+  if (kind(e) == N_QUALIFIED_TYPE) { /* x.m of a misread x.m[a][b] */
+    scan_str op = str_of(w, field(e, F_PACKAGE));
+    t->name = str_of(w, field(e, F_NAME));
+    t->chain = t->name;
+    t->is_field = 1;
+    if (!is_local(w, op) && is_import(w, op)) {
+      t->qual = op;
+      t->is_field = 0;
+    }
+    return 1;
+  }
+  if (kind(e) == N_IDENTIFIER || kind(e) == N_TYPE_IDENTIFIER) {
     t->name = str_of(w, e);
     t->is_field = 0;
     decl *d = w->ctxs.n ? lookup(w, t->name) : NULL;
@@ -667,6 +718,11 @@ static int target_of(walker *w, TSNode e, target *t, int depth) {
     TSNode op = unparen(field(e, F_OPERAND));
     t->name = str_of(w, field(e, F_FIELD));
     t->is_field = 1;
+    TSNode first = e;
+    for (int i = 0; i < 16 && kind(unparen(field(first, F_OPERAND))) == N_SELECTOR_EXPRESSION; i++)
+      first = unparen(field(first, F_OPERAND));
+    uint32_t from = ts_node_start_byte(field(first, F_FIELD)), to = ts_node_end_byte(e);
+    if (to > from && to <= w->f->len) t->chain = (scan_str){(const char *)w->f->data + from, to - from};
     if (kind(op) == N_IDENTIFIER) {
       scan_str q = str_of(w, op);
       if (!is_local(w, q) && is_import(w, q)) {
@@ -694,13 +750,13 @@ static int param_of(walker *w, TSNode e) {
 static void add_pending(walker *w, TSNode lit, lrole role, target t, uint32_t recv_x, int argi) {
   SCAN_RESERVE(w->pend);
   w->pend.v[w->pend.n++] =
-      (pending){ts_node_start_byte(lit), role, t.name, t.qual, recv_x, t.is_field, argi};
+      (pending){ts_node_start_byte(lit), role, t.name, t.qual, t.chain, recv_x, t.is_field, argi};
 }
 
 static void add_removal(walker *w, target t, rkind k) {
   SCAN_RESERVE(w->g->removals);
   w->g->removals.v[w->g->removals.n++] =
-      (go_removal){t.name, t.qual, (uint8_t)t.is_field, (uint8_t)k, (int32_t)w->func};
+      (go_removal){t.name, t.qual, t.chain, (uint8_t)t.is_field, (uint8_t)k, (int32_t)w->func};
 }
 
 static void add_read(walker *w, target t, uint32_t byte) {
@@ -766,6 +822,7 @@ static void add_call_site(walker *w, TSNode call, lrole role, target t, uint32_t
   l.is_call = 1;
   l.target = t.name;
   l.qual = t.qual;
+  l.chain = t.chain;
   l.is_field = (uint8_t)t.is_field;
   l.recv_x = recv_x;
   l.argi = argi;
@@ -786,6 +843,7 @@ static void add_write(walker *w, TSNode lhs, target t, wkind k, TSNode value) {
   memset(&wr, 0, sizeof wr);
   wr.target = t.name;
   wr.qual = t.qual;
+  wr.chain = t.chain;
   wr.is_field = (uint8_t)t.is_field;
   wr.kind = (uint8_t)k;
   pos_of(lhs, &wr.line, &wr.col);
@@ -872,7 +930,8 @@ static void on_assignment(walker *w, TSNode n) {
     TSNode lhs = unparen(nth(left, i));
     TSNode rhs = unparen(nl == nr ? nth(right, i) : nth(right, 0));
     target t;
-    if (kind(lhs) == N_INDEX_EXPRESSION) {
+    uint32_t levels;
+    if (kind(lhs) == N_INDEX_EXPRESSION || !ts_node_is_null(misread_index(lhs, &levels))) {
       if (!target_of(w, lhs, &t, 0)) continue;
       if (shrinking_value(w, rhs)) {
         add_removal(w, t, R_SHRINK);
@@ -943,7 +1002,7 @@ static void on_call(walker *w, TSNode n) {
   TSNode recv;
   if (!callee_of(w, n, &name, &qual, &recv)) return;
   uint32_t rx = X_PENDING;
-  target ct = {name, qual, 0};
+  target ct = {name, qual, no_str, 0};
   for (uint32_t a = 0; a < na; a++) {
     TSNode arg = unparen(nth(args, a));
     if (kind(arg) == N_VARIADIC_ARGUMENT) continue;
@@ -969,7 +1028,7 @@ static void on_return(walker *w, TSNode n) {
   for (uint32_t i = 0; i < k; i++) {
     TSNode e = kind(list) == N_EXPRESSION_LIST ? nth(list, i) : list;
     TSNode lit = literal_in(e);
-    if (kind(lit) == N_FUNC_LITERAL) add_pending(w, lit, ROLE_RETURN, (target){no_str, no_str, 0}, 0, (int)i);
+    if (kind(lit) == N_FUNC_LITERAL) add_pending(w, lit, ROLE_RETURN, (target){no_str, no_str, no_str, 0}, 0, (int)i);
   }
 }
 
@@ -986,6 +1045,12 @@ static void add_var(walker *w, TSNode name, scan_str owner, int is_field, uint32
   v.x = x;
   v.type_text = text;
   v.fm = -1;
+  v.chain = v.name;
+  if (is_field) { /* inside an inline struct: the path below the type's name */
+    const char *dot = memchr(owner.s, '.', owner.n);
+    if (dot != NULL)
+      v.chain = owned_join(w, (scan_str){dot + 1, (uint32_t)(owner.s + owner.n - dot - 1)}, v.name);
+  }
   pos_of(name, &v.line, &v.col);
   SCAN_RESERVE(w->g->vars);
   w->g->vars.v[w->g->vars.n++] = v;
@@ -1185,7 +1250,7 @@ static void on_function(walker *w, TSNode n) {
 static void on_literal(walker *w, TSNode n) {
   uint32_t b = ts_node_start_byte(n);
   long lit = -1;
-  pending p = {0, ROLE_NONE, {"", 0}, {"", 0}, 0, 0, 0};
+  pending p = {0, ROLE_NONE, {"", 0}, {"", 0}, {"", 0}, 0, 0, 0};
   size_t kept = 0;
   for (size_t i = 0; i < w->pend.n; i++) {
     pending q = w->pend.v[i];
@@ -1200,6 +1265,7 @@ static void on_literal(walker *w, TSNode n) {
     l.role = (uint8_t)p.role;
     l.target = p.target;
     l.qual = p.qual;
+    l.chain = p.chain;
     l.recv_x = p.recv_x;
     l.is_field = (uint8_t)p.is_field;
     l.argi = p.argi;
@@ -1309,6 +1375,33 @@ static void on_identifier(walker *w, TSNode n) {
   w->uses.v[w->uses.n++] = str_of(w, n);
 }
 
+/* m[a][b] misread as a generic instantiation: a read of m, and its names are
+ * uses (captures) like identifiers. */
+static void on_misread_index(walker *w, TSNode n) {
+  uint32_t levels;
+  target t;
+  if (ts_node_is_null(misread_index(n, &levels))) return;
+  if (w->func >= 0 && target_of(w, n, &t, 0)) add_read(w, t, ts_node_start_byte(n));
+  if (w->in_lit == 0) return;
+  TSTreeCursor c = ts_tree_cursor_new(n);
+  for (int steps = 0; steps < 256; steps++) {
+    TSNode cur = ts_tree_cursor_current_node(&c);
+    if (kind(cur) == N_TYPE_IDENTIFIER || kind(cur) == N_PACKAGE_IDENTIFIER) {
+      SCAN_RESERVE(w->uses);
+      w->uses.v[w->uses.n++] = str_of(w, cur);
+    }
+    if (ts_tree_cursor_goto_first_child(&c)) continue;
+    int done = 0;
+    while (!ts_tree_cursor_goto_next_sibling(&c))
+      if (!ts_tree_cursor_goto_parent(&c) || ts_node_eq(ts_tree_cursor_current_node(&c), n)) {
+        done = 1;
+        break;
+      }
+    if (done) break;
+  }
+  ts_tree_cursor_delete(&c);
+}
+
 static void on_index(walker *w, TSNode n) {
   target t;
   if (w->func >= 0 && target_of(w, field(n, F_OPERAND), &t, 0)) add_read(w, t, ts_node_start_byte(n));
@@ -1373,6 +1466,7 @@ static int visit(walker *w, TSNode n) {
     case N_INDEX_EXPRESSION: on_index(w, n); break;
     case N_RETURN_STATEMENT: on_return(w, n); break;
     case N_IDENTIFIER: on_identifier(w, n); break;
+    case N_TYPE_INSTANTIATION_EXPRESSION: on_misread_index(w, n); return V_SKIP;
     default: break;
   }
   return V_DESCEND;

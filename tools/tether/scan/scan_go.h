@@ -62,6 +62,7 @@ typedef struct go_import {
 
 typedef struct go_var { /* a package-level variable, or a struct field that may be a map */
   scan_str name, owner, type_text; /* owner: the struct ("T", "T.events.insertion") */
+  scan_str chain; /* a field: its selector path inside the type ("events.insertion.fns") */
   uint32_t line, col;
   uint32_t tx; /* the declared type, 0 when none */
   uint32_t x;  /* a package-level variable's initialiser, 0 when none */
@@ -87,6 +88,7 @@ typedef enum { W_ASSIGN, W_APPEND, W_STORE } wkind;
 
 typedef struct go_write { /* m[k] = v, m[k] = append(m[k], v), m.Store(k, v) */
   scan_str target, qual; /* qual: the package of pkg.Var, "" for this package */
+  scan_str chain;        /* a field: the selector path written (x.events.insertion.fns) */
   uint8_t is_field, kind, rhs_nil, checked;
   uint32_t line, col, lhs_byte;
   int32_t func;      /* index into funcs, -1 at package level */
@@ -98,7 +100,7 @@ typedef struct go_write { /* m[k] = v, m[k] = append(m[k], v), m.Store(k, v) */
 typedef enum { R_DELETE, R_CLEAR, R_REASSIGN, R_SHRINK, R_NILOUT } rkind;
 
 typedef struct go_removal {
-  scan_str target, qual;
+  scan_str target, qual, chain;
   uint8_t is_field, kind;
   int32_t func; /* -1 at package level */
 } go_removal;
@@ -111,6 +113,7 @@ typedef struct go_lit {
   uint32_t line, col;
   uint8_t role, is_field, is_call;
   scan_str target, qual; /* STORE: the map; ARG: the callee and its package */
+  scan_str chain;        /* STORE: the field's selector path */
   uint32_t recv_x;       /* ARG: the callee's receiver, for a method call */
   int32_t argi;          /* ARG: the argument's position */
   int32_t func;          /* the enclosing function, -1 at package level */

@@ -92,8 +92,23 @@ static int is_func_map(rules *R, go_ref v) {
  * field of that name in PKG. Calls FN for each; stops when it returns nonzero. */
 typedef int (*var_fn)(rules *R, go_ref v, void *arg);
 
+/* Whether the selector path CHAIN that a write names (x.events.insertion.fns)
+ * ends with field V's path in its type (events.insertion.fns; a plain field's
+ * path is its name), white space aside. */
+static int chain_matches(scan_str chain, scan_str var) {
+  if (chain.n == 0) return 1;
+  const char *a = chain.s + chain.n, *b = var.s + var.n;
+  while (b > var.s) {
+    while (a > chain.s && (a[-1] == ' ' || a[-1] == '\t' || a[-1] == '\n' || a[-1] == '\r')) a--;
+    if (a == chain.s || a[-1] != b[-1]) return 0;
+    a--, b--;
+  }
+  while (a > chain.s && (a[-1] == ' ' || a[-1] == '\t' || a[-1] == '\n' || a[-1] == '\r')) a--;
+  return a == chain.s || a[-1] == '.';
+}
+
 static int each_target(rules *R, uint32_t pkg, uint32_t file, scan_str name, scan_str qual, int is_field,
-                       var_fn fn, void *arg) {
+                       scan_str chain, var_fn fn, void *arg) {
   go_ref r;
   if (qual.n > 0) {
     scan_str path;
@@ -103,7 +118,8 @@ static int each_target(rules *R, uint32_t pkg, uint32_t file, scan_str name, sca
   }
   int tag = is_field ? GO_TAG_FIELD : GO_TAG_VAR;
   for (size_t k = 0; go_find(&R->m, tag, pkg, name, no_str, &r, k); k++)
-    if (fn(R, r, arg)) return 1;
+    if ((!is_field || chain_matches(chain, facts(R, r.pkg, r.file)->vars.v[r.idx].chain)) && fn(R, r, arg))
+      return 1;
   return 0;
 }
 
@@ -114,8 +130,8 @@ static int first_func_map(rules *R, go_ref v, void *arg) {
 }
 
 static int find_func_map(rules *R, uint32_t pkg, uint32_t file, scan_str name, scan_str qual, int is_field,
-                         go_ref *out) {
-  return each_target(R, pkg, file, name, qual, is_field, first_func_map, out);
+                         scan_str chain, go_ref *out) {
+  return each_target(R, pkg, file, name, qual, is_field, chain, first_func_map, out);
 }
 
 /* ---- Pass over writes and removals. ---- */
@@ -181,12 +197,12 @@ static void pass_writes(rules *R) {
       for (uint32_t w = 0; w < g->writes.n; w++) {
         const go_write *wr = &g->writes.v[w];
         write_arg a = {p, f, w, wr, -1};
-        each_target(R, p, f, wr->target, wr->qual, wr->is_field, note_write, &a);
+        each_target(R, p, f, wr->target, wr->qual, wr->is_field, wr->chain, note_write, &a);
       }
       for (uint32_t r = 0; r < g->removals.n; r++) {
         const go_removal *rm = &g->removals.v[r];
         if (rm->kind == R_REASSIGN && rm->func >= 0 && is_init_func(g->funcs.v[rm->func].name)) continue;
-        each_target(R, p, f, rm->target, rm->qual, rm->is_field, note_shrink, NULL);
+        each_target(R, p, f, rm->target, rm->qual, rm->is_field, rm->chain, note_shrink, NULL);
       }
     }
 }
@@ -294,12 +310,12 @@ static int stores_param(rules *R, go_ref fn, int param, int depth, store_hit *ou
   for (uint32_t i = fr ? fr->w0 : 0; fr && i < fr->w1 && !hit.found; i++) {
     const go_write *wr = &g->writes.v[i];
     if (wr->func != (int32_t)fn.idx || wr->rhs_param != param) continue;
-    if (find_func_map(R, fn.pkg, fn.file, wr->target, wr->qual, wr->is_field, &hit.var)) hit.found = 1;
+    if (find_func_map(R, fn.pkg, fn.file, wr->target, wr->qual, wr->is_field, wr->chain, &hit.var)) hit.found = 1;
   }
   for (uint32_t i = fr ? fr->l0 : 0; fr && i < fr->l1 && !hit.found; i++) {
     const go_lit *l = &g->lits.v[i];
     if (l->func != (int32_t)fn.idx || !l->is_call || l->param != param) continue;
-    if (l->role == ROLE_STORE && find_func_map(R, fn.pkg, fn.file, l->target, l->qual, l->is_field, &hit.var)) {
+    if (l->role == ROLE_STORE && find_func_map(R, fn.pkg, fn.file, l->target, l->qual, l->is_field, l->chain, &hit.var)) {
       hit.found = 1;
       hit.via = l->callee;
     } else if (l->role == ROLE_ARG) {
@@ -410,7 +426,7 @@ static void report_register(rules *R, go_ref fn, go_ref map, scan_str via, int b
     snprintf(through, sizeof through, " (through '%.*s')", (int)via.n, via.s);
   snprintf(msg, sizeof msg, "'%.*s' %s func map '%.*s'%s and no function %s removes from it",
            (int)f->name.n, f->name.s, by_param ? "stores its func parameter in" : "adds to",
-           (int)var->name.n, var->name.s, through,
+           (int)var->chain.n, var->chain.s, through,
            map.pkg == fn.pkg ? "in the package" : "of the scanned packages");
   emit(R, file_of(R, fn.pkg, fn.file), f->line, f->col, SCAN_TG103, SCAN_WARNING,
        "pair it with an Unregister (or return a cancel func) that deletes the entry", msg);
@@ -432,7 +448,7 @@ static void check_register(rules *R) {
           for (uint32_t i = fr ? fr->w0 : 0; fr && i < fr->w1; i++) {
             const go_write *wr = &g->writes.v[i];
             if (wr->func == (int32_t)k)
-              each_target(R, p, fi, wr->target, wr->qual, wr->is_field, collect_leaky, &named);
+              each_target(R, p, fi, wr->target, wr->qual, wr->is_field, wr->chain, collect_leaky, &named);
           }
         }
         for (size_t i = 0; i < named.n; i++) report_register(R, fn, named.found[i], no_str, 0);
@@ -505,7 +521,7 @@ static void report_literal(rules *R, uint32_t pkg, uint32_t file, const go_lit *
 
 /* The func map a literal or call site ends up in, if any. */
 static int site_map(rules *R, uint32_t pkg, uint32_t file, const go_lit *l, go_ref *map) {
-  if (l->role == ROLE_STORE) return find_func_map(R, pkg, file, l->target, l->qual, l->is_field, map);
+  if (l->role == ROLE_STORE) return find_func_map(R, pkg, file, l->target, l->qual, l->is_field, l->chain, map);
   if (l->role != ROLE_ARG) return 0;
   store_hit hit = {{0, 0, 0}, no_str, 0};
   if (!callee_stores(R, pkg, file, l->target, l->qual, l->recv_x, l->argi, 0, &hit)) return 0;
@@ -543,7 +559,7 @@ static void check_overwrites(rules *R, uint32_t pkg, uint32_t file) {
     const go_write *wr = &g->writes.v[w];
     go_ref map;
     if (wr->kind != W_ASSIGN || wr->rhs_nil || wr->checked) continue;
-    if (!find_func_map(R, pkg, file, wr->target, wr->qual, wr->is_field, &map)) continue;
+    if (!find_func_map(R, pkg, file, wr->target, wr->qual, wr->is_field, wr->chain, &map)) continue;
     char msg[256];
     snprintf(msg, sizeof msg, "'%.*s[...] = ...' replaces any func already stored under that key, silently",
              (int)wr->target.n, wr->target.s);
