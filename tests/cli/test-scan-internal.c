@@ -150,3 +150,101 @@ TEST(scan_internal_grammars_load) {
   CHECK(ts_parser_set_language(p, scan_lang_c()));
   ts_parser_delete(p);
 }
+
+/* //go:build lines: a file is left out when `ignore` is required. */
+TEST(scan_internal_build_ignore) {
+  static const struct {
+    const char *header;
+    int ignored;
+  } cases[] = {
+      {"//go:build ignore\n", 1},
+      {"//go:build ignore && linux\n", 1},
+      {"// +build ignore\n", 1},
+      {"// Copyright\n\n//go:build ignore\n// +build ignore\n", 1},
+      {"//go:build !ignore\n", 0},
+      {"//go:build ignore || linux\n", 0},
+      {"//go:build linux\n", 0},
+      {"// ignore this comment\n", 0},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    char src[512];
+    snprintf(src, sizeof src, "%s\npackage p\nvar m = map[string]func(){}\n", cases[i].header);
+    scan_file f = scan_src(src, SCAN_LANG_GO);
+    CHECK_EQ(f.build_ignored, cases[i].ignored);
+    CHECK_EQ(f.findings.n == 0, cases[i].ignored); /* the TG101 of a file that is scanned */
+    scan_file_free(&f);
+  }
+}
+
+/* Types the facts infer, one construct at a time. */
+TEST(scan_internal_inferred_capture_types) {
+  scan_file f = scan_src("package p\n"
+                         "import (\"context\"; \"net/http\"; \"os\")\n"
+                         "type T struct{ next *T }\n"
+                         "func (t *T) Next() *T { return t.next }\n"
+                         "func pair() (int, *T) { return 0, nil }\n"
+                         "var m = map[string]func(){}\n"
+                         "func f(t *T, r *http.Request) {\n"
+                         "  a := t.Next()\n"
+                         "  n, b := pair()\n"
+                         "  req, _ := http.NewRequest(\"GET\", \"/\", nil)\n"
+                         "  ctx, cancel := context.WithCancel(r.Context())\n"
+                         "  file, _ := os.Open(\"x\")\n"
+                         "  s := os.Getenv(\"X\")\n"
+                         "  c := req.Context()\n"
+                         "  v := T{}\n"
+                         "  m[\"k\"] = func() { _, _, _, _, _, _, _, _, _, _ = a, n, b, req, ctx, cancel, file, s, c, v }\n"
+                         "}\n",
+                         SCAN_LANG_GO);
+  const scan_finding *x = find(&f, SCAN_TG104, 16);
+  CHECK(x != NULL);
+  CHECK_EQ(x->severity, SCAN_ERROR);
+  static const char *const want[] = {"a (pointer)", "n (scalar)", "b (pointer)", "req (pointer)",
+                                     "ctx (Context: interface)", "cancel (func)", "file (pointer)",
+                                     "s (scalar)", "c (Context: interface)", "v (T: struct holding references)"};
+  for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
+    if (strstr(x->message, want[i]) == NULL) fprintf(stderr, "missing %s in %s\n", want[i], x->message);
+    CHECK(strstr(x->message, want[i]) != NULL);
+  }
+  scan_file_free(&f);
+}
+
+TEST(scan_internal_generic_func_maps) {
+  scan_file f = scan_src("package p\n"
+                         "type Factory[T any] func() T\n"
+                         "type byName[T any] map[string]Factory[T]\n"
+                         "type R[T any] struct{ f byName[T]; g map[string]map[int]func(T) }\n"
+                         "func (r *R[T]) Add(k string, fn Factory[T]) { r.f[k] = fn }\n"
+                         "func (r *R[T]) On(k string, i int, fn func(T)) { r.g[k][i] = fn }\n",
+                         SCAN_LANG_GO);
+  CHECK(find(&f, SCAN_TG102, 4) != NULL);
+  CHECK(find(&f, SCAN_TG103, 5) != NULL);
+  CHECK(find(&f, SCAN_TG103, 6) != NULL);
+  size_t n102 = 0;
+  for (size_t i = 0; i < f.findings.n; i++) n102 += f.findings.v[i].rule == SCAN_TG102;
+  CHECK_EQ(n102, 2); /* r.f and r.g */
+  scan_file_free(&f);
+}
+
+/* The engine entry point a front-end calls: sorted findings, errors kept, all freed. */
+TEST(scan_internal_scan_run_api) {
+  scan_options o;
+  scan_options_default(&o);
+  o.jobs = 2;
+  const char *paths[] = {TETHER_SOURCE_DIR "/tests/fixtures/scan/go/dataflow",
+                         TETHER_SOURCE_DIR "/tests/fixtures/scan/c/gtk_app", "/no/such/path"};
+  scan_result r;
+  CHECK_EQ(scan_run(paths, 3, &o, &r), 0);
+  CHECK_EQ(r.input_error, 1);
+  CHECK_EQ(r.nerrors, 1);
+  CHECK(strstr(r.errors[0], "/no/such/path") != NULL);
+  CHECK(r.nfindings >= 10);
+  for (size_t i = 1; i < r.nfindings; i++) {
+    int c = strcmp(r.findings[i - 1]->file, r.findings[i]->file);
+    CHECK(c < 0 || (c == 0 && r.findings[i - 1]->line <= r.findings[i]->line));
+  }
+  CHECK_EQ(r.summary.files, 2);
+  scan_result_free(&r);
+  CHECK_EQ(scan_run(paths, 0, &o, &r), -1);
+  scan_result_free(&r);
+}
