@@ -248,3 +248,21 @@ TEST(scan_internal_scan_run_api) {
   CHECK_EQ(scan_run(paths, 0, &o, &r), -1);
   scan_result_free(&r);
 }
+
+/* Set(k, nil), where Set stores its func parameter, releases what it stored. */
+TEST(scan_internal_nil_through_a_parameter_is_a_removal) {
+  static const char leak[] = "package p\n"
+                             "var filters = map[int]func(){}\n"
+                             "func Set(k int, f func()) { filters[k] = f }\n";
+  scan_file f = scan_src(leak, SCAN_LANG_GO);
+  CHECK(find(&f, SCAN_TG102, 2) != NULL);
+  CHECK(find(&f, SCAN_TG103, 3) != NULL);
+  scan_file_free(&f);
+  char src[512];
+  snprintf(src, sizeof src, "%sfunc reset() { Set(1, nil) }\n", leak);
+  f = scan_src(src, SCAN_LANG_GO);
+  CHECK(find(&f, SCAN_TG101, 2) != NULL);
+  CHECK(find(&f, SCAN_TG102, 2) == NULL);
+  CHECK(find(&f, SCAN_TG103, 3) == NULL);
+  scan_file_free(&f);
+}

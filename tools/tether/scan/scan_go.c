@@ -1007,9 +1007,9 @@ static void on_call(walker *w, TSNode n) {
     TSNode arg = unparen(nth(args, a));
     if (kind(arg) == N_VARIADIC_ARGUMENT) continue;
     TSNode lit = literal_in(arg);
-    int param = kind(arg) == N_IDENTIFIER ? param_of(w, arg) : -1;
+    int param = kind(arg) == N_IDENTIFIER ? param_of(w, arg) : kind(arg) == N_NIL ? GO_FWD_NIL : -1;
     int is_call = kind(lit) != N_FUNC_LITERAL && kind(arg) == N_CALL_EXPRESSION;
-    if (kind(lit) != N_FUNC_LITERAL && param < 0 && !is_call) continue;
+    if (kind(lit) != N_FUNC_LITERAL && param == -1 && !is_call) continue;
     if (rx == X_PENDING) rx = recv_x_of(w, recv);
     if (kind(lit) == N_FUNC_LITERAL) add_pending(w, lit, ROLE_ARG, ct, rx, (int)a);
     else if (is_call) add_call_site(w, arg, ROLE_ARG, ct, rx, (int)a);

@@ -128,7 +128,10 @@ typedef struct go_capture {
   uint32_t x; /* its expression type */
 } go_capture;
 
-typedef struct go_fwd { /* a parameter passed on: func F(h) { G(h) } */
+/* A parameter passed on: func F(h) { G(h) }; or (param GO_FWD_NIL) a nil passed
+ * to a function that may store it: Set(t, nil) clears what Set(t, f) stored. */
+#define GO_FWD_NIL (-2)
+typedef struct go_fwd {
   int32_t func, param, argi;
   scan_str callee, qual;
   uint32_t recv_x;

@@ -340,6 +340,22 @@ static int stores_param(rules *R, go_ref fn, int param, int depth, store_hit *ou
   return 1;
 }
 
+/* Set(t, nil), where Set stores that parameter in a func map, releases the
+ * func stored there: the map counts as shrinking, like m[k] = nil. */
+static void pass_nil_args(rules *R) {
+  for (uint32_t p = 0; p < R->m.npkgs; p++)
+    for (uint32_t f = 0; f < R->m.pkgs[p].n; f++) {
+      const scan_go_facts *g = facts(R, p, f);
+      for (uint32_t i = 0; i < g->fwds.n; i++) {
+        const go_fwd *fw = &g->fwds.v[i];
+        store_hit hit = {{0, 0, 0}, no_str, 0};
+        if (fw->param == GO_FWD_NIL &&
+            callee_stores(R, p, f, fw->callee, fw->qual, fw->recv_x, fw->argi, 0, &hit))
+          R->shrinks[gvar(R, hit.var)] = 1;
+      }
+    }
+}
+
 /* ---- Findings. ---- */
 
 static void emit(rules *R, scan_file *f, uint32_t line, uint32_t col, scan_rule rule, scan_severity sev,
@@ -617,6 +633,7 @@ void scan_go_module(scan_file **files, size_t n, const scan_options *o) {
   }
   memset(R.klass, -1, R.nvars + 1);
   pass_writes(&R);
+  pass_nil_args(&R);
   for (uint32_t p = 0; p < R.m.npkgs; p++)
     for (uint32_t f = 0; f < R.m.pkgs[p].n; f++) {
       const scan_go_facts *g = facts(&R, p, f);
