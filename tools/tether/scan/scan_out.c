@@ -30,11 +30,13 @@ static void text_one(FILE *out, const scan_finding *f, int color) {
 static void write_text(FILE *out, scan_finding *const *v, size_t n, const scan_summary *s,
                        int color) {
   for (size_t i = 0; i < n; i++) text_one(out, v[i], color);
-  fprintf(out, "%zu file%s scanned, %zu skipped: %zu error%s, %zu warning%s, %zu note%s\n",
+  fprintf(out, "%zu file%s scanned, %zu skipped: %zu error%s, %zu warning%s, %zu note%s",
           s->files, s->files == 1 ? "" : "s", s->skipped, s->count[SCAN_ERROR],
           s->count[SCAN_ERROR] == 1 ? "" : "s", s->count[SCAN_WARNING],
           s->count[SCAN_WARNING] == 1 ? "" : "s", s->count[SCAN_NOTE],
           s->count[SCAN_NOTE] == 1 ? "" : "s");
+  if (s->with_baseline) fprintf(out, " (%zu more in the baseline)", s->baselined);
+  fputc('\n', out);
 }
 
 static void write_json(FILE *out, scan_finding *const *v, size_t n, const scan_summary *s) {
