@@ -429,8 +429,9 @@ static int is_import(walker *w, scan_str name) {
 
 static uint32_t expr_x(walker *w, TSNode e, int idx, int depth);
 
-static uint32_t decl_x(walker *w, decl *d) {
+static uint32_t decl_x_at(walker *w, decl *d, int depth) {
   if (d->x != X_PENDING) return d->x;
+  if (depth > 24) return 0; /* a long chain of locals, each declared from the last */
   d->x = 0; /* a declaration that refers to itself resolves to unknown */
   uint32_t x = 0;
   switch (d->how) {
@@ -438,10 +439,10 @@ static uint32_t decl_x(walker *w, decl *d) {
     case D_VARIADIC:
       x = x_add(w, X_TYPE, tx_simple(w, T_SLICE, tx_of(w, d->node, 0), 0), 0, no_str, no_str);
       break;
-    case D_EXPR: x = expr_x(w, d->node, d->idx, 0); break;
+    case D_EXPR: x = expr_x(w, d->node, d->idx, depth + 1); break;
     case D_RANGEK:
     case D_RANGEV: {
-      uint32_t base = expr_x(w, d->node, 0, 1);
+      uint32_t base = expr_x(w, d->node, 0, depth + 1);
       if (base) x = x_add(w, d->how == D_RANGEK ? X_RANGEK : X_RANGEV, base, 0, no_str, no_str);
       break;
     }
@@ -450,6 +451,8 @@ static uint32_t decl_x(walker *w, decl *d) {
   d->x = x;
   return x;
 }
+
+static uint32_t decl_x(walker *w, decl *d) { return decl_x_at(w, d, 0); }
 
 static uint32_t call_x(walker *w, TSNode e, int idx, int depth) {
   TSNode fn = unparen(field(e, F_FUNCTION)), args = field(e, F_ARGUMENTS);
@@ -496,7 +499,7 @@ static uint32_t expr_x(walker *w, TSNode e, int idx, int depth) {
     case N_IDENTIFIER: {
       scan_str name = str_of(w, e);
       decl *d = w->ctxs.n ? lookup(w, name) : NULL;
-      if (d != NULL) return idx == 0 ? decl_x(w, d) : 0;
+      if (d != NULL) return idx == 0 ? decl_x_at(w, d, depth + 1) : 0;
       return x_add(w, X_IDENT, 0, 0, name, no_str);
     }
     case N_SELECTOR_EXPRESSION: {
@@ -545,11 +548,11 @@ static uint32_t expr_x(walker *w, TSNode e, int idx, int depth) {
         scan_str op = str_of(w, field(base, F_PACKAGE)), name = str_of(w, field(base, F_NAME));
         decl *d = w->ctxs.n ? lookup(w, op) : NULL;
         if (d == NULL && is_import(w, op)) x = x_add(w, X_IDENT, 0, 0, name, op);
-        else if (d != NULL) x = x_add(w, X_FIELD, decl_x(w, d), 0, name, no_str);
+        else if (d != NULL) x = x_add(w, X_FIELD, decl_x_at(w, d, depth + 1), 0, name, no_str);
         else x = x_add(w, X_FIELD, x_add(w, X_IDENT, 0, 0, op, no_str), 0, name, no_str);
       } else {
         decl *d = w->ctxs.n ? lookup(w, str_of(w, base)) : NULL;
-        x = d ? decl_x(w, d) : x_add(w, X_IDENT, 0, 0, str_of(w, base), no_str);
+        x = d ? decl_x_at(w, d, depth + 1) : x_add(w, X_IDENT, 0, 0, str_of(w, base), no_str);
       }
       for (uint32_t i = 0; i < levels && i < 8 && x; i++) x = x_add(w, X_INDEX, x, 0, no_str, no_str);
       return x;

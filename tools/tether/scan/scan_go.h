@@ -194,6 +194,7 @@ typedef struct go_module {
   size_t npkgs;
   GO_VEC(go_entry) index; /* sorted by hash: types, funcs, methods, vars, import paths */
   struct go_envs *envs;   /* grows while queries run: index + 1 is an env id; 0 is none */
+  struct go_refs_memo *refs; /* go_holds_refs' answers for struct types, by location */
   const scan_options *o;
 } go_module;
 

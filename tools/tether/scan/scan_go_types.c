@@ -47,6 +47,18 @@ scan_str go_import_name(const go_import *im) {
   return p;
 }
 
+/* go_holds_refs' answers for struct types without type arguments, keyed by
+ * where the struct type is written: wide nested structs are walked once. */
+typedef struct refs_slot {
+  uint64_t key;
+  int8_t value; /* 2: empty */
+} refs_slot;
+
+typedef struct go_refs_memo {
+  refs_slot *v;
+  size_t n, cap;
+} go_refs_memo;
+
 /* ---- The index. ---- */
 
 enum { TAG_IMPORT = 16, TAG_SUFFIX, TAG_ANYFUNC };
@@ -157,6 +169,7 @@ int go_module_build(go_module *m, scan_file **in, size_t n, const scan_options *
   memset(m, 0, sizeof *m);
   m->o = o;
   m->envs = calloc(1, sizeof *m->envs);
+  m->refs = calloc(1, sizeof *m->refs);
   scan_file **files = calloc(n + 1, sizeof *files);
   if (files == NULL) return -1;
   size_t nf = 0;
@@ -220,6 +233,8 @@ void go_module_free(go_module *m) {
   free(m->index.v);
   if (m->envs) free(m->envs->v);
   free(m->envs);
+  if (m->refs) free(m->refs->v);
+  free(m->refs);
   memset(m, 0, sizeof *m);
 }
 
@@ -896,6 +911,46 @@ int go_expr_type(const go_module *m, uint32_t pkg, uint32_t file, uint32_t x, gt
   return expr_type(m, pkg, file, x, 0, out);
 }
 
+static refs_slot *refs_slot_of(const go_module *m, uint64_t key) {
+  go_refs_memo *r = m->refs;
+  if (r == NULL) return NULL;
+  if (r->n * 2 >= r->cap) {
+    size_t cap = r->cap ? r->cap * 2 : 256;
+    refs_slot *nv = malloc(cap * sizeof *nv);
+    if (nv == NULL) return NULL;
+    for (size_t i = 0; i < cap; i++) nv[i].value = 2;
+    for (size_t i = 0; i < r->cap; i++) {
+      if (r->v[i].value == 2) continue;
+      size_t h = (size_t)((r->v[i].key * 0x9E3779B97F4A7C15ull) >> 20) & (cap - 1);
+      while (nv[h].value != 2) h = (h + 1) & (cap - 1);
+      nv[h] = r->v[i];
+    }
+    free(r->v);
+    r->v = nv;
+    r->cap = cap;
+  }
+  size_t h = (size_t)((key * 0x9E3779B97F4A7C15ull) >> 20) & (r->cap - 1);
+  while (r->v[h].value != 2 && r->v[h].key != key) h = (h + 1) & (r->cap - 1);
+  return &r->v[h];
+}
+
+static int holds_refs(const go_module *m, const gtype *t, int depth);
+
+static int holds_refs_cached(const go_module *m, const gtype *t, int depth) {
+  if (t->env != 0 || t->kind != K_STRUCT || t->tx == 0) return holds_refs(m, t, depth);
+  uint64_t key = ((uint64_t)t->pkg << 44) ^ ((uint64_t)t->file << 24) ^ t->tx;
+  refs_slot *s = refs_slot_of(m, key);
+  if (s && s->value != 2) return s->value;
+  int v = holds_refs(m, t, depth);
+  s = refs_slot_of(m, key); /* the table may have grown */
+  if (s && s->value == 2) {
+    s->key = key;
+    s->value = (int8_t)v;
+    m->refs->n++;
+  }
+  return v;
+}
+
 static int holds_refs(const go_module *m, const gtype *t, int depth) {
   switch (t->kind) {
     case K_PTR: case K_SLICE: case K_MAP: case K_CHAN: case K_FUNC: case K_IFACE: return 1;
@@ -918,14 +973,14 @@ static int holds_refs(const go_module *m, const gtype *t, int depth) {
     gtype f;
     gtype_init(&f, t->pkg, t->file);
     resolve(m, t->pkg, t->file, g->fields.v[x->a + i].tx, t->env, depth + 1, &f);
-    int r = holds_refs(m, &f, depth + 1);
+    int r = holds_refs_cached(m, &f, depth + 1);
     if (r == 1) return 1;
     if (r < 0) unknown = 1;
   }
   return unknown ? -1 : 0;
 }
 
-int go_holds_refs(const go_module *m, const gtype *t) { return holds_refs(m, t, 0); }
+int go_holds_refs(const go_module *m, const gtype *t) { return holds_refs_cached(m, t, 0); }
 
 int go_value_is_func(const go_module *m, const gtype *value) {
   gtype t = *value;
