@@ -266,3 +266,23 @@ TEST(scan_internal_nil_through_a_parameter_is_a_removal) {
   CHECK(find(&f, SCAN_TG103, 3) == NULL);
   scan_file_free(&f);
 }
+
+/* Type aliases are followed like the types they name, here and in another package. */
+TEST(scan_internal_type_aliases) {
+  scan_file f = scan_src("package p\n"
+                         "import \"context\"\n"
+                         "type Callback = func(string)\n"
+                         "type Ctx = context.Context\n"
+                         "type Table = map[string]Callback\n"
+                         "var tbl = Table{}\n"
+                         "func Add(k string, c Callback) { tbl[k] = c }\n"
+                         "func Watch(ctx Ctx) { tbl[\"w\"] = func(string) { <-ctx.Done() } }\n",
+                         SCAN_LANG_GO);
+  CHECK(find(&f, SCAN_TG101, 6) != NULL);
+  CHECK(find(&f, SCAN_TG103, 7) != NULL);
+  const scan_finding *x = find(&f, SCAN_TG104, 8);
+  CHECK(x != NULL);
+  CHECK(strstr(x->message, "ctx (Context: interface)") != NULL);
+  CHECK_EQ(x->severity, SCAN_ERROR);
+  scan_file_free(&f);
+}

@@ -614,6 +614,10 @@ static int follow_decl(const go_module *m, go_ref r, const go_tx *args, uint32_t
                 args ? args->b : 0, env};
     denv = env_add(m, e);
   }
+  if (t->alias && !out->has_decl) { /* type A = B: A is B, name and methods included */
+    out->name = (scan_str){"", 0};
+    return resolve(m, r.pkg, r.file, t->tx, denv, depth + 1, out);
+  }
   int ok = resolve(m, r.pkg, r.file, t->tx, denv, depth + 1, out);
   out->name = name;
   out->decl = decl;
