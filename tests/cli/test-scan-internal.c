@@ -286,3 +286,21 @@ TEST(scan_internal_type_aliases) {
   CHECK_EQ(x->severity, SCAN_ERROR);
   scan_file_free(&f);
 }
+
+/* append(s[:i], s[i+1:]...) removes; append(s[:n], f) still adds. */
+TEST(scan_internal_append_of_a_reslice) {
+  scan_file f = scan_src("package p\n"
+                         "var m = map[string][]func(){}\n"
+                         "func On(k string, f func()) { s := m[k]; m[k] = append(s[:len(s):len(s)], f) }\n",
+                         SCAN_LANG_GO);
+  CHECK(find(&f, SCAN_TG102, 2) != NULL);
+  scan_file_free(&f);
+  f = scan_src("package p\n"
+               "var m = map[string][]func(){}\n"
+               "func On(k string, f func()) { m[k] = append(m[k], f) }\n"
+               "func Off(k string, i int) { m[k] = append(m[k][:i], m[k][i+1:]...) }\n",
+               SCAN_LANG_GO);
+  CHECK(find(&f, SCAN_TG101, 2) != NULL);
+  CHECK(find(&f, SCAN_TG102, 2) == NULL);
+  scan_file_free(&f);
+}

@@ -912,9 +912,15 @@ static int shrinking_value(walker *w, TSNode value) {
   if (kind(value) == N_SLICE_EXPRESSION) return 1;
   if (kind(value) == N_CALL_EXPRESSION) {
     if (shrinking_call(w, value, &maps)) return 1;
-    if (scan_str_eq(str_of(w, field(value, F_FUNCTION)), "append"))
-      return kind(unparen(nth(field(value, F_ARGUMENTS), 0))) == N_SLICE_EXPRESSION;
-    return 0;
+    if (!scan_str_eq(str_of(w, field(value, F_FUNCTION)), "append")) return 0;
+    /* append(s[:i], s[i+1:]...) drops an element; append(s[:n], f) adds one. */
+    TSNode args = field(value, F_ARGUMENTS);
+    if (kind(unparen(nth(args, 0))) != N_SLICE_EXPRESSION) return 0;
+    for (uint32_t a = 1; a < nchild(args); a++) {
+      TSNode rest = nth(args, a);
+      if (kind(rest) != N_VARIADIC_ARGUMENT || kind(unparen(nth(rest, 0))) != N_SLICE_EXPRESSION) return 0;
+    }
+    return 1;
   }
   decl *d = local_ident(w, value);
   if (d == NULL) return 0;
