@@ -304,3 +304,15 @@ TEST(scan_internal_append_of_a_reslice) {
   CHECK(find(&f, SCAN_TG102, 2) == NULL);
   scan_file_free(&f);
 }
+
+/* A map of maps of funcs shrinks when the inner maps are deleted from. */
+TEST(scan_internal_map_of_maps_that_shrinks) {
+  scan_file f = scan_src("package p\n"
+                         "type Bus struct{ subs map[string]map[int]func(string) }\n"
+                         "func (b *Bus) On(topic string, id int, fn func(string)) { b.subs[topic][id] = fn }\n"
+                         "func (b *Bus) Off(topic string, id int) { delete(b.subs[topic], id) }\n",
+                         SCAN_LANG_GO);
+  CHECK(find(&f, SCAN_TG102, 2) == NULL);
+  CHECK(find(&f, SCAN_TG103, 3) == NULL);
+  scan_file_free(&f);
+}
