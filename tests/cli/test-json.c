@@ -4,12 +4,16 @@
 #include "common/json.h"
 #include "runner.h"
 
-static tcli_json *parse(const char *s, char *err, size_t errlen) { return tcli_json_parse(s, strlen(s), err, errlen); }
+static tcli_json *parse(const char *s, char *err, size_t errlen) {
+  return tcli_json_parse(s, strlen(s), err, errlen);
+}
 
 TEST(json_values_and_escapes) {
   char err[128];
-  tcli_json *j = parse(" {\"a\": [1, -2.5e3, true, false, null], \"s\": \"x\\u00e9\\ud83d\\ude00\\n\\\"\", \"o\": {}} ",
-                       err, sizeof err);
+  tcli_json *j = parse(
+      " {\"a\": [1, -2.5e3, true, false, null], \"s\": \"x\\u00e9\\ud83d\\ude00\\n\\\"\", \"o\": "
+      "{}} ",
+      err, sizeof err);
   CHECK(j != NULL);
   CHECK_EQ(j->type, TJ_OBJECT);
   const tcli_json *a = tcli_json_get(j, "a");
@@ -23,8 +27,9 @@ TEST(json_values_and_escapes) {
 }
 
 TEST(json_errors_are_one_line_with_a_line_number) {
-  static const char *const bad[] = {"", "{", "[1,]", "{\"a\" 1}", "\"\\ud800\"", "\"a\x01\"", "\"\xff\"",
-                                    "tru", "01", "1.", "[1] x", "{\"a\":}", "\"\\q\""};
+  static const char *const bad[] = {"",          "{",        "[1,]",   "{\"a\" 1}", "\"\\ud800\"",
+                                    "\"a\x01\"", "\"\xff\"", "tru",    "01",        "1.",
+                                    "[1] x",     "{\"a\":}", "\"\\q\""};
   for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
     char err[128] = "";
     tcli_json *j = parse(bad[i], err, sizeof err);

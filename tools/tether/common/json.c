@@ -27,13 +27,16 @@ static void fail(parser *ps, const char *what) {
 }
 
 static void skip_ws(parser *ps) {
-  while (ps->p < ps->end && (*ps->p == ' ' || *ps->p == '\t' || *ps->p == '\n' || *ps->p == '\r')) ps->p++;
+  while (ps->p < ps->end && (*ps->p == ' ' || *ps->p == '\t' || *ps->p == '\n' || *ps->p == '\r'))
+    ps->p++;
 }
 
 static tcli_json *node(parser *ps, tcli_json_type t) {
   tcli_json *j = calloc(1, sizeof *j);
-  if (j == NULL) fail(ps, "out of memory");
-  else j->type = t;
+  if (j == NULL)
+    fail(ps, "out of memory");
+  else
+    j->type = t;
   return j;
 }
 
@@ -42,10 +45,14 @@ static int hex4(const char *s, uint32_t *out) {
   for (int i = 0; i < 4; i++) {
     char c = s[i];
     v <<= 4;
-    if (c >= '0' && c <= '9') v |= (uint32_t)(c - '0');
-    else if (c >= 'a' && c <= 'f') v |= (uint32_t)(c - 'a' + 10);
-    else if (c >= 'A' && c <= 'F') v |= (uint32_t)(c - 'A' + 10);
-    else return 0;
+    if (c >= '0' && c <= '9')
+      v |= (uint32_t)(c - '0');
+    else if (c >= 'a' && c <= 'f')
+      v |= (uint32_t)(c - 'a' + 10);
+    else if (c >= 'A' && c <= 'F')
+      v |= (uint32_t)(c - 'A' + 10);
+    else
+      return 0;
   }
   *out = v;
   return 1;
@@ -79,17 +86,21 @@ static size_t utf8_len(const unsigned char *s, size_t n) {
   uint32_t cp;
   size_t len;
   if (s[0] < 0x80) return 1;
-  if ((s[0] & 0xE0) == 0xC0) len = 2, cp = s[0] & 0x1Fu;
-  else if ((s[0] & 0xF0) == 0xE0) len = 3, cp = s[0] & 0x0Fu;
-  else if ((s[0] & 0xF8) == 0xF0) len = 4, cp = s[0] & 0x07u;
-  else return 0;
+  if ((s[0] & 0xE0) == 0xC0)
+    len = 2, cp = s[0] & 0x1Fu;
+  else if ((s[0] & 0xF0) == 0xE0)
+    len = 3, cp = s[0] & 0x0Fu;
+  else if ((s[0] & 0xF8) == 0xF0)
+    len = 4, cp = s[0] & 0x07u;
+  else
+    return 0;
   if (len > n) return 0;
   for (size_t i = 1; i < len; i++) {
     if ((s[i] & 0xC0) != 0x80) return 0;
     cp = (cp << 6) | (s[i] & 0x3Fu);
   }
-  if ((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) || cp > 0x10FFFF ||
-      (cp >= 0xD800 && cp <= 0xDFFF))
+  if ((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
+      cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
     return 0;
   return len;
 }
@@ -137,14 +148,30 @@ static char *parse_string(parser *ps, size_t *len) {
     char e = ps->p[1];
     ps->p += 2;
     switch (e) {
-      case '"': *o++ = '"'; break;
-      case '\\': *o++ = '\\'; break;
-      case '/': *o++ = '/'; break;
-      case 'b': *o++ = '\b'; break;
-      case 'f': *o++ = '\f'; break;
-      case 'n': *o++ = '\n'; break;
-      case 'r': *o++ = '\r'; break;
-      case 't': *o++ = '\t'; break;
+      case '"':
+        *o++ = '"';
+        break;
+      case '\\':
+        *o++ = '\\';
+        break;
+      case '/':
+        *o++ = '/';
+        break;
+      case 'b':
+        *o++ = '\b';
+        break;
+      case 'f':
+        *o++ = '\f';
+        break;
+      case 'n':
+        *o++ = '\n';
+        break;
+      case 'r':
+        *o++ = '\r';
+        break;
+      case 't':
+        *o++ = '\t';
+        break;
       case 'u': {
         uint32_t cp, lo;
         if (ps->end - ps->p < 4 || !hex4(ps->p, &cp)) {
@@ -167,7 +194,9 @@ static char *parse_string(parser *ps, size_t *len) {
         o += put_utf8(o, cp);
         break;
       }
-      default: fail(ps, "bad escape"); break;
+      default:
+        fail(ps, "bad escape");
+        break;
     }
     if (ps->failed) break;
   }
@@ -263,7 +292,8 @@ static tcli_json *parse_number(parser *ps) {
     fail(ps, "unexpected character");
     return NULL;
   }
-  if (*ps->p == '0') ps->p++;
+  if (*ps->p == '0')
+    ps->p++;
   else
     while (ps->p < ps->end && *ps->p >= '0' && *ps->p <= '9') ps->p++;
   if (ps->p < ps->end && *ps->p == '.') {
@@ -312,8 +342,10 @@ static tcli_json *parse_value(parser *ps, int depth) {
   }
   tcli_json *j;
   switch (*ps->p) {
-    case '{': return parse_container(ps, depth, 1);
-    case '[': return parse_container(ps, depth, 0);
+    case '{':
+      return parse_container(ps, depth, 1);
+    case '[':
+      return parse_container(ps, depth, 0);
     case '"':
       j = node(ps, TJ_STRING);
       if (j && (j->string = parse_string(ps, &j->string_len)) == NULL) {
@@ -332,7 +364,8 @@ static tcli_json *parse_value(parser *ps, int depth) {
     case 'n':
       if (literal(ps, "null")) return node(ps, TJ_NULL);
       break;
-    default: return parse_number(ps);
+    default:
+      return parse_number(ps);
   }
   fail(ps, "unexpected character");
   return NULL;

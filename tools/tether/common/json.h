@@ -14,7 +14,7 @@ struct tcli_json {
   tcli_json_type type;
   int boolean;
   double number;
-  char *string;      /* TJ_STRING: NUL-terminated UTF-8 (may contain NUL bytes: string_len) */
+  char *string; /* TJ_STRING: NUL-terminated UTF-8 (may contain NUL bytes: string_len) */
   size_t string_len;
   tcli_json **items; /* TJ_ARRAY and TJ_OBJECT: the values */
   char **keys;       /* TJ_OBJECT: the keys, parallel to items */

@@ -37,7 +37,8 @@ scan_baseline *scan_baseline_read(const char *path, char *err, size_t errlen) {
   unsigned char *data = NULL;
   size_t len = 0;
   if (tcli_read_file(path, BASELINE_MAX_BYTES, &data, &len) != 0) {
-    snprintf(err, errlen, "%s: %s", path, errno == EFBIG ? "baseline larger than 256 MiB" : strerror(errno));
+    snprintf(err, errlen, "%s: %s", path,
+             errno == EFBIG ? "baseline larger than 256 MiB" : strerror(errno));
     return NULL;
   }
   char why[256];
@@ -49,14 +50,15 @@ scan_baseline *scan_baseline_read(const char *path, char *err, size_t errlen) {
   }
   const tcli_json *ver = tcli_json_get(doc, "baseline"), *list = tcli_json_get(doc, "findings");
   if (ver == NULL || ver->type != TJ_NUMBER || list == NULL || list->type != TJ_ARRAY) {
-    snprintf(err, errlen, "%s: not a tether scan baseline (no \"baseline\" version and \"findings\" list)",
+    snprintf(err, errlen,
+             "%s: not a tether scan baseline (no \"baseline\" version and \"findings\" list)",
              path);
     tcli_json_free(doc);
     return NULL;
   }
   if (ver->number != 1) {
-    snprintf(err, errlen, "%s: baseline version %g is not supported (this tether reads version 1)", path,
-             ver->number);
+    snprintf(err, errlen, "%s: baseline version %g is not supported (this tether reads version 1)",
+             path, ver->number);
     tcli_json_free(doc);
     return NULL;
   }
@@ -73,7 +75,8 @@ scan_baseline *scan_baseline_read(const char *path, char *err, size_t errlen) {
     const char *fp = tcli_json_get_string(list->items[i], "fingerprint");
     int r = rule ? scan_rule_by_id(rule) : -1;
     if (r < 0 || fp == NULL || strlen(fp) >= sizeof b->v[0].fp) {
-      snprintf(err, errlen, "%s: finding %zu of the baseline has no valid \"rule\" and \"fingerprint\"", path,
+      snprintf(err, errlen,
+               "%s: finding %zu of the baseline has no valid \"rule\" and \"fingerprint\"", path,
                i + 1);
       scan_baseline_free(b);
       tcli_json_free(doc);
@@ -138,14 +141,15 @@ int scan_baseline_write(const char *path, scan_finding *const *v, size_t n) {
     errno = e;
     return -1;
   }
-  fprintf(out, "{\"tool\":\"tether scan\",\"version\":\"%s\",\"baseline\":1,\n\"findings\":[", TETHER_VERSION);
+  fprintf(out, "{\"tool\":\"tether scan\",\"version\":\"%s\",\"baseline\":1,\n\"findings\":[",
+          TETHER_VERSION);
   for (size_t i = 0; i < n; i++) {
     char fp[40];
     scan_fingerprint_text(v[i], occ[i], fp);
     const char *file = v[i]->file;
     while (file[0] == '.' && file[1] == '/') file += 2;
-    fprintf(out, "%s\n{\"rule\":\"%s\",\"fingerprint\":\"%s\",\"file\":", i ? "," : "", scan_rules[v[i]->rule].id,
-            fp);
+    fprintf(out, "%s\n{\"rule\":\"%s\",\"fingerprint\":\"%s\",\"file\":", i ? "," : "",
+            scan_rules[v[i]->rule].id, fp);
     tcli_json_string(out, file);
     fprintf(out, ",\"line\":%u,\"message\":", v[i]->line);
     tcli_json_string(out, v[i]->message);

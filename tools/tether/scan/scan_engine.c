@@ -41,11 +41,26 @@ typedef struct dir_mod {
 
 typedef struct run {
   scan_options o;
-  struct { scan_file *v; size_t n, cap; } in;
-  struct { int *v; size_t n, cap; } err; /* per file: errno of a failed read, 0 */
-  struct { char **v; size_t n, cap; } errors;
-  struct { module *v; size_t n, cap; } mods;
-  struct { dir_mod *v; size_t n, cap; } dirs;
+  struct {
+    scan_file *v;
+    size_t n, cap;
+  } in;
+  struct {
+    int *v;
+    size_t n, cap;
+  } err; /* per file: errno of a failed read, 0 */
+  struct {
+    char **v;
+    size_t n, cap;
+  } errors;
+  struct {
+    module *v;
+    size_t n, cap;
+  } mods;
+  struct {
+    dir_mod *v;
+    size_t n, cap;
+  } dirs;
   int input_error;
 } run;
 
@@ -117,8 +132,10 @@ static void process(scan_file *f, TSParser *parser, const scan_options *o) {
              "the rules still ran on what parsed; check the syntax near here",
              "the file does not parse cleanly here; findings nearby may be missing");
   if (!o->parse_only) {
-    if (f->lang == SCAN_LANG_GO) scan_go_extract(f, tree);
-    else scan_c_extract(f, tree, o);
+    if (f->lang == SCAN_LANG_GO)
+      scan_go_extract(f, tree);
+    else
+      scan_c_extract(f, tree, o);
   }
   ts_tree_delete(tree);
 }
@@ -129,8 +146,10 @@ void scan_buffer(scan_file *file, const scan_options *o) {
   if (ts_parser_set_language(p, file->lang == SCAN_LANG_GO ? scan_lang_go() : scan_lang_c())) {
     process(file, p, o);
     scan_file *one = file;
-    if (!o->parse_only && file->lang == SCAN_LANG_GO && file->go) scan_go_package(&one, 1, o);
-    else if (!o->parse_only && file->lang == SCAN_LANG_C) scan_c_rules(&one, 1, o);
+    if (!o->parse_only && file->lang == SCAN_LANG_GO && file->go)
+      scan_go_package(&one, 1, o);
+    else if (!o->parse_only && file->lang == SCAN_LANG_C)
+      scan_c_rules(&one, 1, o);
   }
   ts_parser_delete(p);
 }
@@ -214,8 +233,10 @@ static void run_pool(run *r, size_t from, size_t to) {
   pthread_t *t = calloc(jobs, sizeof *t);
   unsigned started = 0;
   for (unsigned i = 1; t && i < jobs; i++)
-    if (pthread_create(&t[i], NULL, worker, &p) == 0) started = i;
-    else break;
+    if (pthread_create(&t[i], NULL, worker, &p) == 0)
+      started = i;
+    else
+      break;
   work(&p, 1); /* the calling thread works too, and reports progress */
   for (unsigned i = 1; i <= started; i++) pthread_join(t[i], NULL);
   free(t);
@@ -229,9 +250,12 @@ static void run_pool(run *r, size_t from, size_t to) {
 static int lang_of(const char *path, scan_lang *lang) {
   const char *dot = strrchr(path, '.');
   if (dot == NULL || strchr(dot, '/') != NULL) return 0;
-  if (strcmp(dot, ".go") == 0) *lang = SCAN_LANG_GO;
-  else if (strcmp(dot, ".c") == 0 || strcmp(dot, ".h") == 0) *lang = SCAN_LANG_C;
-  else return 0;
+  if (strcmp(dot, ".go") == 0)
+    *lang = SCAN_LANG_GO;
+  else if (strcmp(dot, ".c") == 0 || strcmp(dot, ".h") == 0)
+    *lang = SCAN_LANG_C;
+  else
+    return 0;
   return 1;
 }
 
@@ -285,7 +309,10 @@ static char **dir_names(const char *dir, size_t *n) {
   DIR *d = opendir(dir);
   *n = 0;
   if (d == NULL) return NULL;
-  struct { char **v; size_t n, cap; } names = {NULL, 0, 0};
+  struct {
+    char **v;
+    size_t n, cap;
+  } names = {NULL, 0, 0};
   struct dirent *e;
   while ((e = readdir(d)) != NULL) {
     if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0) continue;
@@ -320,8 +347,10 @@ static void add_path(run *r, const char *arg) {
   char *path = strdup(arg);
   if (path == NULL) return;
   size_t n = strlen(path);
-  if (n >= 4 && strcmp(path + n - 4, "/...") == 0) path[n - 4] = 0; /* Go's ./... */
-  else if (strcmp(path, "...") == 0) strcpy(path, ".");
+  if (n >= 4 && strcmp(path + n - 4, "/...") == 0)
+    path[n - 4] = 0; /* Go's ./... */
+  else if (strcmp(path, "...") == 0)
+    strcpy(path, ".");
   if (path[0] == 0) {
     free(path);
     path = strdup("/");
@@ -361,7 +390,8 @@ static char *read_module_path(const char *gomod) {
         char q = *p++;
         end = strchr(p, q);
       } else {
-        while (*end && *end != ' ' && *end != '\t' && *end != '\r' && strncmp(end, "//", 2) != 0) end++;
+        while (*end && *end != ' ' && *end != '\t' && *end != '\r' && strncmp(end, "//", 2) != 0)
+          end++;
       }
       if (end && end > p) out = strndup(p, (size_t)(end - p));
     }
@@ -412,7 +442,8 @@ static const dir_mod *dir_module(run *r, const char *path) {
     if (r->dirs.n - i > 8) break;
   }
   for (size_t i = 0; i < r->dirs.n; i++)
-    if (strlen(r->dirs.v[i].dir) == dl && strncmp(r->dirs.v[i].dir, path, dl) == 0) return &r->dirs.v[i];
+    if (strlen(r->dirs.v[i].dir) == dl && strncmp(r->dirs.v[i].dir, path, dl) == 0)
+      return &r->dirs.v[i];
   char *dir = dl ? strndup(path, dl) : strdup(".");
   char *abs = dir ? realpath(dir, NULL) : NULL;
   SCAN_RESERVE(r->dirs);
@@ -461,7 +492,8 @@ static size_t add_context_dir(run *r, const char *abs) {
     char *path = NULL;
     struct stat st;
     if (lang_of(names[i], &lang) && lang == SCAN_LANG_GO && !is_go_test(names[i]) &&
-        asprintf(&path, "%s/%s", abs, names[i]) >= 0 && stat(path, &st) == 0 && S_ISREG(st.st_mode)) {
+        asprintf(&path, "%s/%s", abs, names[i]) >= 0 && stat(path, &st) == 0 &&
+        S_ISREG(st.st_mode)) {
       add_file(r, path, SCAN_LANG_GO)->context_only = 1;
       added++;
     }
@@ -560,8 +592,10 @@ static void collect(run *r, scan_result *res) {
       if (f->findings.v[k].rule == SCAN_TS002) skipped = 1;
       res->summary.count[f->findings.v[k].severity]++;
     }
-    if (skipped) res->summary.skipped++;
-    else res->summary.files++;
+    if (skipped)
+      res->summary.skipped++;
+    else
+      res->summary.files++;
   }
   if (res->nfindings > 1) qsort(res->findings, res->nfindings, sizeof *res->findings, by_location);
 }

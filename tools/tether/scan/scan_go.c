@@ -19,78 +19,182 @@
 /* ---- Node kinds: one table from the grammar's symbols to the kinds we use. ---- */
 
 enum {
-  N_OTHER, N_COMMENT, N_PACKAGE_CLAUSE, N_PACKAGE_IDENTIFIER, N_VAR_SPEC, N_CONST_SPEC,
-  N_TYPE_SPEC, N_TYPE_ALIAS, N_FUNCTION_DECLARATION, N_METHOD_DECLARATION, N_FUNC_LITERAL,
-  N_PARAMETER_DECLARATION, N_VARIADIC_PARAMETER_DECLARATION, N_SHORT_VAR_DECLARATION,
-  N_ASSIGNMENT_STATEMENT, N_RANGE_CLAUSE, N_RECEIVE_STATEMENT, N_TYPE_SWITCH_STATEMENT,
-  N_CALL_EXPRESSION, N_INDEX_EXPRESSION, N_SELECTOR_EXPRESSION, N_IDENTIFIER,
-  N_FIELD_IDENTIFIER, N_TYPE_IDENTIFIER, N_MAP_TYPE, N_SLICE_TYPE, N_ARRAY_TYPE,
-  N_IMPLICIT_LENGTH_ARRAY_TYPE, N_POINTER_TYPE, N_CHANNEL_TYPE, N_FUNCTION_TYPE,
-  N_INTERFACE_TYPE, N_STRUCT_TYPE, N_QUALIFIED_TYPE, N_GENERIC_TYPE, N_PARENTHESIZED_TYPE,
-  N_COMPOSITE_LITERAL, N_UNARY_EXPRESSION, N_FIELD_DECLARATION, N_FIELD_DECLARATION_LIST,
-  N_INT_LITERAL, N_FLOAT_LITERAL, N_IMAGINARY_LITERAL, N_RUNE_LITERAL,
-  N_INTERPRETED_STRING_LITERAL, N_RAW_STRING_LITERAL, N_TRUE, N_FALSE, N_NIL,
-  N_PARENTHESIZED_EXPRESSION, N_PARAMETER_LIST, N_LABEL_NAME, N_IF_STATEMENT, N_BLOCK,
-  N_TYPE_ARGUMENTS, N_TYPE_ELEM, N_TYPE_PARAMETER_LIST, N_TYPE_PARAMETER_DECLARATION,
-  N_IMPORT_SPEC, N_RETURN_STATEMENT, N_EXPRESSION_LIST, N_SLICE_EXPRESSION,
-  N_TYPE_ASSERTION_EXPRESSION, N_TYPE_CONVERSION_EXPRESSION, N_BINARY_EXPRESSION,
-  N_ARGUMENT_LIST, N_DOT, N_BLANK_IDENTIFIER, N_VARIADIC_ARGUMENT,
+  N_OTHER,
+  N_COMMENT,
+  N_PACKAGE_CLAUSE,
+  N_PACKAGE_IDENTIFIER,
+  N_VAR_SPEC,
+  N_CONST_SPEC,
+  N_TYPE_SPEC,
+  N_TYPE_ALIAS,
+  N_FUNCTION_DECLARATION,
+  N_METHOD_DECLARATION,
+  N_FUNC_LITERAL,
+  N_PARAMETER_DECLARATION,
+  N_VARIADIC_PARAMETER_DECLARATION,
+  N_SHORT_VAR_DECLARATION,
+  N_ASSIGNMENT_STATEMENT,
+  N_RANGE_CLAUSE,
+  N_RECEIVE_STATEMENT,
+  N_TYPE_SWITCH_STATEMENT,
+  N_CALL_EXPRESSION,
+  N_INDEX_EXPRESSION,
+  N_SELECTOR_EXPRESSION,
+  N_IDENTIFIER,
+  N_FIELD_IDENTIFIER,
+  N_TYPE_IDENTIFIER,
+  N_MAP_TYPE,
+  N_SLICE_TYPE,
+  N_ARRAY_TYPE,
+  N_IMPLICIT_LENGTH_ARRAY_TYPE,
+  N_POINTER_TYPE,
+  N_CHANNEL_TYPE,
+  N_FUNCTION_TYPE,
+  N_INTERFACE_TYPE,
+  N_STRUCT_TYPE,
+  N_QUALIFIED_TYPE,
+  N_GENERIC_TYPE,
+  N_PARENTHESIZED_TYPE,
+  N_COMPOSITE_LITERAL,
+  N_UNARY_EXPRESSION,
+  N_FIELD_DECLARATION,
+  N_FIELD_DECLARATION_LIST,
+  N_INT_LITERAL,
+  N_FLOAT_LITERAL,
+  N_IMAGINARY_LITERAL,
+  N_RUNE_LITERAL,
+  N_INTERPRETED_STRING_LITERAL,
+  N_RAW_STRING_LITERAL,
+  N_TRUE,
+  N_FALSE,
+  N_NIL,
+  N_PARENTHESIZED_EXPRESSION,
+  N_PARAMETER_LIST,
+  N_LABEL_NAME,
+  N_IF_STATEMENT,
+  N_BLOCK,
+  N_TYPE_ARGUMENTS,
+  N_TYPE_ELEM,
+  N_TYPE_PARAMETER_LIST,
+  N_TYPE_PARAMETER_DECLARATION,
+  N_IMPORT_SPEC,
+  N_RETURN_STATEMENT,
+  N_EXPRESSION_LIST,
+  N_SLICE_EXPRESSION,
+  N_TYPE_ASSERTION_EXPRESSION,
+  N_TYPE_CONVERSION_EXPRESSION,
+  N_BINARY_EXPRESSION,
+  N_ARGUMENT_LIST,
+  N_DOT,
+  N_BLANK_IDENTIFIER,
+  N_VARIADIC_ARGUMENT,
   N_TYPE_INSTANTIATION_EXPRESSION,
   N_KIND_COUNT
 };
 
 static const char *const kind_names[N_KIND_COUNT] = {
-    [N_COMMENT] = "comment", [N_PACKAGE_CLAUSE] = "package_clause",
-    [N_PACKAGE_IDENTIFIER] = "package_identifier", [N_VAR_SPEC] = "var_spec",
-    [N_CONST_SPEC] = "const_spec", [N_TYPE_SPEC] = "type_spec", [N_TYPE_ALIAS] = "type_alias",
+    [N_COMMENT] = "comment",
+    [N_PACKAGE_CLAUSE] = "package_clause",
+    [N_PACKAGE_IDENTIFIER] = "package_identifier",
+    [N_VAR_SPEC] = "var_spec",
+    [N_CONST_SPEC] = "const_spec",
+    [N_TYPE_SPEC] = "type_spec",
+    [N_TYPE_ALIAS] = "type_alias",
     [N_FUNCTION_DECLARATION] = "function_declaration",
-    [N_METHOD_DECLARATION] = "method_declaration", [N_FUNC_LITERAL] = "func_literal",
+    [N_METHOD_DECLARATION] = "method_declaration",
+    [N_FUNC_LITERAL] = "func_literal",
     [N_PARAMETER_DECLARATION] = "parameter_declaration",
     [N_VARIADIC_PARAMETER_DECLARATION] = "variadic_parameter_declaration",
     [N_SHORT_VAR_DECLARATION] = "short_var_declaration",
-    [N_ASSIGNMENT_STATEMENT] = "assignment_statement", [N_RANGE_CLAUSE] = "range_clause",
+    [N_ASSIGNMENT_STATEMENT] = "assignment_statement",
+    [N_RANGE_CLAUSE] = "range_clause",
     [N_RECEIVE_STATEMENT] = "receive_statement",
     [N_TYPE_SWITCH_STATEMENT] = "type_switch_statement",
-    [N_CALL_EXPRESSION] = "call_expression", [N_INDEX_EXPRESSION] = "index_expression",
-    [N_SELECTOR_EXPRESSION] = "selector_expression", [N_IDENTIFIER] = "identifier",
-    [N_FIELD_IDENTIFIER] = "field_identifier", [N_TYPE_IDENTIFIER] = "type_identifier",
-    [N_MAP_TYPE] = "map_type", [N_SLICE_TYPE] = "slice_type", [N_ARRAY_TYPE] = "array_type",
+    [N_CALL_EXPRESSION] = "call_expression",
+    [N_INDEX_EXPRESSION] = "index_expression",
+    [N_SELECTOR_EXPRESSION] = "selector_expression",
+    [N_IDENTIFIER] = "identifier",
+    [N_FIELD_IDENTIFIER] = "field_identifier",
+    [N_TYPE_IDENTIFIER] = "type_identifier",
+    [N_MAP_TYPE] = "map_type",
+    [N_SLICE_TYPE] = "slice_type",
+    [N_ARRAY_TYPE] = "array_type",
     [N_IMPLICIT_LENGTH_ARRAY_TYPE] = "implicit_length_array_type",
-    [N_POINTER_TYPE] = "pointer_type", [N_CHANNEL_TYPE] = "channel_type",
-    [N_FUNCTION_TYPE] = "function_type", [N_INTERFACE_TYPE] = "interface_type",
-    [N_STRUCT_TYPE] = "struct_type", [N_QUALIFIED_TYPE] = "qualified_type",
-    [N_GENERIC_TYPE] = "generic_type", [N_PARENTHESIZED_TYPE] = "parenthesized_type",
-    [N_COMPOSITE_LITERAL] = "composite_literal", [N_UNARY_EXPRESSION] = "unary_expression",
+    [N_POINTER_TYPE] = "pointer_type",
+    [N_CHANNEL_TYPE] = "channel_type",
+    [N_FUNCTION_TYPE] = "function_type",
+    [N_INTERFACE_TYPE] = "interface_type",
+    [N_STRUCT_TYPE] = "struct_type",
+    [N_QUALIFIED_TYPE] = "qualified_type",
+    [N_GENERIC_TYPE] = "generic_type",
+    [N_PARENTHESIZED_TYPE] = "parenthesized_type",
+    [N_COMPOSITE_LITERAL] = "composite_literal",
+    [N_UNARY_EXPRESSION] = "unary_expression",
     [N_FIELD_DECLARATION] = "field_declaration",
-    [N_FIELD_DECLARATION_LIST] = "field_declaration_list", [N_INT_LITERAL] = "int_literal",
-    [N_FLOAT_LITERAL] = "float_literal", [N_IMAGINARY_LITERAL] = "imaginary_literal",
+    [N_FIELD_DECLARATION_LIST] = "field_declaration_list",
+    [N_INT_LITERAL] = "int_literal",
+    [N_FLOAT_LITERAL] = "float_literal",
+    [N_IMAGINARY_LITERAL] = "imaginary_literal",
     [N_RUNE_LITERAL] = "rune_literal",
     [N_INTERPRETED_STRING_LITERAL] = "interpreted_string_literal",
-    [N_RAW_STRING_LITERAL] = "raw_string_literal", [N_TRUE] = "true", [N_FALSE] = "false",
-    [N_NIL] = "nil", [N_PARENTHESIZED_EXPRESSION] = "parenthesized_expression",
-    [N_PARAMETER_LIST] = "parameter_list", [N_LABEL_NAME] = "label_name",
-    [N_IF_STATEMENT] = "if_statement", [N_BLOCK] = "block",
-    [N_TYPE_ARGUMENTS] = "type_arguments", [N_TYPE_ELEM] = "type_elem",
+    [N_RAW_STRING_LITERAL] = "raw_string_literal",
+    [N_TRUE] = "true",
+    [N_FALSE] = "false",
+    [N_NIL] = "nil",
+    [N_PARENTHESIZED_EXPRESSION] = "parenthesized_expression",
+    [N_PARAMETER_LIST] = "parameter_list",
+    [N_LABEL_NAME] = "label_name",
+    [N_IF_STATEMENT] = "if_statement",
+    [N_BLOCK] = "block",
+    [N_TYPE_ARGUMENTS] = "type_arguments",
+    [N_TYPE_ELEM] = "type_elem",
     [N_TYPE_PARAMETER_LIST] = "type_parameter_list",
     [N_TYPE_PARAMETER_DECLARATION] = "type_parameter_declaration",
-    [N_IMPORT_SPEC] = "import_spec", [N_RETURN_STATEMENT] = "return_statement",
-    [N_EXPRESSION_LIST] = "expression_list", [N_SLICE_EXPRESSION] = "slice_expression",
+    [N_IMPORT_SPEC] = "import_spec",
+    [N_RETURN_STATEMENT] = "return_statement",
+    [N_EXPRESSION_LIST] = "expression_list",
+    [N_SLICE_EXPRESSION] = "slice_expression",
     [N_TYPE_ASSERTION_EXPRESSION] = "type_assertion_expression",
     [N_TYPE_CONVERSION_EXPRESSION] = "type_conversion_expression",
-    [N_BINARY_EXPRESSION] = "binary_expression", [N_ARGUMENT_LIST] = "argument_list",
-    [N_DOT] = "dot", [N_BLANK_IDENTIFIER] = "blank_identifier",
+    [N_BINARY_EXPRESSION] = "binary_expression",
+    [N_ARGUMENT_LIST] = "argument_list",
+    [N_DOT] = "dot",
+    [N_BLANK_IDENTIFIER] = "blank_identifier",
     [N_VARIADIC_ARGUMENT] = "variadic_argument",
     [N_TYPE_INSTANTIATION_EXPRESSION] = "type_instantiation_expression",
 };
 
-enum { F_NAME, F_TYPE, F_VALUE, F_LEFT, F_RIGHT, F_OPERATOR, F_FUNCTION, F_ARGUMENTS,
-       F_OPERAND, F_INDEX, F_FIELD, F_KEY, F_ELEMENT, F_PARAMETERS, F_RECEIVER, F_BODY,
-       F_PACKAGE, F_ALIAS, F_CONDITION, F_TYPE_PARAMETERS, F_TYPE_ARGUMENTS, F_RESULT,
-       F_PATH, F_FIELD_COUNT };
+enum {
+  F_NAME,
+  F_TYPE,
+  F_VALUE,
+  F_LEFT,
+  F_RIGHT,
+  F_OPERATOR,
+  F_FUNCTION,
+  F_ARGUMENTS,
+  F_OPERAND,
+  F_INDEX,
+  F_FIELD,
+  F_KEY,
+  F_ELEMENT,
+  F_PARAMETERS,
+  F_RECEIVER,
+  F_BODY,
+  F_PACKAGE,
+  F_ALIAS,
+  F_CONDITION,
+  F_TYPE_PARAMETERS,
+  F_TYPE_ARGUMENTS,
+  F_RESULT,
+  F_PATH,
+  F_FIELD_COUNT
+};
 static const char *const field_names[F_FIELD_COUNT] = {
-    "name", "type", "value", "left", "right", "operator", "function", "arguments", "operand",
-    "index", "field", "key", "element", "parameters", "receiver", "body", "package", "alias",
-    "condition", "type_parameters", "type_arguments", "result", "path"};
+    "name",      "type",    "value",   "left",  "right",     "operator",        "function",
+    "arguments", "operand", "index",   "field", "key",       "element",         "parameters",
+    "receiver",  "body",    "package", "alias", "condition", "type_parameters", "type_arguments",
+    "result",    "path"};
 
 static scan_grammar grammar;
 static TSFieldId field_id[F_FIELD_COUNT];
@@ -101,10 +205,18 @@ static void tables_init(void) {
                     field_id);
 }
 
-static int kind(TSNode n) { return scan_grammar_kind(&grammar, n); }
-static uint32_t nchild(TSNode n) { return scan_nchild(n); }
-static TSNode nth(TSNode n, uint32_t i) { return scan_nth(n, i); }
-static TSNode field(TSNode n, int f) { return scan_field(&grammar, n, f); }
+static int kind(TSNode n) {
+  return scan_grammar_kind(&grammar, n);
+}
+static uint32_t nchild(TSNode n) {
+  return scan_nchild(n);
+}
+static TSNode nth(TSNode n, uint32_t i) {
+  return scan_nth(n, i);
+}
+static TSNode field(TSNode n, int f) {
+  return scan_field(&grammar, n, f);
+}
 
 void scan_go_facts_free(scan_go_facts *g) {
   if (g == NULL) return;
@@ -137,7 +249,7 @@ enum { D_NONE, D_TYPE, D_VARIADIC, D_EXPR, D_RANGEK, D_RANGEV, D_CONST };
 
 typedef struct decl {
   scan_str name;
-  TSNode node; /* valid while the walk runs */
+  TSNode node;              /* valid while the walk runs */
   uint8_t how, idx, shrunk; /* shrunk: reassigned from a re-slice of itself */
   int16_t param;            /* >= 0: the enclosing function's parameter index */
   uint32_t x;               /* its expression type, computed on first use */
@@ -178,7 +290,9 @@ typedef struct walker {
   int ignore; /* a //go:build ignore line was seen */
 } walker;
 
-static scan_str str_of(walker *w, TSNode n) { return scan_node_str(w->f, n); }
+static scan_str str_of(walker *w, TSNode n) {
+  return scan_node_str(w->f, n);
+}
 static const scan_str no_str = {"", 0};
 
 static void pos_of(TSNode n, uint32_t *line, uint32_t *col) {
@@ -188,10 +302,10 @@ static void pos_of(TSNode n, uint32_t *line, uint32_t *col) {
 }
 
 static int is_scalar_name(scan_str s) {
-  static const char *const names[] = {
-      "bool", "string", "int", "int8", "int16", "int32", "int64", "uint", "uint8", "uint16",
-      "uint32", "uint64", "uintptr", "byte", "rune", "float32", "float64", "complex64",
-      "complex128"};
+  static const char *const names[] = {"bool",    "string",  "int",       "int8",      "int16",
+                                      "int32",   "int64",   "uint",      "uint8",     "uint16",
+                                      "uint32",  "uint64",  "uintptr",   "byte",      "rune",
+                                      "float32", "float64", "complex64", "complex128"};
   for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
     if (scan_str_eq(s, names[i])) return 1;
   return 0;
@@ -235,8 +349,8 @@ static uint32_t tx_simple(walker *w, go_tkind k, uint32_t a, uint32_t b) {
   return tx_add(w, (go_tx){(uint8_t)k, a, b, no_str, no_str});
 }
 
-static void add_var(walker *w, TSNode name, scan_str owner, int is_field, uint32_t tx,
-                    uint32_t x, scan_str text);
+static void add_var(walker *w, TSNode name, scan_str owner, int is_field, uint32_t tx, uint32_t x,
+                    scan_str text);
 static scan_str owned_join(walker *w, scan_str a, scan_str b);
 
 static uint32_t tx_of(walker *w, TSNode t, int depth);
@@ -247,9 +361,14 @@ static int may_be_map(walker *w, TSNode t) {
   t = unparen_type(t);
   if (kind(t) == N_POINTER_TYPE) t = unparen_type(nth(t, 0));
   switch (kind(t)) {
-    case N_MAP_TYPE: case N_QUALIFIED_TYPE: case N_GENERIC_TYPE: return 1;
-    case N_TYPE_IDENTIFIER: return !is_scalar_name(str_of(w, t)) && !scan_str_eq(str_of(w, t), "error");
-    default: return 0;
+    case N_MAP_TYPE:
+    case N_QUALIFIED_TYPE:
+    case N_GENERIC_TYPE:
+      return 1;
+    case N_TYPE_IDENTIFIER:
+      return !is_scalar_name(str_of(w, t)) && !scan_str_eq(str_of(w, t), "error");
+    default:
+      return 0;
   }
 }
 
@@ -346,12 +465,16 @@ static uint32_t tx_of(walker *w, TSNode t, int depth) {
     case N_TYPE_IDENTIFIER:
     case N_IDENTIFIER:
     case N_QUALIFIED_TYPE:
-    case N_SELECTOR_EXPRESSION: return tx_named(w, t, (TSNode){0}, depth);
-    case N_GENERIC_TYPE: return tx_named(w, field(t, F_TYPE), field(t, F_TYPE_ARGUMENTS), depth);
-    case N_POINTER_TYPE: return tx_simple(w, T_PTR, tx_of(w, nth(t, 0), depth + 1), 0);
+    case N_SELECTOR_EXPRESSION:
+      return tx_named(w, t, (TSNode){0}, depth);
+    case N_GENERIC_TYPE:
+      return tx_named(w, field(t, F_TYPE), field(t, F_TYPE_ARGUMENTS), depth);
+    case N_POINTER_TYPE:
+      return tx_simple(w, T_PTR, tx_of(w, nth(t, 0), depth + 1), 0);
     case N_UNARY_EXPRESSION: /* new(*T) parses the type as an expression */
       return tx_simple(w, T_PTR, tx_of(w, field(t, F_OPERAND), depth + 1), 0);
-    case N_SLICE_TYPE: return tx_simple(w, T_SLICE, tx_of(w, field(t, F_ELEMENT), depth + 1), 0);
+    case N_SLICE_TYPE:
+      return tx_simple(w, T_SLICE, tx_of(w, field(t, F_ELEMENT), depth + 1), 0);
     case N_ARRAY_TYPE:
     case N_IMPLICIT_LENGTH_ARRAY_TYPE:
       return tx_simple(w, T_ARRAY, tx_of(w, field(t, F_ELEMENT), depth + 1), 0);
@@ -360,11 +483,16 @@ static uint32_t tx_of(walker *w, TSNode t, int depth) {
       uint32_t v = tx_of(w, field(t, F_VALUE), depth + 1);
       return tx_simple(w, T_MAP, k, v);
     }
-    case N_CHANNEL_TYPE: return tx_simple(w, T_CHAN, tx_of(w, field(t, F_VALUE), depth + 1), 0);
-    case N_FUNCTION_TYPE: return tx_simple(w, T_FUNC, 0, 0);
-    case N_INTERFACE_TYPE: return tx_simple(w, T_IFACE, 0, 0);
-    case N_STRUCT_TYPE: return tx_struct(w, t, no_str, depth + 1);
-    default: return 0;
+    case N_CHANNEL_TYPE:
+      return tx_simple(w, T_CHAN, tx_of(w, field(t, F_VALUE), depth + 1), 0);
+    case N_FUNCTION_TYPE:
+      return tx_simple(w, T_FUNC, 0, 0);
+    case N_INTERFACE_TYPE:
+      return tx_simple(w, T_IFACE, 0, 0);
+    case N_STRUCT_TYPE:
+      return tx_struct(w, t, no_str, depth + 1);
+    default:
+      return 0;
   }
 }
 
@@ -432,27 +560,34 @@ static uint32_t expr_x(walker *w, TSNode e, int idx, int depth);
 static uint32_t decl_x_at(walker *w, decl *d, int depth) {
   if (d->x != X_PENDING) return d->x;
   if (depth > 24) return 0; /* a long chain of locals, each declared from the last */
-  d->x = 0; /* a declaration that refers to itself resolves to unknown */
+  d->x = 0;                 /* a declaration that refers to itself resolves to unknown */
   uint32_t x = 0;
   switch (d->how) {
-    case D_TYPE: x = x_add(w, d->param >= 0 ? X_PARAM : X_TYPE, tx_of(w, d->node, 0), 0, no_str, no_str); break;
+    case D_TYPE:
+      x = x_add(w, d->param >= 0 ? X_PARAM : X_TYPE, tx_of(w, d->node, 0), 0, no_str, no_str);
+      break;
     case D_VARIADIC:
       x = x_add(w, X_TYPE, tx_simple(w, T_SLICE, tx_of(w, d->node, 0), 0), 0, no_str, no_str);
       break;
-    case D_EXPR: x = expr_x(w, d->node, d->idx, depth + 1); break;
+    case D_EXPR:
+      x = expr_x(w, d->node, d->idx, depth + 1);
+      break;
     case D_RANGEK:
     case D_RANGEV: {
       uint32_t base = expr_x(w, d->node, 0, depth + 1);
       if (base) x = x_add(w, d->how == D_RANGEK ? X_RANGEK : X_RANGEV, base, 0, no_str, no_str);
       break;
     }
-    default: break;
+    default:
+      break;
   }
   d->x = x;
   return x;
 }
 
-static uint32_t decl_x(walker *w, decl *d) { return decl_x_at(w, d, 0); }
+static uint32_t decl_x(walker *w, decl *d) {
+  return decl_x_at(w, d, 0);
+}
 
 static uint32_t call_x(walker *w, TSNode e, int idx, int depth) {
   TSNode fn = unparen(field(e, F_FUNCTION)), args = field(e, F_ARGUMENTS);
@@ -462,8 +597,10 @@ static uint32_t call_x(walker *w, TSNode e, int idx, int depth) {
     decl *d = w->ctxs.n ? lookup(w, name) : NULL;
     if (d != NULL) return 0; /* a local func value: its result is not known */
     if (scan_str_eq(name, "new"))
-      return x_add(w, X_TYPE, tx_simple(w, T_PTR, tx_of(w, nth(args, 0), depth + 1), 0), 0, no_str, no_str);
-    if (scan_str_eq(name, "make")) return x_add(w, X_TYPE, tx_of(w, nth(args, 0), depth + 1), 0, no_str, no_str);
+      return x_add(w, X_TYPE, tx_simple(w, T_PTR, tx_of(w, nth(args, 0), depth + 1), 0), 0, no_str,
+                   no_str);
+    if (scan_str_eq(name, "make"))
+      return x_add(w, X_TYPE, tx_of(w, nth(args, 0), depth + 1), 0, no_str, no_str);
     if (scan_str_eq(name, "append") || scan_str_eq(name, "min") || scan_str_eq(name, "max"))
       return expr_x(w, nth(args, 0), 0, depth + 1);
     if (scan_str_eq(name, "len") || scan_str_eq(name, "cap") || scan_str_eq(name, "copy") ||
@@ -483,8 +620,8 @@ static uint32_t call_x(walker *w, TSNode e, int idx, int depth) {
     return x_add(w, X_MCALL, recv, idx, name, no_str);
   }
   if (kind(fn) == N_PARENTHESIZED_EXPRESSION || kind(fn) == N_UNARY_EXPRESSION) /* (*T)(x) */
-    return x_add(w, X_TYPE, tx_of(w, kind(fn) == N_UNARY_EXPRESSION ? fn : nth(fn, 0), depth + 1), 0,
-                 no_str, no_str);
+    return x_add(w, X_TYPE, tx_of(w, kind(fn) == N_UNARY_EXPRESSION ? fn : nth(fn, 0), depth + 1),
+                 0, no_str, no_str);
   return 0;
 }
 
@@ -492,10 +629,17 @@ static uint32_t expr_x(walker *w, TSNode e, int idx, int depth) {
   if (depth > 24) return 0;
   e = unparen(e);
   switch (kind(e)) {
-    case N_INT_LITERAL: case N_FLOAT_LITERAL: case N_IMAGINARY_LITERAL: case N_RUNE_LITERAL:
-    case N_INTERPRETED_STRING_LITERAL: case N_RAW_STRING_LITERAL: case N_TRUE: case N_FALSE:
+    case N_INT_LITERAL:
+    case N_FLOAT_LITERAL:
+    case N_IMAGINARY_LITERAL:
+    case N_RUNE_LITERAL:
+    case N_INTERPRETED_STRING_LITERAL:
+    case N_RAW_STRING_LITERAL:
+    case N_TRUE:
+    case N_FALSE:
       return x_add(w, X_SCALAR, 0, 0, no_str, no_str);
-    case N_FUNC_LITERAL: return x_add(w, X_FUNCLIT, 0, 0, no_str, no_str);
+    case N_FUNC_LITERAL:
+      return x_add(w, X_FUNCLIT, 0, 0, no_str, no_str);
     case N_IDENTIFIER: {
       scan_str name = str_of(w, e);
       decl *d = w->ctxs.n ? lookup(w, name) : NULL;
@@ -512,8 +656,10 @@ static uint32_t expr_x(walker *w, TSNode e, int idx, int depth) {
       uint32_t base = expr_x(w, op, 0, depth + 1);
       return base ? x_add(w, X_FIELD, base, 0, name, no_str) : 0;
     }
-    case N_CALL_EXPRESSION: return call_x(w, e, idx, depth);
-    case N_COMPOSITE_LITERAL: return x_add(w, X_TYPE, tx_of(w, field(e, F_TYPE), depth + 1), 0, no_str, no_str);
+    case N_CALL_EXPRESSION:
+      return call_x(w, e, idx, depth);
+    case N_COMPOSITE_LITERAL:
+      return x_add(w, X_TYPE, tx_of(w, field(e, F_TYPE), depth + 1), 0, no_str, no_str);
     case N_UNARY_EXPRESSION: {
       scan_str op = str_of(w, field(e, F_OPERATOR));
       TSNode a = field(e, F_OPERAND);
@@ -538,7 +684,8 @@ static uint32_t expr_x(walker *w, TSNode e, int idx, int depth) {
       uint32_t base = expr_x(w, field(e, F_OPERAND), 0, depth + 1);
       return base ? x_add(w, X_INDEX, base, 0, no_str, no_str) : 0;
     }
-    case N_SLICE_EXPRESSION: return expr_x(w, field(e, F_OPERAND), 0, depth + 1);
+    case N_SLICE_EXPRESSION:
+      return expr_x(w, field(e, F_OPERAND), 0, depth + 1);
     case N_TYPE_INSTANTIATION_EXPRESSION: { /* m[a][b] misread as a generic instantiation */
       uint32_t levels;
       TSNode base = misread_index(e, &levels);
@@ -547,14 +694,18 @@ static uint32_t expr_x(walker *w, TSNode e, int idx, int depth) {
       if (kind(base) == N_QUALIFIED_TYPE) {
         scan_str op = str_of(w, field(base, F_PACKAGE)), name = str_of(w, field(base, F_NAME));
         decl *d = w->ctxs.n ? lookup(w, op) : NULL;
-        if (d == NULL && is_import(w, op)) x = x_add(w, X_IDENT, 0, 0, name, op);
-        else if (d != NULL) x = x_add(w, X_FIELD, decl_x_at(w, d, depth + 1), 0, name, no_str);
-        else x = x_add(w, X_FIELD, x_add(w, X_IDENT, 0, 0, op, no_str), 0, name, no_str);
+        if (d == NULL && is_import(w, op))
+          x = x_add(w, X_IDENT, 0, 0, name, op);
+        else if (d != NULL)
+          x = x_add(w, X_FIELD, decl_x_at(w, d, depth + 1), 0, name, no_str);
+        else
+          x = x_add(w, X_FIELD, x_add(w, X_IDENT, 0, 0, op, no_str), 0, name, no_str);
       } else {
         decl *d = w->ctxs.n ? lookup(w, str_of(w, base)) : NULL;
         x = d ? decl_x_at(w, d, depth + 1) : x_add(w, X_IDENT, 0, 0, str_of(w, base), no_str);
       }
-      for (uint32_t i = 0; i < levels && i < 8 && x; i++) x = x_add(w, X_INDEX, x, 0, no_str, no_str);
+      for (uint32_t i = 0; i < levels && i < 8 && x; i++)
+        x = x_add(w, X_INDEX, x, 0, no_str, no_str);
       return x;
     }
     case N_TYPE_ASSERTION_EXPRESSION:
@@ -569,7 +720,8 @@ static uint32_t expr_x(walker *w, TSNode e, int idx, int depth) {
         if (scan_str_eq(op, cmp[i])) return x_add(w, X_SCALAR, 0, 0, no_str, no_str);
       return expr_x(w, field(e, F_LEFT), 0, depth + 1);
     }
-    default: return 0;
+    default:
+      return 0;
   }
 }
 
@@ -612,8 +764,8 @@ static int declare_params(walker *w, TSNode list, int param_base) {
     if (ts_tree_cursor_goto_first_child(&c)) {
       do {
         if (ts_tree_cursor_current_field_id(&c) != field_id[F_NAME]) continue;
-        decl *d = declare(w, str_of(w, ts_tree_cursor_current_node(&c)), variadic ? D_VARIADIC : D_TYPE,
-                          type, 0);
+        decl *d = declare(w, str_of(w, ts_tree_cursor_current_node(&c)),
+                          variadic ? D_VARIADIC : D_TYPE, type, 0);
         if (d && param_base >= 0) d->param = (int16_t)(param_base + pos);
         names++;
         pos++;
@@ -628,8 +780,10 @@ static int declare_params(walker *w, TSNode list, int param_base) {
 /* var x T = v / const c = v, inside a function. */
 static void on_local_spec(walker *w, TSNode n, int is_const) {
   TSNode type = field(n, F_TYPE), value = field(n, F_VALUE);
-  if (is_const) declare_names(w, n, D_CONST, type, -1);
-  else if (!ts_node_is_null(type)) declare_names(w, n, D_TYPE, type, -1);
+  if (is_const)
+    declare_names(w, n, D_CONST, type, -1);
+  else if (!ts_node_is_null(type))
+    declare_names(w, n, D_TYPE, type, -1);
   else if (nchild(value) == 1) { /* var a, b = f() */
     TSTreeCursor c = ts_tree_cursor_new(n);
     int i = 0;
@@ -661,11 +815,16 @@ static void on_short_decl(walker *w, TSNode n, int range) {
   for (uint32_t i = 0; i < nl; i++) {
     TSNode id = nth(left, i);
     if (kind(id) != N_IDENTIFIER) continue;
-    if (range) declare(w, str_of(w, id), i == 0 ? D_RANGEK : D_RANGEV, right, 0);
-    else if (kind(right) != N_EXPRESSION_LIST) declare(w, str_of(w, id), D_EXPR, right, (int)i);
-    else if (nl == nr) declare(w, str_of(w, id), D_EXPR, nth(right, i), 0);
-    else if (nr == 1) declare(w, str_of(w, id), D_EXPR, nth(right, 0), (int)i);
-    else declare(w, str_of(w, id), D_NONE, right, 0);
+    if (range)
+      declare(w, str_of(w, id), i == 0 ? D_RANGEK : D_RANGEV, right, 0);
+    else if (kind(right) != N_EXPRESSION_LIST)
+      declare(w, str_of(w, id), D_EXPR, right, (int)i);
+    else if (nl == nr)
+      declare(w, str_of(w, id), D_EXPR, nth(right, i), 0);
+    else if (nr == 1)
+      declare(w, str_of(w, id), D_EXPR, nth(right, 0), (int)i);
+    else
+      declare(w, str_of(w, id), D_NONE, right, 0);
   }
 }
 
@@ -692,10 +851,14 @@ static int target_of(walker *w, TSNode e, target *t, int depth) {
   uint32_t levels;
   for (int i = 0; i < 16; i++) {
     e = unparen(e);
-    if (kind(e) == N_UNARY_EXPRESSION) e = field(e, F_OPERAND); /* &m, *p */
-    else if (kind(e) == N_INDEX_EXPRESSION || kind(e) == N_SLICE_EXPRESSION) e = field(e, F_OPERAND);
-    else if (!ts_node_is_null(misread_index(e, &levels))) e = misread_index(e, &levels);
-    else break;
+    if (kind(e) == N_UNARY_EXPRESSION)
+      e = field(e, F_OPERAND); /* &m, *p */
+    else if (kind(e) == N_INDEX_EXPRESSION || kind(e) == N_SLICE_EXPRESSION)
+      e = field(e, F_OPERAND);
+    else if (!ts_node_is_null(misread_index(e, &levels)))
+      e = misread_index(e, &levels);
+    else
+      break;
   }
   t->qual = no_str;
   t->chain = no_str;
@@ -725,7 +888,8 @@ static int target_of(walker *w, TSNode e, target *t, int depth) {
     for (int i = 0; i < 16 && kind(unparen(field(first, F_OPERAND))) == N_SELECTOR_EXPRESSION; i++)
       first = unparen(field(first, F_OPERAND));
     uint32_t from = ts_node_start_byte(field(first, F_FIELD)), to = ts_node_end_byte(e);
-    if (to > from && to <= w->f->len) t->chain = (scan_str){(const char *)w->f->data + from, to - from};
+    if (to > from && to <= w->f->len)
+      t->chain = (scan_str){(const char *)w->f->data + from, to - from};
     if (kind(op) == N_IDENTIFIER) {
       scan_str q = str_of(w, op);
       if (!is_local(w, q) && is_import(w, q)) {
@@ -805,8 +969,9 @@ static int callee_of(walker *w, TSNode call, scan_str *name, scan_str *qual, TSN
 }
 
 static int is_builtin_call(scan_str n) {
-  static const char *const names[] = {"append", "len", "cap", "copy", "delete", "clear", "panic",
-                                      "print", "println", "make", "new", "close", "min", "max"};
+  static const char *const names[] = {"append", "len",   "cap",   "copy",    "delete",
+                                      "clear",  "panic", "print", "println", "make",
+                                      "new",    "close", "min",   "max"};
   for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
     if (scan_str_eq(n, names[i])) return 1;
   return 0;
@@ -816,7 +981,8 @@ static int is_builtin_call(scan_str n) {
 static void add_call_site(walker *w, TSNode call, lrole role, target t, uint32_t recv_x, int argi) {
   scan_str name, qual;
   TSNode recv;
-  if (!callee_of(w, call, &name, &qual, &recv) || (qual.n == 0 && ts_node_is_null(recv) && is_builtin_call(name)))
+  if (!callee_of(w, call, &name, &qual, &recv) ||
+      (qual.n == 0 && ts_node_is_null(recv) && is_builtin_call(name)))
     return;
   go_lit l;
   memset(&l, 0, sizeof l);
@@ -879,8 +1045,9 @@ static void add_write(walker *w, TSNode lhs, target t, wkind k, TSNode value) {
 
 /* `if m == nil { m = make(...) }`: creating the map on first use is not a reset. */
 static int lazy_init(walker *w, TSNode assign, TSNode rhs) {
-  int fresh = kind(rhs) == N_COMPOSITE_LITERAL ||
-              (kind(rhs) == N_CALL_EXPRESSION && scan_str_eq(str_of(w, field(rhs, F_FUNCTION)), "make"));
+  int fresh =
+      kind(rhs) == N_COMPOSITE_LITERAL ||
+      (kind(rhs) == N_CALL_EXPRESSION && scan_str_eq(str_of(w, field(rhs, F_FUNCTION)), "make"));
   if (!fresh) return 0;
   TSNode block = ts_node_parent(assign);
   TSNode stmt = kind(block) == N_BLOCK ? ts_node_parent(block) : block;
@@ -918,7 +1085,8 @@ static int shrinking_value(walker *w, TSNode value) {
     if (kind(unparen(nth(args, 0))) != N_SLICE_EXPRESSION) return 0;
     for (uint32_t a = 1; a < nchild(args); a++) {
       TSNode rest = nth(args, a);
-      if (kind(rest) != N_VARIADIC_ARGUMENT || kind(unparen(nth(rest, 0))) != N_SLICE_EXPRESSION) return 0;
+      if (kind(rest) != N_VARIADIC_ARGUMENT || kind(unparen(nth(rest, 0))) != N_SLICE_EXPRESSION)
+        return 0;
     }
     return 1;
   }
@@ -927,7 +1095,8 @@ static int shrinking_value(walker *w, TSNode value) {
   if (d->shrunk) return 1;
   return d->how == D_EXPR && d->idx == 0 && !ts_node_is_null(d->node) &&
          (kind(unparen(d->node)) == N_SLICE_EXPRESSION ||
-          (kind(unparen(d->node)) == N_CALL_EXPRESSION && shrinking_call(w, unparen(d->node), &maps)));
+          (kind(unparen(d->node)) == N_CALL_EXPRESSION &&
+           shrinking_call(w, unparen(d->node), &maps)));
 }
 
 /* m[k] = v, m[k] = append(m[k], v...), m = v, x.f = v, s = s[:n]. */
@@ -946,7 +1115,8 @@ static void on_assignment(walker *w, TSNode n) {
         add_removal(w, t, R_SHRINK);
         continue;
       }
-      if (kind(rhs) == N_CALL_EXPRESSION && scan_str_eq(str_of(w, field(rhs, F_FUNCTION)), "append")) {
+      if (kind(rhs) == N_CALL_EXPRESSION &&
+          scan_str_eq(str_of(w, field(rhs, F_FUNCTION)), "append")) {
         TSNode args = field(rhs, F_ARGUMENTS);
         uint32_t na = nchild(args);
         for (uint32_t a = 1; a < na; a++) add_write(w, lhs, t, W_APPEND, nth(args, a));
@@ -1020,8 +1190,10 @@ static void on_call(walker *w, TSNode n) {
     int is_call = kind(lit) != N_FUNC_LITERAL && kind(arg) == N_CALL_EXPRESSION;
     if (kind(lit) != N_FUNC_LITERAL && param == -1 && !is_call) continue;
     if (rx == X_PENDING) rx = recv_x_of(w, recv);
-    if (kind(lit) == N_FUNC_LITERAL) add_pending(w, lit, ROLE_ARG, ct, rx, (int)a);
-    else if (is_call) add_call_site(w, arg, ROLE_ARG, ct, rx, (int)a);
+    if (kind(lit) == N_FUNC_LITERAL)
+      add_pending(w, lit, ROLE_ARG, ct, rx, (int)a);
+    else if (is_call)
+      add_call_site(w, arg, ROLE_ARG, ct, rx, (int)a);
     else {
       SCAN_RESERVE(w->g->fwds);
       w->g->fwds.v[w->g->fwds.n++] = (go_fwd){(int32_t)w->func, param, (int32_t)a, name, qual, rx};
@@ -1037,14 +1209,15 @@ static void on_return(walker *w, TSNode n) {
   for (uint32_t i = 0; i < k; i++) {
     TSNode e = kind(list) == N_EXPRESSION_LIST ? nth(list, i) : list;
     TSNode lit = literal_in(e);
-    if (kind(lit) == N_FUNC_LITERAL) add_pending(w, lit, ROLE_RETURN, (target){no_str, no_str, no_str, 0}, 0, (int)i);
+    if (kind(lit) == N_FUNC_LITERAL)
+      add_pending(w, lit, ROLE_RETURN, (target){no_str, no_str, no_str, 0}, 0, (int)i);
   }
 }
 
 /* ---- Package-level declarations. ---- */
 
-static void add_var(walker *w, TSNode name, scan_str owner, int is_field, uint32_t tx,
-                    uint32_t x, scan_str text) {
+static void add_var(walker *w, TSNode name, scan_str owner, int is_field, uint32_t tx, uint32_t x,
+                    scan_str text) {
   go_var v;
   memset(&v, 0, sizeof v);
   v.name = str_of(w, name);
@@ -1130,15 +1303,18 @@ static void on_header_comment(walker *w, scan_str c) {
   static const char gb[] = "//go:build ", pb[] = "// +build ";
   const char *p = NULL, *end = c.s + c.n;
   int plus = 0;
-  if (c.n > sizeof gb - 1 && memcmp(c.s, gb, sizeof gb - 1) == 0) p = c.s + sizeof gb - 1;
-  else if (c.n > sizeof pb - 1 && memcmp(c.s, pb, sizeof pb - 1) == 0) p = c.s + sizeof pb - 1, plus = 1;
+  if (c.n > sizeof gb - 1 && memcmp(c.s, gb, sizeof gb - 1) == 0)
+    p = c.s + sizeof gb - 1;
+  else if (c.n > sizeof pb - 1 && memcmp(c.s, pb, sizeof pb - 1) == 0)
+    p = c.s + sizeof pb - 1, plus = 1;
   if (p == NULL) return;
   int found = 0, alt = 0;
   for (const char *q = p; q < end; q++) {
-    if ((q[0] == '|' && q + 1 < end && q[1] == '|') || (plus && q[0] == ' ' && q + 1 < end && q[1] != ' '))
+    if ((q[0] == '|' && q + 1 < end && q[1] == '|') ||
+        (plus && q[0] == ' ' && q + 1 < end && q[1] != ' '))
       alt = 1;
-    if (end - q >= 6 && memcmp(q, "ignore", 6) == 0 && (q == p || q[-1] == ' ' || q[-1] == '(' ||
-                                                        q[-1] == '&' || q[-1] == ',') &&
+    if (end - q >= 6 && memcmp(q, "ignore", 6) == 0 &&
+        (q == p || q[-1] == ' ' || q[-1] == '(' || q[-1] == '&' || q[-1] == ',') &&
         (q + 6 == end || q[6] == ' ' || q[6] == ')' || q[6] == '&' || q[6] == ',' || q[6] == '\r'))
       found = 1;
   }
@@ -1151,8 +1327,8 @@ static void on_header_comment(walker *w, scan_str c) {
 
 static void push_ctx(walker *w, TSNode n, int is_lit, long lit) {
   SCAN_RESERVE(w->ctxs);
-  w->ctxs.v[w->ctxs.n++] = (ctx){ts_node_end_byte(n), is_lit, w->decls.n, w->uses.n,
-                                 w->reads.n, w->g->writes.n, lit};
+  w->ctxs.v[w->ctxs.n++] =
+      (ctx){ts_node_end_byte(n), is_lit, w->decls.n, w->uses.n, w->reads.n, w->g->writes.n, lit};
   if (is_lit) w->in_lit++;
 }
 
@@ -1191,7 +1367,8 @@ static void signature_params(walker *w, TSNode params, go_func *fn) {
       do {
         if (ts_tree_cursor_current_field_id(&c) != field_id[F_NAME]) continue;
         SCAN_RESERVE(w->g->params);
-        w->g->params.v[w->g->params.n++] = (go_param){str_of(w, ts_tree_cursor_current_node(&c)), tx};
+        w->g->params.v[w->g->params.n++] =
+            (go_param){str_of(w, ts_tree_cursor_current_node(&c)), tx};
         named = 1;
       } while (ts_tree_cursor_goto_next_sibling(&c));
     }
@@ -1215,7 +1392,8 @@ static void signature_results(walker *w, TSNode result, go_func *fn) {
       TSTreeCursor c = ts_tree_cursor_new(p);
       if (ts_tree_cursor_goto_first_child(&c)) {
         do
-          if (ts_tree_cursor_current_field_id(&c) == field_id[F_NAME] && k < 16) tmp[k++] = tx, names++;
+          if (ts_tree_cursor_current_field_id(&c) == field_id[F_NAME] && k < 16)
+            tmp[k++] = tx, names++;
         while (ts_tree_cursor_goto_next_sibling(&c));
       }
       ts_tree_cursor_delete(&c);
@@ -1239,8 +1417,10 @@ static void on_function(walker *w, TSNode n) {
   fn.name = str_of(w, name);
   pos_of(name, &fn.line, &fn.col);
   TSNode recv = field(n, F_RECEIVER), params = field(n, F_PARAMETERS), result = field(n, F_RESULT);
-  if (!ts_node_is_null(recv)) fn.recv = receiver_type(w, recv, &fn);
-  else type_params(w, field(n, F_TYPE_PARAMETERS), &fn.tp_first, &fn.tp_count);
+  if (!ts_node_is_null(recv))
+    fn.recv = receiver_type(w, recv, &fn);
+  else
+    type_params(w, field(n, F_TYPE_PARAMETERS), &fn.tp_first, &fn.tp_count);
   signature_params(w, params, &fn);
   signature_results(w, result, &fn);
   SCAN_RESERVE(w->g->funcs);
@@ -1413,7 +1593,8 @@ static void on_misread_index(walker *w, TSNode n) {
 
 static void on_index(walker *w, TSNode n) {
   target t;
-  if (w->func >= 0 && target_of(w, field(n, F_OPERAND), &t, 0)) add_read(w, t, ts_node_start_byte(n));
+  if (w->func >= 0 && target_of(w, field(n, F_OPERAND), &t, 0))
+    add_read(w, t, ts_node_start_byte(n));
 }
 
 enum { V_STOP, V_DESCEND, V_SKIP };
@@ -1424,11 +1605,23 @@ enum { V_STOP, V_DESCEND, V_SKIP };
 static int visit(walker *w, TSNode n) {
   int top = w->ctxs.n == 0;
   switch (kind(n)) {
-    case N_PARAMETER_LIST: case N_MAP_TYPE: case N_SLICE_TYPE: case N_ARRAY_TYPE:
-    case N_IMPLICIT_LENGTH_ARRAY_TYPE: case N_POINTER_TYPE: case N_CHANNEL_TYPE:
-    case N_FUNCTION_TYPE: case N_INTERFACE_TYPE: case N_STRUCT_TYPE: case N_QUALIFIED_TYPE:
-    case N_GENERIC_TYPE: case N_TYPE_ARGUMENTS: case N_TYPE_PARAMETER_LIST:
-    case N_INTERPRETED_STRING_LITERAL: case N_RAW_STRING_LITERAL: case N_TYPE_IDENTIFIER:
+    case N_PARAMETER_LIST:
+    case N_MAP_TYPE:
+    case N_SLICE_TYPE:
+    case N_ARRAY_TYPE:
+    case N_IMPLICIT_LENGTH_ARRAY_TYPE:
+    case N_POINTER_TYPE:
+    case N_CHANNEL_TYPE:
+    case N_FUNCTION_TYPE:
+    case N_INTERFACE_TYPE:
+    case N_STRUCT_TYPE:
+    case N_QUALIFIED_TYPE:
+    case N_GENERIC_TYPE:
+    case N_TYPE_ARGUMENTS:
+    case N_TYPE_PARAMETER_LIST:
+    case N_INTERPRETED_STRING_LITERAL:
+    case N_RAW_STRING_LITERAL:
+    case N_TYPE_IDENTIFIER:
     case N_FIELD_DECLARATION_LIST:
       return V_SKIP;
     case N_COMMENT:
@@ -1439,13 +1632,21 @@ static int visit(walker *w, TSNode n) {
       w->f->pkg = str_of(w, nth(n, 0));
       w->header = 0;
       return w->ignore ? V_STOP : V_SKIP;
-    case N_IMPORT_SPEC: on_import(w, n); return V_SKIP;
+    case N_IMPORT_SPEC:
+      on_import(w, n);
+      return V_SKIP;
     case N_FUNCTION_DECLARATION:
-    case N_METHOD_DECLARATION: on_function(w, n); break;
-    case N_FUNC_LITERAL: on_literal(w, n); break;
+    case N_METHOD_DECLARATION:
+      on_function(w, n);
+      break;
+    case N_FUNC_LITERAL:
+      on_literal(w, n);
+      break;
     case N_VAR_SPEC:
-      if (top) on_global_var(w, n);
-      else on_local_spec(w, n, 0);
+      if (top)
+        on_global_var(w, n);
+      else
+        on_local_spec(w, n, 0);
       break;
     case N_CONST_SPEC:
       if (!top) on_local_spec(w, n, 1);
@@ -1454,7 +1655,9 @@ static int visit(walker *w, TSNode n) {
     case N_TYPE_ALIAS:
       if (top) on_type_spec(w, n);
       return V_SKIP;
-    case N_SHORT_VAR_DECLARATION: on_short_decl(w, n, 0); break;
+    case N_SHORT_VAR_DECLARATION:
+      on_short_decl(w, n, 0);
+      break;
     case N_RANGE_CLAUSE:
       if (!ts_node_is_null(field(n, F_LEFT)) && ts_node_child_count(n) > 1) {
         /* `for k, v := range x` declares; `for k, v = range x` assigns. */
@@ -1467,16 +1670,30 @@ static int visit(walker *w, TSNode n) {
       break;
     case N_TYPE_SWITCH_STATEMENT: {
       TSNode alias = field(n, F_ALIAS);
-      for (uint32_t i = 0; i < nchild(alias); i++) declare(w, str_of(w, nth(alias, i)), D_NONE, alias, 0);
+      for (uint32_t i = 0; i < nchild(alias); i++)
+        declare(w, str_of(w, nth(alias, i)), D_NONE, alias, 0);
       break;
     }
-    case N_ASSIGNMENT_STATEMENT: on_assignment(w, n); break;
-    case N_CALL_EXPRESSION: on_call(w, n); break;
-    case N_INDEX_EXPRESSION: on_index(w, n); break;
-    case N_RETURN_STATEMENT: on_return(w, n); break;
-    case N_IDENTIFIER: on_identifier(w, n); break;
-    case N_TYPE_INSTANTIATION_EXPRESSION: on_misread_index(w, n); return V_SKIP;
-    default: break;
+    case N_ASSIGNMENT_STATEMENT:
+      on_assignment(w, n);
+      break;
+    case N_CALL_EXPRESSION:
+      on_call(w, n);
+      break;
+    case N_INDEX_EXPRESSION:
+      on_index(w, n);
+      break;
+    case N_RETURN_STATEMENT:
+      on_return(w, n);
+      break;
+    case N_IDENTIFIER:
+      on_identifier(w, n);
+      break;
+    case N_TYPE_INSTANTIATION_EXPRESSION:
+      on_misread_index(w, n);
+      return V_SKIP;
+    default:
+      break;
   }
   return V_DESCEND;
 }
@@ -1525,7 +1742,9 @@ done:
   }
 }
 
-size_t scan_go_import_count(const scan_go_facts *g) { return g ? g->imports.n : 0; }
+size_t scan_go_import_count(const scan_go_facts *g) {
+  return g ? g->imports.n : 0;
+}
 
 int scan_go_import_at(const scan_go_facts *g, size_t k, scan_str *path) {
   if (g == NULL || k >= g->imports.n) return 0;

@@ -9,24 +9,49 @@
 
 #include "scan.h"
 
-#define GO_VEC(T) struct { T *v; size_t n, cap; }
+#define GO_VEC(T)  \
+  struct {         \
+    T *v;          \
+    size_t n, cap; \
+  }
 
 /* What a value can hold, as far as the facts tell. */
 typedef enum {
-  K_UNKNOWN, K_SCALAR, K_PTR, K_SLICE, K_MAP, K_CHAN, K_FUNC, K_IFACE, K_NAMED, K_STRUCT,
-  K_ARRAY, K_CONST, K_TPARAM
+  K_UNKNOWN,
+  K_SCALAR,
+  K_PTR,
+  K_SLICE,
+  K_MAP,
+  K_CHAN,
+  K_FUNC,
+  K_IFACE,
+  K_NAMED,
+  K_STRUCT,
+  K_ARRAY,
+  K_CONST,
+  K_TPARAM
 } vkind;
 
 /* A type expression as written. */
 typedef enum {
-  T_NONE, T_NAME, T_QUAL, T_INST, T_PTR, T_SLICE, T_ARRAY, T_MAP, T_CHAN, T_FUNC, T_IFACE,
+  T_NONE,
+  T_NAME,
+  T_QUAL,
+  T_INST,
+  T_PTR,
+  T_SLICE,
+  T_ARRAY,
+  T_MAP,
+  T_CHAN,
+  T_FUNC,
+  T_IFACE,
   T_STRUCT
 } go_tkind;
 
 typedef struct go_tx {
   uint8_t kind;
-  uint32_t a, b; /* PTR, SLICE, ARRAY, CHAN: a = element; MAP: a = key, b = value;
-                    STRUCT: fields [a, a+b); INST: arguments txlist [a, a+b) */
+  uint32_t a, b;      /* PTR, SLICE, ARRAY, CHAN: a = element; MAP: a = key, b = value;
+                         STRUCT: fields [a, a+b); INST: arguments txlist [a, a+b) */
   scan_str name, pkg; /* NAME, QUAL and INST: the type's name and its package qualifier */
 } go_tx;
 
@@ -49,7 +74,7 @@ typedef struct go_param {
 } go_param;
 
 typedef struct go_func { /* a function or method declaration */
-  scan_str name, recv; /* recv: the receiver's base type name; "" for a function */
+  scan_str name, recv;   /* recv: the receiver's base type name; "" for a function */
   uint32_t line, col;
   uint32_t param_first, param_count;   /* into params */
   uint32_t result_first, result_count; /* into txlist */
@@ -73,13 +98,26 @@ typedef struct go_var { /* a package-level variable, or a struct field that may 
 /* The type of an expression, as far as the walk can write it down; the rules
  * resolve it against the module's declarations. */
 typedef enum {
-  X_NONE, X_TYPE, X_SCALAR, X_FUNCLIT, X_IDENT, X_CALL, X_MCALL, X_FIELD, X_INDEX, X_ADDR,
-  X_DEREF, X_RANGEK, X_RANGEV, X_RECV, X_PARAM
+  X_NONE,
+  X_TYPE,
+  X_SCALAR,
+  X_FUNCLIT,
+  X_IDENT,
+  X_CALL,
+  X_MCALL,
+  X_FIELD,
+  X_INDEX,
+  X_ADDR,
+  X_DEREF,
+  X_RANGEK,
+  X_RANGEV,
+  X_RECV,
+  X_PARAM
 } go_xkind;
 
 typedef struct go_x {
-  uint8_t kind, idx; /* idx: which result of a call, for x, err := f() */
-  uint32_t a;        /* TYPE, PARAM: a type; the others: the operand's expression */
+  uint8_t kind, idx;   /* idx: which result of a call, for x, err := f() */
+  uint32_t a;          /* TYPE, PARAM: a type; the others: the operand's expression */
   scan_str name, qual; /* IDENT, CALL: a package-level name and its package qualifier;
                           MCALL, FIELD: the method or field */
 } go_x;
@@ -87,8 +125,8 @@ typedef struct go_x {
 typedef enum { W_ASSIGN, W_APPEND, W_STORE } wkind;
 
 typedef struct go_write { /* m[k] = v, m[k] = append(m[k], v), m.Store(k, v) */
-  scan_str target, qual; /* qual: the package of pkg.Var, "" for this package */
-  scan_str chain;        /* a field: the selector path written (x.events.insertion.fns) */
+  scan_str target, qual;  /* qual: the package of pkg.Var, "" for this package */
+  scan_str chain;         /* a field: the selector path written (x.events.insertion.fns) */
   uint8_t is_field, kind, rhs_nil, checked;
   uint32_t line, col, lhs_byte;
   int32_t func;      /* index into funcs, -1 at package level */
@@ -112,12 +150,12 @@ typedef enum { ROLE_NONE, ROLE_STORE, ROLE_ARG, ROLE_RETURN } lrole;
 typedef struct go_lit {
   uint32_t line, col;
   uint8_t role, is_field, is_call;
-  scan_str target, qual; /* STORE: the map; ARG: the callee and its package */
-  scan_str chain;        /* STORE: the field's selector path */
-  uint32_t recv_x;       /* ARG: the callee's receiver, for a method call */
-  int32_t argi;          /* ARG: the argument's position */
-  int32_t func;          /* the enclosing function, -1 at package level */
-  int32_t param;         /* is_call: an enclosing function's parameter passed to it, or -1 */
+  scan_str target, qual;        /* STORE: the map; ARG: the callee and its package */
+  scan_str chain;               /* STORE: the field's selector path */
+  uint32_t recv_x;              /* ARG: the callee's receiver, for a method call */
+  int32_t argi;                 /* ARG: the argument's position */
+  int32_t func;                 /* the enclosing function, -1 at package level */
+  int32_t param;                /* is_call: an enclosing function's parameter passed to it, or -1 */
   scan_str callee, callee_qual; /* is_call: the helper called */
   uint32_t callee_recv;
   uint32_t cap_first, cap_count; /* literals: the captures */
@@ -154,7 +192,7 @@ typedef struct scan_go_facts {
   GO_VEC(go_capture) caps;
   GO_VEC(go_fwd) fwds;
   GO_VEC(char *) owned; /* strings made here (inline struct owners), freed with the facts */
-  uint32_t pkg, file; /* set by the rules: the package and the file's place in it */
+  uint32_t pkg, file;   /* set by the rules: the package and the file's place in it */
 } scan_go_facts;
 
 /* ---- The module index and its queries (scan_go_types.c). ---- */
@@ -192,8 +230,8 @@ typedef struct go_module {
   scan_file **sorted; /* the Go files, in package order (pkgs point into it) */
   go_pkg *pkgs;
   size_t npkgs;
-  GO_VEC(go_entry) index; /* sorted by hash: types, funcs, methods, vars, import paths */
-  struct go_envs *envs;   /* grows while queries run: index + 1 is an env id; 0 is none */
+  GO_VEC(go_entry) index;    /* sorted by hash: types, funcs, methods, vars, import paths */
+  struct go_envs *envs;      /* grows while queries run: index + 1 is an env id; 0 is none */
   struct go_refs_memo *refs; /* go_holds_refs' answers for struct types, by location */
   const scan_options *o;
 } go_module;
@@ -203,10 +241,10 @@ typedef struct gtype {
   vkind kind;
   uint32_t pkg, file, tx; /* the type expression, in that file (tx 0: none) */
   uint32_t env;
-  scan_str name;          /* the (outermost) named type's name, "" for a literal type */
-  scan_str path;          /* a type outside the scanned code: its package's import path */
-  go_ref decl;            /* the named type's declaration, when has_decl */
-  uint32_t addr_x;         /* a pointer made by &x: x's expression, in the same file */
+  scan_str name;                    /* the (outermost) named type's name, "" for a literal type */
+  scan_str path;                    /* a type outside the scanned code: its package's import path */
+  go_ref decl;                      /* the named type's declaration, when has_decl */
+  uint32_t addr_x;                  /* a pointer made by &x: x's expression, in the same file */
   uint8_t has_decl, sync_map, refs; /* refs: a table type known to hold references */
 } gtype;
 
@@ -215,16 +253,15 @@ void go_module_free(go_module *m);
 
 const scan_go_facts *go_facts(const go_module *m, uint32_t pkg, uint32_t file);
 /* The package of import name QUAL in file (PKG, FILE), or -1. */
-long go_import_pkg(const go_module *m, uint32_t pkg, uint32_t file, scan_str qual,
-                   scan_str *path);
-int go_find(const go_module *m, int tag, uint32_t pkg, scan_str name, scan_str recv,
-            go_ref *out, size_t skip);
+long go_import_pkg(const go_module *m, uint32_t pkg, uint32_t file, scan_str qual, scan_str *path);
+int go_find(const go_module *m, int tag, uint32_t pkg, scan_str name, scan_str recv, go_ref *out,
+            size_t skip);
 enum { GO_TAG_TYPE = 1, GO_TAG_FUNC, GO_TAG_METHOD, GO_TAG_VAR, GO_TAG_FIELD };
 
 int go_type_of(const go_module *m, uint32_t pkg, uint32_t file, uint32_t tx, uint32_t env,
                gtype *out);
 int go_expr_type(const go_module *m, uint32_t pkg, uint32_t file, uint32_t x, gtype *out);
-int go_elem(const go_module *m, const gtype *t, gtype *out);     /* ptr, slice, array, chan */
+int go_elem(const go_module *m, const gtype *t, gtype *out); /* ptr, slice, array, chan */
 int go_map_value(const go_module *m, const gtype *t, gtype *out);
 /* 1 when T holds references, 0 when it does not, -1 when that is not known. */
 int go_holds_refs(const go_module *m, const gtype *t);

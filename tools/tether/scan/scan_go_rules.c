@@ -34,15 +34,15 @@ typedef struct rules {
   go_module m;
   const scan_options *o;
   size_t nfiles;
-  uint32_t *pkg_base;    /* global file id of each package's first file */
-  size_t *var_base;      /* per global file: its first global var id */
+  uint32_t *pkg_base; /* global file id of each package's first file */
+  size_t *var_base;   /* per global file: its first global var id */
   size_t nvars;
-  int8_t *klass;         /* per var: -1 not asked, 0 not a map, 1 func map, 2 sync.Map */
-  uint8_t *stores_func;  /* sync.Map: a func is stored into it */
+  int8_t *klass;        /* per var: -1 not asked, 0 not a map, 1 func map, 2 sync.Map */
+  uint8_t *stores_func; /* sync.Map: a func is stored into it */
   uint8_t *shrinks;
   uint8_t *written;
   go_ref *first_write;
-  franges **ranges;      /* per global file, built on first use */
+  franges **ranges; /* per global file, built on first use */
   memo_slot *memo;
   size_t memo_cap, memo_n;
 } rules;
@@ -51,9 +51,13 @@ static const scan_go_facts *facts(const rules *R, uint32_t pkg, uint32_t file) {
   return go_facts(&R->m, pkg, file);
 }
 
-static uint32_t gfile(const rules *R, uint32_t pkg, uint32_t file) { return R->pkg_base[pkg] + file; }
+static uint32_t gfile(const rules *R, uint32_t pkg, uint32_t file) {
+  return R->pkg_base[pkg] + file;
+}
 
-static size_t gvar(const rules *R, go_ref v) { return R->var_base[gfile(R, v.pkg, v.file)] + v.idx; }
+static size_t gvar(const rules *R, go_ref v) {
+  return R->var_base[gfile(R, v.pkg, v.file)] + v.idx;
+}
 
 static scan_file *file_of(const rules *R, uint32_t pkg, uint32_t file) {
   return R->m.pkgs[pkg].files[file];
@@ -70,14 +74,16 @@ static int var_class(rules *R, go_ref v) {
   int ok = var->tx ? go_type_of(&R->m, v.pkg, v.file, var->tx, 0, &t)
                    : go_expr_type(&R->m, v.pkg, v.file, var->x, &t);
   int k = 0;
-  if (t.sync_map) k = 2;
+  if (t.sync_map)
+    k = 2;
   else if (ok) {
     if (t.kind == K_PTR) {
       gtype e;
       if (go_elem(&R->m, &t, &e)) t = e;
       if (t.sync_map) k = 2;
     }
-    if (k == 0 && t.kind == K_MAP && go_map_value(&R->m, &t, &val) && go_value_is_func(&R->m, &val)) k = 1;
+    if (k == 0 && t.kind == K_MAP && go_map_value(&R->m, &t, &val) && go_value_is_func(&R->m, &val))
+      k = 1;
   }
   R->klass[id] = (int8_t)k;
   return k;
@@ -107,8 +113,8 @@ static int chain_matches(scan_str chain, scan_str var) {
   return a == chain.s || a[-1] == '.';
 }
 
-static int each_target(rules *R, uint32_t pkg, uint32_t file, scan_str name, scan_str qual, int is_field,
-                       scan_str chain, var_fn fn, void *arg) {
+static int each_target(rules *R, uint32_t pkg, uint32_t file, scan_str name, scan_str qual,
+                       int is_field, scan_str chain, var_fn fn, void *arg) {
   go_ref r;
   if (qual.n > 0) {
     scan_str path;
@@ -118,7 +124,8 @@ static int each_target(rules *R, uint32_t pkg, uint32_t file, scan_str name, sca
   }
   int tag = is_field ? GO_TAG_FIELD : GO_TAG_VAR;
   for (size_t k = 0; go_find(&R->m, tag, pkg, name, no_str, &r, k); k++)
-    if ((!is_field || chain_matches(chain, facts(R, r.pkg, r.file)->vars.v[r.idx].chain)) && fn(R, r, arg))
+    if ((!is_field || chain_matches(chain, facts(R, r.pkg, r.file)->vars.v[r.idx].chain)) &&
+        fn(R, r, arg))
       return 1;
   return 0;
 }
@@ -129,8 +136,8 @@ static int first_func_map(rules *R, go_ref v, void *arg) {
   return 1;
 }
 
-static int find_func_map(rules *R, uint32_t pkg, uint32_t file, scan_str name, scan_str qual, int is_field,
-                         scan_str chain, go_ref *out) {
+static int find_func_map(rules *R, uint32_t pkg, uint32_t file, scan_str name, scan_str qual,
+                         int is_field, scan_str chain, go_ref *out) {
   return each_target(R, pkg, file, name, qual, is_field, chain, first_func_map, out);
 }
 
@@ -201,7 +208,8 @@ static void pass_writes(rules *R) {
       }
       for (uint32_t r = 0; r < g->removals.n; r++) {
         const go_removal *rm = &g->removals.v[r];
-        if (rm->kind == R_REASSIGN && rm->func >= 0 && is_init_func(g->funcs.v[rm->func].name)) continue;
+        if (rm->kind == R_REASSIGN && rm->func >= 0 && is_init_func(g->funcs.v[rm->func].name))
+          continue;
         each_target(R, p, f, rm->target, rm->qual, rm->is_field, rm->chain, note_shrink, NULL);
       }
     }
@@ -217,12 +225,12 @@ static const franges *ranges_of(rules *R, uint32_t pkg, uint32_t file, int32_t f
     franges *fr = calloc(g->funcs.n + 1, sizeof *fr);
     if (fr == NULL) return NULL;
     for (size_t i = 0; i < g->funcs.n; i++) fr[i].w0 = fr[i].l0 = fr[i].f0 = UINT32_MAX;
-#define RANGE(vec, lo, hi)                                                     \
-  for (uint32_t i = 0; i < g->vec.n; i++) {                                    \
-    int32_t fi = g->vec.v[i].func;                                             \
-    if (fi < 0 || (size_t)fi >= g->funcs.n) continue;                          \
-    if (fr[fi].lo == UINT32_MAX) fr[fi].lo = i;                                \
-    fr[fi].hi = i + 1;                                                         \
+#define RANGE(vec, lo, hi)                            \
+  for (uint32_t i = 0; i < g->vec.n; i++) {           \
+    int32_t fi = g->vec.v[i].func;                    \
+    if (fi < 0 || (size_t)fi >= g->funcs.n) continue; \
+    if (fr[fi].lo == UINT32_MAX) fr[fi].lo = i;       \
+    fr[fi].hi = i + 1;                                \
   }
     RANGE(writes, w0, w1)
     RANGE(lits, l0, l1)
@@ -276,8 +284,8 @@ typedef struct store_hit {
 static int stores_param(rules *R, go_ref fn, int param, int depth, store_hit *out);
 
 /* Whether any function a call reaches stores its argument ARGI. */
-static int callee_stores(rules *R, uint32_t pkg, uint32_t file, scan_str name, scan_str qual, uint32_t recv_x,
-                         int argi, int depth, store_hit *out) {
+static int callee_stores(rules *R, uint32_t pkg, uint32_t file, scan_str name, scan_str qual,
+                         uint32_t recv_x, int argi, int depth, store_hit *out) {
   go_ref cands[8];
   size_t nc = go_callees(&R->m, pkg, file, name, qual, recv_x, cands, 8);
   for (size_t i = 0; i < nc; i++) {
@@ -291,7 +299,8 @@ static int callee_stores(rules *R, uint32_t pkg, uint32_t file, scan_str name, s
 
 static int stores_param(rules *R, go_ref fn, int param, int depth, store_hit *out) {
   if (param < 0 || param > 255 || depth > 12) return 0;
-  uint64_t key = ((uint64_t)gfile(R, fn.pkg, fn.file) << 32) | ((uint64_t)fn.idx << 8) | (uint64_t)param;
+  uint64_t key =
+      ((uint64_t)gfile(R, fn.pkg, fn.file) << 32) | ((uint64_t)fn.idx << 8) | (uint64_t)param;
   memo_slot *s = memo_get(R, key);
   if (s == NULL) return 0;
   if (s->state == M_FOUND) {
@@ -310,22 +319,26 @@ static int stores_param(rules *R, go_ref fn, int param, int depth, store_hit *ou
   for (uint32_t i = fr ? fr->w0 : 0; fr && i < fr->w1 && !hit.found; i++) {
     const go_write *wr = &g->writes.v[i];
     if (wr->func != (int32_t)fn.idx || wr->rhs_param != param) continue;
-    if (find_func_map(R, fn.pkg, fn.file, wr->target, wr->qual, wr->is_field, wr->chain, &hit.var)) hit.found = 1;
+    if (find_func_map(R, fn.pkg, fn.file, wr->target, wr->qual, wr->is_field, wr->chain, &hit.var))
+      hit.found = 1;
   }
   for (uint32_t i = fr ? fr->l0 : 0; fr && i < fr->l1 && !hit.found; i++) {
     const go_lit *l = &g->lits.v[i];
     if (l->func != (int32_t)fn.idx || !l->is_call || l->param != param) continue;
-    if (l->role == ROLE_STORE && find_func_map(R, fn.pkg, fn.file, l->target, l->qual, l->is_field, l->chain, &hit.var)) {
+    if (l->role == ROLE_STORE &&
+        find_func_map(R, fn.pkg, fn.file, l->target, l->qual, l->is_field, l->chain, &hit.var)) {
       hit.found = 1;
       hit.via = l->callee;
     } else if (l->role == ROLE_ARG) {
-      hit.found = callee_stores(R, fn.pkg, fn.file, l->target, l->qual, l->recv_x, l->argi, depth, &hit);
+      hit.found =
+          callee_stores(R, fn.pkg, fn.file, l->target, l->qual, l->recv_x, l->argi, depth, &hit);
     }
   }
   for (uint32_t i = fr ? fr->f0 : 0; fr && i < fr->f1 && !hit.found; i++) {
     const go_fwd *fw = &g->fwds.v[i];
     if (fw->func != (int32_t)fn.idx || fw->param != param) continue;
-    hit.found = callee_stores(R, fn.pkg, fn.file, fw->callee, fw->qual, fw->recv_x, fw->argi, depth, &hit);
+    hit.found =
+        callee_stores(R, fn.pkg, fn.file, fw->callee, fw->qual, fw->recv_x, fw->argi, depth, &hit);
   }
   s = memo_get(R, key); /* the table may have grown */
   if (s == NULL) return 0;
@@ -358,8 +371,8 @@ static void pass_nil_args(rules *R) {
 
 /* ---- Findings. ---- */
 
-static void emit(rules *R, scan_file *f, uint32_t line, uint32_t col, scan_rule rule, scan_severity sev,
-                 const char *hint, const char *msg) {
+static void emit(rules *R, scan_file *f, uint32_t line, uint32_t col, scan_rule rule,
+                 scan_severity sev, const char *hint, const char *msg) {
   if (f->context_only || !scan_rule_enabled(R->o, rule) || scan_suppressed(f, line, rule)) return;
   scan_add(&f->findings, f, line, col, rule, sev, hint, "%s", msg);
 }
@@ -380,7 +393,9 @@ static int is_register_name(const scan_options *o, scan_str name) {
   return 0;
 }
 
-static const go_var *var_of(const rules *R, go_ref v) { return &facts(R, v.pkg, v.file)->vars.v[v.idx]; }
+static const go_var *var_of(const rules *R, go_ref v) {
+  return &facts(R, v.pkg, v.file)->vars.v[v.idx];
+}
 
 /* TG101 and TG102 for one func map. */
 static void check_map(rules *R, go_ref v) {
@@ -390,10 +405,11 @@ static void check_map(rules *R, go_ref v) {
   size_t id = gvar(R, v);
   if (!var->is_field) {
     if (var->type_text.n > 0)
-      snprintf(msg, sizeof msg, "package-level variable '%.*s' is a map of funcs (%.*s)", (int)var->name.n,
-               var->name.s, (int)var->type_text.n, var->type_text.s);
+      snprintf(msg, sizeof msg, "package-level variable '%.*s' is a map of funcs (%.*s)",
+               (int)var->name.n, var->name.s, (int)var->type_text.n, var->type_text.s);
     else
-      snprintf(msg, sizeof msg, "package-level variable '%.*s' is a map of funcs (the type of its initialiser)",
+      snprintf(msg, sizeof msg,
+               "package-level variable '%.*s' is a map of funcs (the type of its initialiser)",
                (int)var->name.n, var->name.s);
     emit(R, f, var->line, var->col, SCAN_TG101, SCAN_WARNING,
          "keep callbacks in a registry value with an owner and an Unregister that deletes, "
@@ -407,7 +423,8 @@ static void check_map(rules *R, go_ref v) {
            "func map %s '%.*s%s%.*s' is written (first at %s:%u) but nothing in the package "
            "deletes from it: every func stored stays reachable, with all it captured",
            var->is_field ? "field" : "package-level variable", (int)var->owner.n, var->owner.s,
-           var->is_field ? "." : "", (int)var->name.n, var->name.s, file_of(R, w.pkg, w.file)->path, wr->line);
+           var->is_field ? "." : "", (int)var->name.n, var->name.s, file_of(R, w.pkg, w.file)->path,
+           wr->line);
   emit(R, f, var->line, var->col, SCAN_TG102, SCAN_ERROR,
        "add an Unregister that calls delete(m, key) (or a Close that clears the map) and "
        "make callers defer it",
@@ -464,7 +481,8 @@ static void check_register(rules *R) {
           for (uint32_t i = fr ? fr->w0 : 0; fr && i < fr->w1; i++) {
             const go_write *wr = &g->writes.v[i];
             if (wr->func == (int32_t)k)
-              each_target(R, p, fi, wr->target, wr->qual, wr->is_field, wr->chain, collect_leaky, &named);
+              each_target(R, p, fi, wr->target, wr->qual, wr->is_field, wr->chain, collect_leaky,
+                          &named);
           }
         }
         for (size_t i = 0; i < named.n; i++) report_register(R, fn, named.found[i], no_str, 0);
@@ -472,7 +490,8 @@ static void check_register(rules *R) {
           store_hit hit = {{0, 0, 0}, no_str, 0};
           if (!stores_param(R, fn, (int)j, 0, &hit) || !leaky_map(R, hit.var)) continue;
           int dup = 0;
-          for (size_t i = 0; i < named.n; i++) dup |= memcmp(&named.found[i], &hit.var, sizeof hit.var) == 0;
+          for (size_t i = 0; i < named.n; i++)
+            dup |= memcmp(&named.found[i], &hit.var, sizeof hit.var) == 0;
           if (!dup) report_register(R, fn, hit.var, hit.via, 1);
           break;
         }
@@ -481,8 +500,8 @@ static void check_register(rules *R) {
 }
 
 /* The captures of literal L (in PKG/FILE) as text; *ANY_REF when one holds references. */
-static void describe_captures(rules *R, uint32_t pkg, uint32_t file, const go_lit *l, char *list, size_t cap,
-                              char *first_ref, size_t fcap, int *any_ref) {
+static void describe_captures(rules *R, uint32_t pkg, uint32_t file, const go_lit *l, char *list,
+                              size_t cap, char *first_ref, size_t fcap, int *any_ref) {
   const scan_go_facts *g = facts(R, pkg, file);
   size_t used = 0;
   list[0] = 0;
@@ -492,44 +511,52 @@ static void describe_captures(rules *R, uint32_t pkg, uint32_t file, const go_li
     go_expr_type(&R->m, pkg, file, c->x, &t);
     int refs = go_holds_refs(&R->m, &t);
     vkind k = t.kind == K_NAMED ? K_UNKNOWN : t.kind;
-    const char *kn = refs == 1 && k == K_STRUCT  ? "struct holding references"
-                     : refs == 1 && k == K_ARRAY ? "array holding references"
+    const char *kn = refs == 1 && k == K_STRUCT                    ? "struct holding references"
+                     : refs == 1 && k == K_ARRAY                   ? "array holding references"
                      : (k == K_STRUCT || k == K_ARRAY) && refs < 0 ? go_kind_name(K_UNKNOWN)
-                                                                  : go_kind_name(k);
+                                                                   : go_kind_name(k);
     int show = t.name.n > 0 && k != K_PTR && (t.has_decl || t.path.n > 0 || k == K_UNKNOWN);
     if (refs == 1 && !*any_ref) snprintf(first_ref, fcap, "%.*s", (int)c->name.n, c->name.s);
     if (refs == 1) *any_ref = 1;
-    int wrote = snprintf(list + used, cap - used, "%s%.*s (%.*s%s%s)", i ? ", " : "", (int)c->name.n, c->name.s,
-                         show ? (int)t.name.n : 0, t.name.s, show ? ": " : "", kn);
+    int wrote =
+        snprintf(list + used, cap - used, "%s%.*s (%.*s%s%s)", i ? ", " : "", (int)c->name.n,
+                 c->name.s, show ? (int)t.name.n : 0, t.name.s, show ? ": " : "", kn);
     if (wrote < 0 || (size_t)wrote >= cap - used) break;
     used += (size_t)wrote;
   }
 }
 
-static void report_literal(rules *R, uint32_t pkg, uint32_t file, const go_lit *l, const go_var *map,
-                           uint32_t cpkg, uint32_t cfile, const go_lit *closure, scan_str helper) {
+static void report_literal(rules *R, uint32_t pkg, uint32_t file, const go_lit *l,
+                           const go_var *map, uint32_t cpkg, uint32_t cfile, const go_lit *closure,
+                           scan_str helper) {
   char list[512], first_ref[128] = "", msg[1024], hint[320];
   int any_ref = 0;
-  describe_captures(R, cpkg, cfile, closure, list, sizeof list, first_ref, sizeof first_ref, &any_ref);
+  describe_captures(R, cpkg, cfile, closure, list, sizeof list, first_ref, sizeof first_ref,
+                    &any_ref);
   if (helper.n == 0) {
-    snprintf(msg, sizeof msg, "func literal stored in func map '%.*s'%s%.*s captures %s%s", (int)map->name.n,
-             map->name.s, l->role == ROLE_ARG ? " through " : "", l->role == ROLE_ARG ? (int)l->target.n : 0,
-             l->target.s, list,
-             any_ref ? "; the map keeps what they reference alive" : "; all scalar or of types not known here");
+    snprintf(msg, sizeof msg, "func literal stored in func map '%.*s'%s%.*s captures %s%s",
+             (int)map->name.n, map->name.s, l->role == ROLE_ARG ? " through " : "",
+             l->role == ROLE_ARG ? (int)l->target.n : 0, l->target.s, list,
+             any_ref ? "; the map keeps what they reference alive"
+                     : "; all scalar or of types not known here");
     snprintf(hint, sizeof hint,
              "copy the fields the func needs into locals before the literal (id := %s.ID) and "
              "capture those, not %s",
              first_ref[0] ? first_ref : "data", first_ref[0] ? first_ref : "the whole object");
   } else {
-    snprintf(msg, sizeof msg,
-             "the closure made by '%.*s' (%s:%u) is stored in func map '%.*s'%s%.*s and captures %s%s",
-             (int)helper.n, helper.s, file_of(R, cpkg, cfile)->path, closure->line, (int)map->name.n, map->name.s,
-             l->role == ROLE_ARG ? " through " : "", l->role == ROLE_ARG ? (int)l->target.n : 0, l->target.s,
-             list, any_ref ? "; the map keeps what they reference alive" : "; all scalar or of types not known here");
+    snprintf(
+        msg, sizeof msg,
+        "the closure made by '%.*s' (%s:%u) is stored in func map '%.*s'%s%.*s and captures %s%s",
+        (int)helper.n, helper.s, file_of(R, cpkg, cfile)->path, closure->line, (int)map->name.n,
+        map->name.s, l->role == ROLE_ARG ? " through " : "",
+        l->role == ROLE_ARG ? (int)l->target.n : 0, l->target.s, list,
+        any_ref ? "; the map keeps what they reference alive"
+                : "; all scalar or of types not known here");
     snprintf(hint, sizeof hint,
              "make '%.*s' copy what its closure needs (id := %s.ID) instead of capturing %s, or "
              "remove the entry when its owner goes away",
-             (int)helper.n, helper.s, first_ref[0] ? first_ref : "data", first_ref[0] ? first_ref : "it");
+             (int)helper.n, helper.s, first_ref[0] ? first_ref : "data",
+             first_ref[0] ? first_ref : "it");
   }
   scan_file *f = file_of(R, pkg, file);
   emit(R, f, l->line, l->col, SCAN_TG104, any_ref ? SCAN_ERROR : SCAN_NOTE, hint, msg);
@@ -537,7 +564,8 @@ static void report_literal(rules *R, uint32_t pkg, uint32_t file, const go_lit *
 
 /* The func map a literal or call site ends up in, if any. */
 static int site_map(rules *R, uint32_t pkg, uint32_t file, const go_lit *l, go_ref *map) {
-  if (l->role == ROLE_STORE) return find_func_map(R, pkg, file, l->target, l->qual, l->is_field, l->chain, map);
+  if (l->role == ROLE_STORE)
+    return find_func_map(R, pkg, file, l->target, l->qual, l->is_field, l->chain, map);
   if (l->role != ROLE_ARG) return 0;
   store_hit hit = {{0, 0, 0}, no_str, 0};
   if (!callee_stores(R, pkg, file, l->target, l->qual, l->recv_x, l->argi, 0, &hit)) return 0;
@@ -561,7 +589,8 @@ static void check_literal(rules *R, uint32_t pkg, uint32_t file, const go_lit *l
     const franges *fr = ranges_of(R, helpers[i].pkg, helpers[i].file, (int32_t)helpers[i].idx);
     for (uint32_t k = fr ? fr->l0 : 0; fr && k < fr->l1; k++) {
       const go_lit *c = &hg->lits.v[k];
-      if (c->role != ROLE_RETURN || c->func != (int32_t)helpers[i].idx || c->cap_count == 0) continue;
+      if (c->role != ROLE_RETURN || c->func != (int32_t)helpers[i].idx || c->cap_count == 0)
+        continue;
       report_literal(R, pkg, file, l, var_of(R, map), helpers[i].pkg, helpers[i].file, c,
                      hg->funcs.v[helpers[i].idx].name);
       return;
@@ -577,7 +606,8 @@ static void check_overwrites(rules *R, uint32_t pkg, uint32_t file) {
     if (wr->kind != W_ASSIGN || wr->rhs_nil || wr->checked) continue;
     if (!find_func_map(R, pkg, file, wr->target, wr->qual, wr->is_field, wr->chain, &map)) continue;
     char msg[256];
-    snprintf(msg, sizeof msg, "'%.*s[...] = ...' replaces any func already stored under that key, silently",
+    snprintf(msg, sizeof msg,
+             "'%.*s[...] = ...' replaces any func already stored under that key, silently",
              (int)wr->target.n, wr->target.s);
     emit(R, file_of(R, pkg, file), wr->line, wr->col, SCAN_TG105, SCAN_NOTE,
          "check `if _, ok := m[k]; ok` first and reject or unregister the old entry", msg);
@@ -654,4 +684,6 @@ void scan_go_module(scan_file **files, size_t n, const scan_options *o) {
   rules_free(&R);
 }
 
-void scan_go_package(scan_file **files, size_t n, const scan_options *o) { scan_go_module(files, n, o); }
+void scan_go_package(scan_file **files, size_t n, const scan_options *o) {
+  scan_go_module(files, n, o);
+}

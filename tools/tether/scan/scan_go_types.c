@@ -20,9 +20,19 @@
 static const scan_str no_str = {"", 0};
 
 const char *go_kind_name(vkind k) {
-  static const char *const names[] = {
-      "of a type not known here", "scalar", "pointer", "slice", "map", "channel", "func",
-      "interface", "named type", "struct", "array", "constant", "of a type parameter"};
+  static const char *const names[] = {"of a type not known here",
+                                      "scalar",
+                                      "pointer",
+                                      "slice",
+                                      "map",
+                                      "channel",
+                                      "func",
+                                      "interface",
+                                      "named type",
+                                      "struct",
+                                      "array",
+                                      "constant",
+                                      "of a type parameter"};
   return (size_t)k < sizeof names / sizeof names[0] ? names[k] : names[0];
 }
 
@@ -117,15 +127,21 @@ static int verify(const go_module *m, int tag, const go_entry *e, uint32_t pkg, 
   if (e->r.pkg != pkg) return 0;
   const scan_go_facts *g = go_facts(m, e->r.pkg, e->r.file);
   switch (tag) {
-    case GO_TAG_TYPE: return scan_str_same(g->types.v[e->r.idx].name, name);
+    case GO_TAG_TYPE:
+      return scan_str_same(g->types.v[e->r.idx].name, name);
     case GO_TAG_FUNC:
       return g->funcs.v[e->r.idx].recv.n == 0 && scan_str_same(g->funcs.v[e->r.idx].name, name);
     case GO_TAG_METHOD:
-      return scan_str_same(g->funcs.v[e->r.idx].name, name) && scan_str_same(g->funcs.v[e->r.idx].recv, recv);
-    case TAG_ANYFUNC: return scan_str_same(g->funcs.v[e->r.idx].name, name);
-    case GO_TAG_VAR: return !g->vars.v[e->r.idx].is_field && scan_str_same(g->vars.v[e->r.idx].name, name);
-    case GO_TAG_FIELD: return g->vars.v[e->r.idx].is_field && scan_str_same(g->vars.v[e->r.idx].name, name);
-    default: return 0;
+      return scan_str_same(g->funcs.v[e->r.idx].name, name) &&
+             scan_str_same(g->funcs.v[e->r.idx].recv, recv);
+    case TAG_ANYFUNC:
+      return scan_str_same(g->funcs.v[e->r.idx].name, name);
+    case GO_TAG_VAR:
+      return !g->vars.v[e->r.idx].is_field && scan_str_same(g->vars.v[e->r.idx].name, name);
+    case GO_TAG_FIELD:
+      return g->vars.v[e->r.idx].is_field && scan_str_same(g->vars.v[e->r.idx].name, name);
+    default:
+      return 0;
   }
 }
 
@@ -136,8 +152,10 @@ int go_find(const go_module *m, int tag, uint32_t pkg, scan_str name, scan_str r
   size_t lo = 0, hi = m->index.n;
   while (lo < hi) {
     size_t mid = lo + (hi - lo) / 2;
-    if (m->index.v[mid].h < h) lo = mid + 1;
-    else hi = mid;
+    if (m->index.v[mid].h < h)
+      lo = mid + 1;
+    else
+      hi = mid;
   }
   for (size_t i = lo; i < m->index.n && m->index.v[i].h == h; i++) {
     if (!verify(m, tag, &m->index.v[i], pkg, name, recv)) continue;
@@ -204,16 +222,22 @@ int go_module_build(go_module *m, scan_file **in, size_t n, const scan_options *
         index_add(m, key_of(GO_TAG_TYPE, pi, g->types.v[t].name, no_str), pi, fi, t);
       for (uint32_t f = 0; f < g->funcs.n; f++) {
         const go_func *fn = &g->funcs.v[f];
-        if (fn->recv.n == 0) index_add(m, key_of(GO_TAG_FUNC, pi, fn->name, no_str), pi, fi, f);
-        else index_add(m, key_of(GO_TAG_METHOD, pi, fn->name, fn->recv), pi, fi, f);
+        if (fn->recv.n == 0)
+          index_add(m, key_of(GO_TAG_FUNC, pi, fn->name, no_str), pi, fi, f);
+        else
+          index_add(m, key_of(GO_TAG_METHOD, pi, fn->name, fn->recv), pi, fi, f);
         index_add(m, key_of(TAG_ANYFUNC, pi, fn->name, no_str), pi, fi, f);
       }
       for (uint32_t v = 0; v < g->vars.n; v++)
-        index_add(m, key_of(g->vars.v[v].is_field ? GO_TAG_FIELD : GO_TAG_VAR, pi, g->vars.v[v].name, no_str),
+        index_add(m,
+                  key_of(g->vars.v[v].is_field ? GO_TAG_FIELD : GO_TAG_VAR, pi, g->vars.v[v].name,
+                         no_str),
                   pi, fi, v);
     }
     if (p->import_path)
-      index_add(m, key_of(TAG_IMPORT, 0, (scan_str){p->import_path, (uint32_t)strlen(p->import_path)}, no_str),
+      index_add(m,
+                key_of(TAG_IMPORT, 0, (scan_str){p->import_path, (uint32_t)strlen(p->import_path)},
+                       no_str),
                 pi, 0, 0);
     /* Every trailing run of directory elements: a/b/c, b/c, c. */
     for (size_t s = 0; s < p->dir_len; s++) {
@@ -272,42 +296,85 @@ typedef struct std_type {
 } std_type;
 
 static const std_type std_types[] = {
-    {"context", "Context", K_IFACE, 1}, {"net/http", "Request", K_STRUCT, 1},
-    {"net/http", "Response", K_STRUCT, 1}, {"net/http", "ResponseWriter", K_IFACE, 1},
-    {"net/http", "Handler", K_IFACE, 1}, {"net/http", "HandlerFunc", K_FUNC, 1},
-    {"net/http", "Client", K_STRUCT, 1}, {"net/http", "Server", K_STRUCT, 1},
-    {"net/http", "ServeMux", K_STRUCT, 1}, {"net/http", "Header", K_MAP, 1},
-    {"net/http", "Cookie", K_STRUCT, 1}, {"net/url", "URL", K_STRUCT, 1},
-    {"net/url", "Values", K_MAP, 1}, {"os", "File", K_STRUCT, 1}, {"os", "FileInfo", K_IFACE, 1},
-    {"os", "FileMode", K_SCALAR, 0}, {"os", "Signal", K_IFACE, 1}, {"os", "Process", K_STRUCT, 1},
-    {"io/fs", "FileInfo", K_IFACE, 1}, {"io/fs", "FS", K_IFACE, 1}, {"io", "Reader", K_IFACE, 1},
-    {"io", "Writer", K_IFACE, 1}, {"io", "ReadCloser", K_IFACE, 1}, {"io", "Closer", K_IFACE, 1},
-    {"io", "ReadWriter", K_IFACE, 1}, {"io", "WriteCloser", K_IFACE, 1},
-    {"io", "ReadWriteCloser", K_IFACE, 1}, {"bufio", "Reader", K_STRUCT, 1},
-    {"bufio", "Writer", K_STRUCT, 1}, {"bufio", "Scanner", K_STRUCT, 1},
-    {"bytes", "Buffer", K_STRUCT, 1}, {"strings", "Builder", K_STRUCT, 1},
-    {"strings", "Reader", K_STRUCT, 1}, {"sync", "Mutex", K_STRUCT, 0},
-    {"sync", "RWMutex", K_STRUCT, 0}, {"sync", "WaitGroup", K_STRUCT, 0},
-    {"sync", "Once", K_STRUCT, 0}, {"sync", "Cond", K_STRUCT, 1}, {"sync", "Pool", K_STRUCT, 1},
-    {"sync", "Map", K_STRUCT, 1}, {"sync/atomic", "Int32", K_STRUCT, 0},
-    {"sync/atomic", "Int64", K_STRUCT, 0}, {"sync/atomic", "Uint32", K_STRUCT, 0},
-    {"sync/atomic", "Uint64", K_STRUCT, 0}, {"sync/atomic", "Bool", K_STRUCT, 0},
-    {"sync/atomic", "Value", K_STRUCT, 1}, {"sync/atomic", "Pointer", K_STRUCT, 1},
-    {"time", "Time", K_STRUCT, 0}, {"time", "Duration", K_SCALAR, 0},
-    {"time", "Month", K_SCALAR, 0}, {"time", "Weekday", K_SCALAR, 0},
-    {"time", "Timer", K_STRUCT, 1}, {"time", "Ticker", K_STRUCT, 1},
-    {"time", "Location", K_STRUCT, 1}, {"net", "Conn", K_IFACE, 1}, {"net", "Listener", K_IFACE, 1},
-    {"net", "Addr", K_IFACE, 1}, {"net", "IP", K_SLICE, 1}, {"database/sql", "DB", K_STRUCT, 1},
-    {"database/sql", "Rows", K_STRUCT, 1}, {"database/sql", "Row", K_STRUCT, 1},
-    {"database/sql", "Tx", K_STRUCT, 1}, {"database/sql", "Stmt", K_STRUCT, 1},
-    {"database/sql", "Conn", K_STRUCT, 1}, {"database/sql", "Result", K_IFACE, 1},
-    {"log", "Logger", K_STRUCT, 1}, {"log/slog", "Logger", K_STRUCT, 1},
-    {"encoding/json", "Decoder", K_STRUCT, 1}, {"encoding/json", "Encoder", K_STRUCT, 1},
-    {"encoding/json", "RawMessage", K_SLICE, 1}, {"reflect", "Value", K_STRUCT, 1},
-    {"reflect", "Type", K_IFACE, 1}, {"reflect", "Kind", K_SCALAR, 0},
-    {"regexp", "Regexp", K_STRUCT, 1}, {"os/exec", "Cmd", K_STRUCT, 1},
-    {"testing", "T", K_STRUCT, 1}, {"testing", "B", K_STRUCT, 1},
-    {"crypto/tls", "Config", K_STRUCT, 1}, {"crypto/tls", "Conn", K_STRUCT, 1},
+    {"context", "Context", K_IFACE, 1},
+    {"net/http", "Request", K_STRUCT, 1},
+    {"net/http", "Response", K_STRUCT, 1},
+    {"net/http", "ResponseWriter", K_IFACE, 1},
+    {"net/http", "Handler", K_IFACE, 1},
+    {"net/http", "HandlerFunc", K_FUNC, 1},
+    {"net/http", "Client", K_STRUCT, 1},
+    {"net/http", "Server", K_STRUCT, 1},
+    {"net/http", "ServeMux", K_STRUCT, 1},
+    {"net/http", "Header", K_MAP, 1},
+    {"net/http", "Cookie", K_STRUCT, 1},
+    {"net/url", "URL", K_STRUCT, 1},
+    {"net/url", "Values", K_MAP, 1},
+    {"os", "File", K_STRUCT, 1},
+    {"os", "FileInfo", K_IFACE, 1},
+    {"os", "FileMode", K_SCALAR, 0},
+    {"os", "Signal", K_IFACE, 1},
+    {"os", "Process", K_STRUCT, 1},
+    {"io/fs", "FileInfo", K_IFACE, 1},
+    {"io/fs", "FS", K_IFACE, 1},
+    {"io", "Reader", K_IFACE, 1},
+    {"io", "Writer", K_IFACE, 1},
+    {"io", "ReadCloser", K_IFACE, 1},
+    {"io", "Closer", K_IFACE, 1},
+    {"io", "ReadWriter", K_IFACE, 1},
+    {"io", "WriteCloser", K_IFACE, 1},
+    {"io", "ReadWriteCloser", K_IFACE, 1},
+    {"bufio", "Reader", K_STRUCT, 1},
+    {"bufio", "Writer", K_STRUCT, 1},
+    {"bufio", "Scanner", K_STRUCT, 1},
+    {"bytes", "Buffer", K_STRUCT, 1},
+    {"strings", "Builder", K_STRUCT, 1},
+    {"strings", "Reader", K_STRUCT, 1},
+    {"sync", "Mutex", K_STRUCT, 0},
+    {"sync", "RWMutex", K_STRUCT, 0},
+    {"sync", "WaitGroup", K_STRUCT, 0},
+    {"sync", "Once", K_STRUCT, 0},
+    {"sync", "Cond", K_STRUCT, 1},
+    {"sync", "Pool", K_STRUCT, 1},
+    {"sync", "Map", K_STRUCT, 1},
+    {"sync/atomic", "Int32", K_STRUCT, 0},
+    {"sync/atomic", "Int64", K_STRUCT, 0},
+    {"sync/atomic", "Uint32", K_STRUCT, 0},
+    {"sync/atomic", "Uint64", K_STRUCT, 0},
+    {"sync/atomic", "Bool", K_STRUCT, 0},
+    {"sync/atomic", "Value", K_STRUCT, 1},
+    {"sync/atomic", "Pointer", K_STRUCT, 1},
+    {"time", "Time", K_STRUCT, 0},
+    {"time", "Duration", K_SCALAR, 0},
+    {"time", "Month", K_SCALAR, 0},
+    {"time", "Weekday", K_SCALAR, 0},
+    {"time", "Timer", K_STRUCT, 1},
+    {"time", "Ticker", K_STRUCT, 1},
+    {"time", "Location", K_STRUCT, 1},
+    {"net", "Conn", K_IFACE, 1},
+    {"net", "Listener", K_IFACE, 1},
+    {"net", "Addr", K_IFACE, 1},
+    {"net", "IP", K_SLICE, 1},
+    {"database/sql", "DB", K_STRUCT, 1},
+    {"database/sql", "Rows", K_STRUCT, 1},
+    {"database/sql", "Row", K_STRUCT, 1},
+    {"database/sql", "Tx", K_STRUCT, 1},
+    {"database/sql", "Stmt", K_STRUCT, 1},
+    {"database/sql", "Conn", K_STRUCT, 1},
+    {"database/sql", "Result", K_IFACE, 1},
+    {"log", "Logger", K_STRUCT, 1},
+    {"log/slog", "Logger", K_STRUCT, 1},
+    {"encoding/json", "Decoder", K_STRUCT, 1},
+    {"encoding/json", "Encoder", K_STRUCT, 1},
+    {"encoding/json", "RawMessage", K_SLICE, 1},
+    {"reflect", "Value", K_STRUCT, 1},
+    {"reflect", "Type", K_IFACE, 1},
+    {"reflect", "Kind", K_SCALAR, 0},
+    {"regexp", "Regexp", K_STRUCT, 1},
+    {"os/exec", "Cmd", K_STRUCT, 1},
+    {"testing", "T", K_STRUCT, 1},
+    {"testing", "B", K_STRUCT, 1},
+    {"crypto/tls", "Config", K_STRUCT, 1},
+    {"crypto/tls", "Conn", K_STRUCT, 1},
 };
 
 /* Results are written as types: "*net/http.Request", "context.Context", "[]byte",
@@ -486,7 +553,9 @@ static const std_func std_funcs[] = {
     {"crypto/tls", "", "Dial", "*crypto/tls.Conn,error"},
 };
 
-static int cstr_eq(scan_str s, const char *c) { return scan_str_eq(s, c); }
+static int cstr_eq(scan_str s, const char *c) {
+  return scan_str_eq(s, c);
+}
 
 static const std_type *std_type_of(scan_str path, scan_str name) {
   for (size_t i = 0; i < sizeof std_types / sizeof std_types[0]; i++)
@@ -518,7 +587,8 @@ static void std_named(scan_str spec, gtype *out) {
 }
 
 static void std_result(scan_str spec, gtype *out) {
-  static const char *const scalars[] = {"string", "bool", "int", "int64", "uint64", "float64", "byte"};
+  static const char *const scalars[] = {"string", "bool",    "int", "int64",
+                                        "uint64", "float64", "byte"};
   if (spec.n > 0 && spec.s[0] == '*') {
     gtype inner;
     gtype_init(&inner, 0, 0);
@@ -538,11 +608,16 @@ static void std_result(scan_str spec, gtype *out) {
       out->name = spec;
       return;
     }
-  if (cstr_eq(spec, "error") || cstr_eq(spec, "any")) out->kind = K_IFACE, out->name = spec;
-  else if (cstr_eq(spec, "func")) out->kind = K_FUNC;
-  else if (cstr_eq(spec, "chan")) out->kind = K_CHAN;
-  else if (cstr_eq(spec, "map")) out->kind = K_MAP;
-  else std_named(spec, out);
+  if (cstr_eq(spec, "error") || cstr_eq(spec, "any"))
+    out->kind = K_IFACE, out->name = spec;
+  else if (cstr_eq(spec, "func"))
+    out->kind = K_FUNC;
+  else if (cstr_eq(spec, "chan"))
+    out->kind = K_CHAN;
+  else if (cstr_eq(spec, "map"))
+    out->kind = K_MAP;
+  else
+    std_named(spec, out);
 }
 
 /* Result IDX of the table's PATH.RECV.NAME; 0 when the table does not have it. */
@@ -593,7 +668,8 @@ static int env_param(const go_module *m, uint32_t env, scan_str name, int depth,
         return 1;
       }
       const scan_go_facts *ga = go_facts(m, e->arg_pkg, e->arg_file);
-      return resolve(m, e->arg_pkg, e->arg_file, ga->txlist.v[e->arg_first + i], e->up, depth + 1, out);
+      return resolve(m, e->arg_pkg, e->arg_file, ga->txlist.v[e->arg_first + i], e->up, depth + 1,
+                     out);
     }
     env = e->up;
   }
@@ -602,16 +678,17 @@ static int env_param(const go_module *m, uint32_t env, scan_str name, int depth,
 
 /* Follows a declaration found for a named type; ARGS (a T_INST, or NULL) gives
  * its type arguments, in the file (APKG, AFILE). */
-static int follow_decl(const go_module *m, go_ref r, const go_tx *args, uint32_t apkg, uint32_t afile,
-                       uint32_t env, int depth, gtype *out) {
+static int follow_decl(const go_module *m, go_ref r, const go_tx *args, uint32_t apkg,
+                       uint32_t afile, uint32_t env, int depth, gtype *out) {
   const scan_go_facts *g = go_facts(m, r.pkg, r.file);
   const go_type *t = &g->types.v[r.idx];
   scan_str name = out->name.n ? out->name : t->name;
   go_ref decl = out->has_decl ? out->decl : r;
   uint32_t denv = 0;
   if (t->tp_count > 0) {
-    go_env e = {r.pkg, r.file, t->tp_first, t->tp_count, apkg, afile, args ? args->a : 0,
-                args ? args->b : 0, env};
+    go_env e = {r.pkg, r.file, t->tp_first,        t->tp_count,
+                apkg,  afile,  args ? args->a : 0, args ? args->b : 0,
+                env};
     denv = env_add(m, e);
   }
   if (t->alias && !out->has_decl) { /* type A = B: A is B, name and methods included */
@@ -641,24 +718,41 @@ static int resolve(const go_module *m, uint32_t pkg, uint32_t file, uint32_t tx,
   out->tx = tx;
   out->env = env;
   switch (t->kind) {
-    case T_PTR: out->kind = K_PTR; return 1;
-    case T_SLICE: out->kind = K_SLICE; return 1;
-    case T_ARRAY: out->kind = K_ARRAY; return 1;
-    case T_MAP: out->kind = K_MAP; return 1;
-    case T_CHAN: out->kind = K_CHAN; return 1;
-    case T_FUNC: out->kind = K_FUNC; return 1;
-    case T_IFACE: out->kind = K_IFACE; return 1;
-    case T_STRUCT: out->kind = K_STRUCT; return 1;
-    default: break;
+    case T_PTR:
+      out->kind = K_PTR;
+      return 1;
+    case T_SLICE:
+      out->kind = K_SLICE;
+      return 1;
+    case T_ARRAY:
+      out->kind = K_ARRAY;
+      return 1;
+    case T_MAP:
+      out->kind = K_MAP;
+      return 1;
+    case T_CHAN:
+      out->kind = K_CHAN;
+      return 1;
+    case T_FUNC:
+      out->kind = K_FUNC;
+      return 1;
+    case T_IFACE:
+      out->kind = K_IFACE;
+      return 1;
+    case T_STRUCT:
+      out->kind = K_STRUCT;
+      return 1;
+    default:
+      break;
   }
   out->tx = 0;
   go_ref r;
   if (t->kind == T_NAME || (t->kind == T_INST && t->pkg.n == 0)) {
     if (t->kind == T_NAME) {
       static const char *const scalars[] = {
-          "bool", "string", "int", "int8", "int16", "int32", "int64", "uint", "uint8", "uint16",
-          "uint32", "uint64", "uintptr", "byte", "rune", "float32", "float64", "complex64",
-          "complex128"};
+          "bool", "string",  "int",     "int8",      "int16",     "int32",   "int64",
+          "uint", "uint8",   "uint16",  "uint32",    "uint64",    "uintptr", "byte",
+          "rune", "float32", "float64", "complex64", "complex128"};
       for (size_t i = 0; i < sizeof scalars / sizeof scalars[0]; i++)
         if (cstr_eq(t->name, scalars[i])) {
           out->kind = K_SCALAR;
@@ -695,12 +789,14 @@ static int resolve(const go_module *m, uint32_t pkg, uint32_t file, uint32_t tx,
   return 0;
 }
 
-int go_type_of(const go_module *m, uint32_t pkg, uint32_t file, uint32_t tx, uint32_t env, gtype *out) {
+int go_type_of(const go_module *m, uint32_t pkg, uint32_t file, uint32_t tx, uint32_t env,
+               gtype *out) {
   gtype_init(out, pkg, file);
   return resolve(m, pkg, file, tx, env, 0, out);
 }
 
-static int expr_type(const go_module *m, uint32_t pkg, uint32_t file, uint32_t x, int depth, gtype *out);
+static int expr_type(const go_module *m, uint32_t pkg, uint32_t file, uint32_t x, int depth,
+                     gtype *out);
 
 int go_elem(const go_module *m, const gtype *t, gtype *out) {
   gtype_init(out, t->pkg, t->file);
@@ -761,7 +857,8 @@ static int field_type(const go_module *m, const gtype *t, scan_str name, int dep
     }
     gtype e;
     gtype_init(&e, base.pkg, base.file);
-    if (resolve(m, base.pkg, base.file, f->tx, base.env, 1, &e) && field_type(m, &e, name, depth + 1, out))
+    if (resolve(m, base.pkg, base.file, f->tx, base.env, 1, &e) &&
+        field_type(m, &e, name, depth + 1, out))
       return 1;
   }
   return 0;
@@ -786,7 +883,8 @@ static int func_result(const go_module *m, go_ref fn, int idx, uint32_t renv, gt
   return resolve(m, fn.pkg, fn.file, g->txlist.v[f->result_first + (uint32_t)idx], env, 1, out);
 }
 
-static int method_result(const go_module *m, const gtype *recv, scan_str name, int idx, gtype *out) {
+static int method_result(const go_module *m, const gtype *recv, scan_str name, int idx,
+                         gtype *out) {
   gtype base = *recv;
   if (base.kind == K_PTR) {
     if (!go_elem(m, recv, &base) && base.path.n == 0 && !base.has_decl) return 0;
@@ -806,7 +904,8 @@ static int method_result(const go_module *m, const gtype *recv, scan_str name, i
 static int call_result(const go_module *m, uint32_t pkg, uint32_t file, const go_x *x, gtype *out) {
   go_ref r;
   if (x->qual.n == 0) {
-    if (go_find(m, GO_TAG_FUNC, pkg, x->name, no_str, &r, 0)) return func_result(m, r, x->idx, 0, out);
+    if (go_find(m, GO_TAG_FUNC, pkg, x->name, no_str, &r, 0))
+      return func_result(m, r, x->idx, 0, out);
     if (x->idx == 0 && go_find(m, GO_TAG_TYPE, pkg, x->name, no_str, &r, 0)) { /* a conversion */
       gtype_init(out, pkg, file);
       return follow_decl(m, r, NULL, pkg, file, 0, 1, out);
@@ -816,7 +915,8 @@ static int call_result(const go_module *m, uint32_t pkg, uint32_t file, const go
   scan_str path;
   long p = go_import_pkg(m, pkg, file, x->qual, &path);
   if (p >= 0) {
-    if (go_find(m, GO_TAG_FUNC, (uint32_t)p, x->name, no_str, &r, 0)) return func_result(m, r, x->idx, 0, out);
+    if (go_find(m, GO_TAG_FUNC, (uint32_t)p, x->name, no_str, &r, 0))
+      return func_result(m, r, x->idx, 0, out);
     if (x->idx == 0 && go_find(m, GO_TAG_TYPE, (uint32_t)p, x->name, no_str, &r, 0)) {
       gtype_init(out, pkg, file);
       return follow_decl(m, r, NULL, pkg, file, 0, 1, out);
@@ -843,7 +943,8 @@ static int var_type(const go_module *m, go_ref r, int depth, gtype *out) {
   return 0;
 }
 
-static int expr_type(const go_module *m, uint32_t pkg, uint32_t file, uint32_t xi, int depth, gtype *out) {
+static int expr_type(const go_module *m, uint32_t pkg, uint32_t file, uint32_t xi, int depth,
+                     gtype *out) {
   gtype_init(out, pkg, file);
   const scan_go_facts *g = go_facts(m, pkg, file);
   if (xi == 0 || xi >= g->xs.n || depth > DEPTH_MAX) return 0;
@@ -852,9 +953,14 @@ static int expr_type(const go_module *m, uint32_t pkg, uint32_t file, uint32_t x
   go_ref r;
   switch (x->kind) {
     case X_TYPE:
-    case X_PARAM: return resolve(m, pkg, file, x->a, 0, depth + 1, out);
-    case X_SCALAR: out->kind = K_SCALAR; return 1;
-    case X_FUNCLIT: out->kind = K_FUNC; return 1;
+    case X_PARAM:
+      return resolve(m, pkg, file, x->a, 0, depth + 1, out);
+    case X_SCALAR:
+      out->kind = K_SCALAR;
+      return 1;
+    case X_FUNCLIT:
+      out->kind = K_FUNC;
+      return 1;
     case X_IDENT: {
       uint32_t p = pkg;
       if (x->qual.n > 0) {
@@ -870,7 +976,8 @@ static int expr_type(const go_module *m, uint32_t pkg, uint32_t file, uint32_t x
       }
       return 0;
     }
-    case X_CALL: return call_result(m, pkg, file, x, out);
+    case X_CALL:
+      return call_result(m, pkg, file, x, out);
     case X_MCALL:
       if (!expr_type(m, pkg, file, x->a, depth + 1, &base)) {
         if (base.kind == K_UNKNOWN && base.path.n == 0 && !base.has_decl) return 0;
@@ -893,7 +1000,8 @@ static int expr_type(const go_module *m, uint32_t pkg, uint32_t file, uint32_t x
         out->kind = K_SCALAR;
         return 1;
       }
-      if (base.kind == K_MAP) return x->kind == X_RANGEK ? map_key(m, &base, out) : go_map_value(m, &base, out);
+      if (base.kind == K_MAP)
+        return x->kind == X_RANGEK ? map_key(m, &base, out) : go_map_value(m, &base, out);
       if (x->kind == X_RANGEK && (base.kind == K_SLICE || base.kind == K_ARRAY)) {
         out->kind = K_SCALAR;
         return 1;
@@ -907,7 +1015,8 @@ static int expr_type(const go_module *m, uint32_t pkg, uint32_t file, uint32_t x
     case X_DEREF:
       if (!expr_type(m, pkg, file, x->a, depth + 1, &base)) return 0;
       return go_elem(m, &base, out);
-    default: return 0;
+    default:
+      return 0;
   }
 }
 
@@ -957,11 +1066,21 @@ static int holds_refs_cached(const go_module *m, const gtype *t, int depth) {
 
 static int holds_refs(const go_module *m, const gtype *t, int depth) {
   switch (t->kind) {
-    case K_PTR: case K_SLICE: case K_MAP: case K_CHAN: case K_FUNC: case K_IFACE: return 1;
-    case K_SCALAR: case K_CONST: return 0;
+    case K_PTR:
+    case K_SLICE:
+    case K_MAP:
+    case K_CHAN:
+    case K_FUNC:
+    case K_IFACE:
+      return 1;
+    case K_SCALAR:
+    case K_CONST:
+      return 0;
     case K_STRUCT:
-    case K_ARRAY: break;
-    default: return -1;
+    case K_ARRAY:
+      break;
+    default:
+      return -1;
   }
   if (t->tx == 0) return t->refs ? 1 : 0; /* a table type */
   if (depth > 8) return -1;
@@ -984,21 +1103,27 @@ static int holds_refs(const go_module *m, const gtype *t, int depth) {
   return unknown ? -1 : 0;
 }
 
-int go_holds_refs(const go_module *m, const gtype *t) { return holds_refs_cached(m, t, 0); }
+int go_holds_refs(const go_module *m, const gtype *t) {
+  return holds_refs_cached(m, t, 0);
+}
 
 int go_value_is_func(const go_module *m, const gtype *value) {
   gtype t = *value;
   for (int i = 0; i < 6; i++) {
     gtype next;
     switch (t.kind) {
-      case K_FUNC: return 1;
-      case K_SLICE: case K_PTR: case K_ARRAY:
+      case K_FUNC:
+        return 1;
+      case K_SLICE:
+      case K_PTR:
+      case K_ARRAY:
         if (!go_elem(m, &t, &next)) return 0;
         break;
       case K_MAP:
         if (!go_map_value(m, &t, &next)) return 0;
         break;
-      default: return 0;
+      default:
+        return 0;
     }
     t = next;
   }
@@ -1012,7 +1137,8 @@ size_t go_callees(const go_module *m, uint32_t pkg, uint32_t file, scan_str name
   if (qual.n > 0) {
     scan_str path;
     long p = go_import_pkg(m, pkg, file, qual, &path);
-    for (size_t k = 0; p >= 0 && n < max && go_find(m, GO_TAG_FUNC, (uint32_t)p, name, no_str, &r, k); k++)
+    for (size_t k = 0;
+         p >= 0 && n < max && go_find(m, GO_TAG_FUNC, (uint32_t)p, name, no_str, &r, k); k++)
       out[n++] = r;
     return n;
   }
@@ -1024,15 +1150,18 @@ size_t go_callees(const go_module *m, uint32_t pkg, uint32_t file, scan_str name
       if (base.has_decl) {
         const scan_go_facts *g = go_facts(m, base.decl.pkg, base.decl.file);
         for (size_t k = 0; n < max && go_find(m, GO_TAG_METHOD, base.decl.pkg, name,
-                                               g->types.v[base.decl.idx].name, &r, k); k++)
+                                              g->types.v[base.decl.idx].name, &r, k);
+             k++)
           out[n++] = r;
         if (n > 0 || base.decl.pkg != pkg) return n;
       }
     }
     /* The receiver's type is not known: any method or function of that name here. */
-    for (size_t k = 0; n < max && go_find(m, TAG_ANYFUNC, pkg, name, no_str, &r, k); k++) out[n++] = r;
+    for (size_t k = 0; n < max && go_find(m, TAG_ANYFUNC, pkg, name, no_str, &r, k); k++)
+      out[n++] = r;
     return n;
   }
-  for (size_t k = 0; n < max && go_find(m, GO_TAG_FUNC, pkg, name, no_str, &r, k); k++) out[n++] = r;
+  for (size_t k = 0; n < max && go_find(m, GO_TAG_FUNC, pkg, name, no_str, &r, k); k++)
+    out[n++] = r;
   return n;
 }

@@ -28,7 +28,10 @@ typedef struct vet {
   int json, context;
   int8_t rule_flag[SCAN_RULE_COUNT]; /* -RULE / -RULE=false: 1, 0; -1 not given */
   uint32_t enable, disable;
-  struct { const char **v; size_t n, cap; } regnames;
+  struct {
+    const char **v;
+    size_t n, cap;
+  } regnames;
   char *regnames_buf;
 } vet;
 
@@ -77,18 +80,20 @@ static const flag_info vet_flags[] = {
     {"c", 0, "display offending line with this many lines of context"},
     {"disable", 0, "do not run these rules (comma-separated ids)"},
     {"enable", 0, "run only these rules (comma-separated ids)"},
-    {"fail-on", 0, "report, and fail on, findings at or above this severity: note, warning (default) or error"},
+    {"fail-on", 0,
+     "report, and fail on, findings at or above this severity: note, warning (default) or error"},
     {"flags", 1, "print the flags in JSON"},
     {"json", 1, "emit JSON output"},
-    {"register-names", 0, "more Register-like name patterns for TG103 (comma-separated, * wildcard)"},
+    {"register-names", 0,
+     "more Register-like name patterns for TG103 (comma-separated, * wildcard)"},
 };
 
 static int print_flags(void) {
   fputs("[", stdout);
   size_t nf = sizeof vet_flags / sizeof vet_flags[0];
   for (size_t i = 0; i < nf; i++) {
-    printf("%s\n\t{\n\t\t\"Name\": \"%s\",\n\t\t\"Bool\": %s,\n\t\t\"Usage\": ", i ? "," : "", vet_flags[i].name,
-           vet_flags[i].is_bool ? "true" : "false");
+    printf("%s\n\t{\n\t\t\"Name\": \"%s\",\n\t\t\"Bool\": %s,\n\t\t\"Usage\": ", i ? "," : "",
+           vet_flags[i].name, vet_flags[i].is_bool ? "true" : "false");
     tcli_json_string(stdout, vet_flags[i].usage);
     fputs("\n\t}", stdout);
   }
@@ -111,18 +116,20 @@ __attribute__((format(printf, 1, 2))) static int vet_usage(const char *fmt, ...)
   va_start(ap, fmt);
   vfprintf(stderr, fmt, ap);
   va_end(ap);
-  fputs("\nusage: go vet -vettool=$(command -v tether) [-json] [-c=N] [-fail-on=SEVERITY] [-enable=RULES] "
-        "[-disable=RULES] [-RULE] [packages]\n",
-        stderr);
+  fputs(
+      "\nusage: go vet -vettool=$(command -v tether) [-json] [-c=N] [-fail-on=SEVERITY] "
+      "[-enable=RULES] "
+      "[-disable=RULES] [-RULE] [packages]\n",
+      stderr);
   return TCLI_USAGE;
 }
 
 static int parse_bool(const char *v, int *out) {
-  if (v == NULL || strcmp(v, "true") == 0 || strcmp(v, "1") == 0 || strcmp(v, "t") == 0 || strcmp(v, "T") == 0 ||
-      strcmp(v, "TRUE") == 0 || strcmp(v, "True") == 0)
+  if (v == NULL || strcmp(v, "true") == 0 || strcmp(v, "1") == 0 || strcmp(v, "t") == 0 ||
+      strcmp(v, "T") == 0 || strcmp(v, "TRUE") == 0 || strcmp(v, "True") == 0)
     *out = 1;
-  else if (strcmp(v, "false") == 0 || strcmp(v, "0") == 0 || strcmp(v, "f") == 0 || strcmp(v, "F") == 0 ||
-           strcmp(v, "FALSE") == 0 || strcmp(v, "False") == 0)
+  else if (strcmp(v, "false") == 0 || strcmp(v, "0") == 0 || strcmp(v, "f") == 0 ||
+           strcmp(v, "F") == 0 || strcmp(v, "FALSE") == 0 || strcmp(v, "False") == 0)
     *out = 0;
   else
     return 0;
@@ -135,8 +142,10 @@ static int parse_rule_list(const char *list, uint32_t *mask) {
   int ok = 1;
   for (char *t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
     int r = scan_rule_by_id(t);
-    if (r < 0) ok = 0;
-    else *mask |= 1u << r;
+    if (r < 0)
+      ok = 0;
+    else
+      *mask |= 1u << r;
   }
   free(copy);
   return ok;
@@ -163,7 +172,8 @@ static int parse_flags(vet *v, int argc, char **argv, int *i, int *action) {
     const char *val = eq ? eq + 1 : NULL;
     int b, rule = scan_rule_by_id(key);
     if (strcmp(key, "V") == 0) {
-      if (val == NULL || strcmp(val, "full") != 0) return vet_usage("unsupported flag value: %s (only -V=full)", a);
+      if (val == NULL || strcmp(val, "full") != 0)
+        return vet_usage("unsupported flag value: %s (only -V=full)", a);
       *action = ACT_VERSION;
       return -1;
     }
@@ -178,8 +188,9 @@ static int parse_flags(vet *v, int argc, char **argv, int *i, int *action) {
       }
       continue;
     }
-    int known = strcmp(key, "c") == 0 || strcmp(key, "fail-on") == 0 || strcmp(key, "enable") == 0 ||
-                strcmp(key, "disable") == 0 || strcmp(key, "register-names") == 0;
+    int known = strcmp(key, "c") == 0 || strcmp(key, "fail-on") == 0 ||
+                strcmp(key, "enable") == 0 || strcmp(key, "disable") == 0 ||
+                strcmp(key, "register-names") == 0;
     if (!known) return vet_usage("flag provided but not defined: %s", a);
     if (val == NULL) {
       if (*i + 1 >= argc) return vet_usage("flag needs an argument: %s", a);
@@ -188,13 +199,18 @@ static int parse_flags(vet *v, int argc, char **argv, int *i, int *action) {
     if (strcmp(key, "c") == 0) {
       char *end = NULL;
       long n = strtol(val, &end, 10);
-      if (end == val || *end || n < 0 || n > 1000) return vet_usage("-c wants a number from 0 to 1000, not %s", val);
+      if (end == val || *end || n < 0 || n > 1000)
+        return vet_usage("-c wants a number from 0 to 1000, not %s", val);
       v->context = (int)n;
     } else if (strcmp(key, "fail-on") == 0) {
-      if (strcmp(val, "note") == 0) v->fail_on = SCAN_NOTE;
-      else if (strcmp(val, "warning") == 0) v->fail_on = SCAN_WARNING;
-      else if (strcmp(val, "error") == 0) v->fail_on = SCAN_ERROR;
-      else return vet_usage("-fail-on must be note, warning or error, not %s", val);
+      if (strcmp(val, "note") == 0)
+        v->fail_on = SCAN_NOTE;
+      else if (strcmp(val, "warning") == 0)
+        v->fail_on = SCAN_WARNING;
+      else if (strcmp(val, "error") == 0)
+        v->fail_on = SCAN_ERROR;
+      else
+        return vet_usage("-fail-on must be note, warning or error, not %s", val);
     } else if (strcmp(key, "enable") == 0 || strcmp(key, "disable") == 0) {
       if (!parse_rule_list(val, key[0] == 'e' ? &v->enable : &v->disable))
         return vet_usage("unknown rule in %s", val);
@@ -203,7 +219,8 @@ static int parse_flags(vet *v, int argc, char **argv, int *i, int *action) {
       v->regnames_buf = strdup(val);
       char *save = NULL;
       v->regnames.n = 0;
-      for (char *t = v->regnames_buf ? strtok_r(v->regnames_buf, ",", &save) : NULL; t; t = strtok_r(NULL, ",", &save)) {
+      for (char *t = v->regnames_buf ? strtok_r(v->regnames_buf, ",", &save) : NULL; t;
+           t = strtok_r(NULL, ",", &save)) {
         SCAN_RESERVE(v->regnames);
         v->regnames.v[v->regnames.n++] = t;
       }
@@ -246,7 +263,8 @@ static void print_context(const scan_finding *f, const scan_result *r, int conte
     if (r->files[i].path == f->file) file = &r->files[i];
   if (file == NULL || file->data == NULL) return;
   const char *p = (const char *)file->data, *end = p + file->len;
-  uint32_t from = f->line > (uint32_t)context ? f->line - (uint32_t)context : 1, to = f->line + (uint32_t)context;
+  uint32_t from = f->line > (uint32_t)context ? f->line - (uint32_t)context : 1,
+           to = f->line + (uint32_t)context;
   for (uint32_t line = 1; p < end && line <= to; line++) {
     const char *nl = memchr(p, '\n', (size_t)(end - p));
     size_t n = (size_t)((nl ? nl : end) - p);
@@ -298,7 +316,8 @@ static int run_cfg(vet *v, const char *cfg_path) {
   tcli_json *cfg = tcli_json_parse((const char *)data, len, err, sizeof err);
   free(data);
   if (cfg == NULL || cfg->type != TJ_OBJECT) {
-    fprintf(stderr, "tether: cannot decode JSON config file %s: %s\n", cfg_path, cfg ? "not an object" : err);
+    fprintf(stderr, "tether: cannot decode JSON config file %s: %s\n", cfg_path,
+            cfg ? "not an object" : err);
     tcli_json_free(cfg);
     return 1;
   }
@@ -340,7 +359,8 @@ static int run_cfg(vet *v, const char *cfg_path) {
   } else {
     for (size_t i = 0; i < kept; i++) {
       const scan_finding *f = r.findings[i];
-      fprintf(stderr, "%s:%u:%u: %s [%s]\n", f->file, f->line, f->col, f->message, scan_rules[f->rule].id);
+      fprintf(stderr, "%s:%u:%u: %s [%s]\n", f->file, f->line, f->col, f->message,
+              scan_rules[f->rule].id);
       if (v->context > 0) print_context(f, &r, v->context);
     }
     rc = kept > 0 || r.input_error ? 1 : 0;
@@ -372,23 +392,32 @@ int tether_cmd_vet(int argc, char **argv) {
   v.fail_on = SCAN_WARNING;
   memset(v.rule_flag, -1, sizeof v.rule_flag);
   int i = 1, action = ACT_RUN;
-  if (argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "help") == 0)) {
-    printf("usage: go vet -vettool=$(command -v tether) [flags] [packages]\n"
-           "Runs tether scan's Go rules as a go vet tool; go vet passes the flags below on.\n");
+  if (argc >= 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
+                    strcmp(argv[1], "help") == 0)) {
+    printf(
+        "usage: go vet -vettool=$(command -v tether) [flags] [packages]\n"
+        "Runs tether scan's Go rules as a go vet tool; go vet passes the flags below on.\n");
     for (size_t k = 0; k < sizeof vet_flags / sizeof vet_flags[0]; k++)
       printf("  -%-16s %s\n", vet_flags[k].name, vet_flags[k].usage);
-    printf("  -RULE             run only the rules given this way (-TG102); -RULE=false skips one\n"
-           "Exit status: 0 nothing reported, 1 findings or an unreadable configuration, 2 usage error.\n");
+    printf(
+        "  -RULE             run only the rules given this way (-TG102); -RULE=false skips one\n"
+        "Exit status: 0 nothing reported, 1 findings or an unreadable configuration, 2 usage "
+        "error.\n");
     return TCLI_OK;
   }
   int rc = parse_flags(&v, argc, argv, &i, &action);
   if (rc < 0) {
-    if (action == ACT_VERSION) rc = print_version(argv[0]);
-    else if (action == ACT_FLAGS) rc = print_flags();
-    else if (i != argc - 1 || strlen(argv[i]) < 5 || strcmp(argv[i] + strlen(argv[i]) - 4, ".cfg") != 0)
-      rc = vet_usage("%s", i < argc ? "give one go vet configuration file (DIR/vet.cfg): run it as go vet "
-                                      "-vettool=$(command -v tether) ./..., or use tether scan on files"
-                                    : "no configuration file: run it as go vet -vettool=$(command -v tether) ./...");
+    if (action == ACT_VERSION)
+      rc = print_version(argv[0]);
+    else if (action == ACT_FLAGS)
+      rc = print_flags();
+    else if (i != argc - 1 || strlen(argv[i]) < 5 ||
+             strcmp(argv[i] + strlen(argv[i]) - 4, ".cfg") != 0)
+      rc = vet_usage(
+          "%s",
+          i < argc ? "give one go vet configuration file (DIR/vet.cfg): run it as go vet "
+                     "-vettool=$(command -v tether) ./..., or use tether scan on files"
+                   : "no configuration file: run it as go vet -vettool=$(command -v tether) ./...");
     else if (scan_languages_check() != 0)
       rc = 1;
     else {
