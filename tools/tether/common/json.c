@@ -4,6 +4,8 @@
  * any other, reported in ERR. */
 #include "json.h"
 
+#include "cli.h"
+
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -81,30 +83,6 @@ static size_t put_utf8(char *o, uint32_t cp) {
   return 4;
 }
 
-/* Length of a valid UTF-8 sequence at S (N bytes left), 0 when invalid. */
-static size_t utf8_len(const unsigned char *s, size_t n) {
-  uint32_t cp;
-  size_t len;
-  if (s[0] < 0x80) return 1;
-  if ((s[0] & 0xE0) == 0xC0)
-    len = 2, cp = s[0] & 0x1Fu;
-  else if ((s[0] & 0xF0) == 0xE0)
-    len = 3, cp = s[0] & 0x0Fu;
-  else if ((s[0] & 0xF8) == 0xF0)
-    len = 4, cp = s[0] & 0x07u;
-  else
-    return 0;
-  if (len > n) return 0;
-  for (size_t i = 1; i < len; i++) {
-    if ((s[i] & 0xC0) != 0x80) return 0;
-    cp = (cp << 6) | (s[i] & 0x3Fu);
-  }
-  if ((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
-      cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
-    return 0;
-  return len;
-}
-
 /* A string at ps->p (the opening quote); *LEN gets its decoded length. */
 static char *parse_string(parser *ps, size_t *len) {
   ps->p++;
@@ -131,7 +109,7 @@ static char *parse_string(parser *ps, size_t *len) {
       break;
     }
     if (c != '\\') {
-      size_t l = utf8_len((const unsigned char *)ps->p, (size_t)(ps->end - ps->p));
+      size_t l = tcli_utf8_len((const unsigned char *)ps->p, (size_t)(ps->end - ps->p));
       if (l == 0) {
         fail(ps, "invalid UTF-8 in a string");
         break;
