@@ -1,19 +1,25 @@
-/* Diagnostics: stats, the walk over live registrations, and the leak report
- * (live registrations grouped by the site that registered them).
+/* Diagnostics: stats, the walk over live registrations, the leak report (live
+ * registrations grouped by the site that registered them), and the list of refs
+ * and topics that keep tether_registry_free from freeing.
  *
  * Each takes the registry mutex only long enough to copy what it needs; walk
  * calls its visitor with no lock held, so the visitor may call back into the
- * registry. */
+ * registry (a frame marks it, so that freeing the registry from it is refused).
+ * Sums of bytes saturate at UINT64_MAX. */
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 
 #include "internal.h"
 
+static uint64_t sat_add(uint64_t a, uint64_t b) { return b > UINT64_MAX - a ? UINT64_MAX : a + b; }
+
 int tether_stats_get(tether_registry *r, tether_stats *out) {
   if (r == NULL || out == NULL) return TETHER_EINVAL;
+  tether__handoff_finish(r);
   pthread_mutex_lock(&r->mu);
   *out = r->st;
+  out->live_bytes = r->live_bytes > UINT64_MAX ? UINT64_MAX : (uint64_t)r->live_bytes;
   uint64_t run = atomic_load_explicit(&r->destructors_run, memory_order_relaxed);
   out->destructors_run_total = run;
   out->destructors_pending = r->retire_seq - run;
@@ -93,24 +99,33 @@ static int snapshot_locked(tether_registry *r, tether_info **infos, size_t *size
 /* snapshot_locked under the mutex, which is released before anything is printed
  * or visited. */
 static int snapshot(tether_registry *r, tether_info **infos, size_t *size) {
+  tether__handoff_finish(r);
   pthread_mutex_lock(&r->mu);
   int n = snapshot_locked(r, infos, size);
   pthread_mutex_unlock(&r->mu);
   return n;
 }
 
-int tether_walk(tether_registry *r, int (*visit)(const tether_info *info, void *arg), void *arg) {
-  if (r == NULL || visit == NULL) return TETHER_EINVAL;
+/* A snapshot being visited: freed when the walk ends, however it ends. */
+typedef struct walking {
+  tether_registry *r;
   tether_info *v;
   size_t size;
-  int n = snapshot(r, &v, &size);
+} walking;
+
+static void walking_end(walking *w) { tether__free(w->r, w->v, w->size); }
+
+int tether_walk(tether_registry *r, int (*visit)(const tether_info *info, void *arg), void *arg) {
+  if (r == NULL || visit == NULL) return TETHER_EINVAL;
+  walking w __attribute__((cleanup(walking_end))) = {r, NULL, 0};
+  int n = snapshot(r, &w.v, &w.size);
   if (n <= 0) return n;
+  TETHER__FRAME(frame, r, TETHER__FR_WALK);
   int visited = 0;
   for (int i = 0; i < n; i++) {
     visited++;
-    if (visit(&v[i], arg) != 0) break;
+    if (visit(&w.v[i], arg) != 0) break;
   }
-  tether__free(r, v, size);
   return visited;
 }
 
@@ -135,7 +150,7 @@ static int by_bytes(const void *a, const void *b) {
 
 static void print_groups(FILE *out, const tether_info *v, int n, site_group *g, size_t ng) {
   uint64_t bytes = 0;
-  for (size_t i = 0; i < ng; i++) bytes += g[i].bytes;
+  for (size_t i = 0; i < ng; i++) bytes = sat_add(bytes, g[i].bytes);
   fprintf(out, "tether: %d registration%s still live, %" PRIu64 " bytes of context retained, from %zu site%s:\n",
           n, n == 1 ? "" : "s", bytes, ng, ng == 1 ? "" : "s");
   fprintf(out, "  %8s %12s  %s\n", "count", "bytes", "registered at");
@@ -159,7 +174,7 @@ static int report(tether_registry *r, const tether_info *v, int n, FILE *out) {
     while (k < ng && !same_site(g[k].site, v[i].site)) k++;
     if (k == ng) g[ng++] = (site_group){v[i].site, 0, 0, (size_t)i};
     g[k].count++;
-    g[k].bytes += v[i].ctx_size;
+    g[k].bytes = sat_add(g[k].bytes, v[i].ctx_size);
   }
   qsort(g, ng, sizeof *g, by_bytes);
   print_groups(out, v, n, g, ng);
@@ -170,25 +185,80 @@ static int report(tether_registry *r, const tether_info *v, int n, FILE *out) {
 
 int tether_leak_report(tether_registry *r, FILE *out) {
   if (r == NULL || out == NULL) return TETHER_EINVAL;
-  tether_info *v;
-  size_t size;
-  int n = snapshot(r, &v, &size);
+  walking w __attribute__((cleanup(walking_end))) = {r, NULL, 0};
+  int n = snapshot(r, &w.v, &w.size);
+  /* OUT may be a stream with callbacks of the program's own (fopencookie). */
+  TETHER__FRAME(frame, r, TETHER__FR_WALK);
   if (n <= 0) {
     if (n == 0) fprintf(out, "tether: no registration is live\n");
     return n;
   }
-  int rc = report(r, v, n, out);
-  tether__free(r, v, size);
-  return rc;
+  return report(r, w.v, n, out);
 }
 
-/* tether_registry_free's report: to leak_report, else to stderr when
- * TETHER_LEAKCHECK is set; TETHER_LEAKCHECK=abort then aborts. */
+/* Where tether_registry_free reports: leak_report, else stderr when
+ * TETHER_LEAKCHECK is set, else nowhere (NULL). */
+static FILE *report_stream(const tether_registry *r) {
+  if (r->leak_report != NULL) return r->leak_report;
+  return getenv("TETHER_LEAKCHECK") != NULL ? stderr : NULL;
+}
+
+/* tether_registry_free's report of survivors; TETHER_LEAKCHECK=abort then aborts,
+ * whichever stream got it. */
 void tether__report_survivors(tether_registry *r) {
+  FILE *out = report_stream(r);
+  if (out != NULL && tether_leak_report(r, out) < 0)
+    fprintf(out, "tether: leak report failed: out of memory\n");
   const char *env = getenv("TETHER_LEAKCHECK");
-  FILE *out = r->leak_report;
-  if (out == NULL && env != NULL) out = stderr;
-  if (out == NULL) return;
-  if (tether_leak_report(r, out) < 0) fprintf(out, "tether: leak report failed: out of memory\n");
-  if (r->leak_report == NULL && env != NULL && strcmp(env, "abort") == 0) abort();
+  if (env != NULL && strcmp(env, "abort") == 0) abort();
+}
+
+static void print_site(FILE *f, const tether_registry *r, uint32_t k) {
+  const tether_site *s = &r->sites[k].site;
+  if (s->file == NULL && s->func == NULL)
+    fprintf(f, "an unknown site (use the _at function or its macro)");
+  else
+    fprintf(f, "%s:%d in %s()", s->file ? s->file : "?", s->line, s->func ? s->func : "?");
+}
+
+char *tether__describe_held_locked(const tether_registry *r) {
+  char *text = NULL;
+  size_t len = 0;
+  FILE *f = open_memstream(&text, &len);
+  if (f == NULL) return NULL;
+  fprintf(f, "tether: registry busy: %u ref%s and %u topic%s still held:\n", r->refs_held,
+          r->refs_held == 1 ? "" : "s", r->topics_held, r->topics_held == 1 ? "" : "s");
+  for (const tether_ref *ref = r->refs; ref != NULL; ref = ref->next) {
+    const tether__entry *e = ref->entry;
+    if (tether__state(e) == TETHER__LIVE) {
+      size_t n;
+      const char *name = tether__entry_name(r, e, &n);
+      fprintf(f, "  ref of \"%s\" (id %" PRIu64 "), taken at ", name, e->u.live.id);
+    } else {
+      fprintf(f, "  ref of a removed registration%s%s%s, taken at ",
+              (e->flags & TETHER__F_BUS) ? "" : " \"", (e->flags & TETHER__F_BUS) ? "" : e->tail,
+              (e->flags & TETHER__F_BUS) ? "" : "\"");
+    }
+    print_site(f, r, ref->site);
+    fputc('\n', f);
+  }
+  for (const tether_topic *t = r->topics; t != NULL; t = t->next) {
+    fprintf(f, "  topic \"%s\", taken at ", t->slot->name);
+    print_site(f, r, t->site);
+    fputc('\n', f);
+  }
+  if (fclose(f) != 0) {
+    free(text);
+    return NULL;
+  }
+  return text;
+}
+
+void tether__report_held(tether_registry *r, char *text) {
+  FILE *out = report_stream(r);
+  if (out != NULL) {
+    fputs(text != NULL ? text : "tether: registry busy: refs or topics still held\n", out);
+    fflush(out);
+  }
+  free(text);
 }

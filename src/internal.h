@@ -14,9 +14,9 @@
  * - rec: a thread's record for one registry; `epoch` (non-zero while inside,
  *   nesting included) is written only by the owning thread, `help` by writers whose epoch advance it blocked.
  *
- * Lock order: owner->mu before registry->mu. tether__g_mu (records, background
- * thread) is never held together with either. No lock is held while a handler or
- * a destructor runs. */
+ * Lock order: owner->mu before registry->mu, and tether__g_mu (the registry list,
+ * thread records, the background thread) is never taken while either is held.
+ * No lock is held while a handler or a destructor runs. */
 #ifndef TETHER_INTERNAL_H
 #define TETHER_INTERNAL_H
 
@@ -50,15 +50,24 @@ enum { TETHER__LIVE = 0, TETHER__CLAIMED = 1, TETHER__RETIRED = 2, TETHER__ZOMBI
  * (an entry with a TTL or TETHER_ONCE; always set in a slot). Dispatch calls an
  * entry right away only when the whole word is 0. */
 #define TETHER__S_SLOW 4u
+/* Claimed by a TETHER_REPLACE whose new entry is already published: a reader that
+ * finds it looks the name up again (kept through RETIRED and ZOMBIE). */
+#define TETHER__S_REPLACED 8u
+/* Bits 4..7: why the entry was removed (set when it is retired). */
+#define TETHER__S_WHY_SHIFT 4
+#define TETHER__S_WHY_MASK (15u << TETHER__S_WHY_SHIFT)
+/* Bits 8..31: bumped by every tether_touch, so an expirer that read the old
+ * deadline fails its claim (a compare-and-swap of the whole word). */
+#define TETHER__S_VERSION (1u << 8)
 
-/* Why a registration was removed (for the stats). */
+/* Why a registration was removed (stats, on_remove): tether_removal's values. */
 typedef enum tether__why {
-  TETHER__BY_UNREGISTER,
-  TETHER__BY_EXPIRY,
-  TETHER__BY_OWNER,
-  TETHER__BY_REPLACE,
-  TETHER__BY_ONCE,
-  TETHER__BY_FREE
+  TETHER__BY_UNREGISTER = TETHER_REMOVED_UNREGISTER,
+  TETHER__BY_EXPIRY = TETHER_REMOVED_EXPIRED,
+  TETHER__BY_OWNER = TETHER_REMOVED_OWNER,
+  TETHER__BY_REPLACE = TETHER_REMOVED_REPLACED,
+  TETHER__BY_ONCE = TETHER_REMOVED_ONCE,
+  TETHER__BY_FREE = TETHER_REMOVED_REGISTRY_FREE
 } tether__why;
 
 /* Node flags (immutable). Entries and slots are both "nodes": they keep their
@@ -70,6 +79,7 @@ typedef enum tether__why {
 #define TETHER__F_BUS (1u << 3)   /* entry: lives in a slot (its id leads there); no name in the tail */
 #define TETHER__F_SIZED (1u << 4) /* entry: ctx_size != 0, kept in the tail */
 #define TETHER__F_OWNED (1u << 5) /* entry: registered with an owner; the tail holds tether__owned */
+#define TETHER__F_NOTIFY (1u << 6) /* entry: has an on_remove callback in the tail */
 
 /* Kinds of retired objects in the limbo list. */
 enum { TETHER__K_ENTRY = 0, TETHER__K_SLOT = 1, TETHER__K_ARRAY = 2, TETHER__K_TABLE = 3 };
@@ -92,12 +102,14 @@ typedef struct tether__node {
 } tether__node;
 
 /* A registration: 64 bytes, then a tail: the name and its NUL (MAP; a BUS
- * entry's name is its slot's); then, 8-aligned, ctx_size (F_SIZED) and tether__owned (F_OWNED);
- * then, 16-aligned, the copied context (F_COPY). Fields a registration without
- * those options does not need cost it nothing. */
+ * entry's name is its slot's); then, 8-aligned, ctx_size (F_SIZED), tether__owned
+ * (F_OWNED) and the on_remove callback (F_NOTIFY); then, 16-aligned, the copied
+ * context (F_COPY). Fields a registration without those options does not need
+ * cost it nothing. */
 struct tether__entry {
-  /* While registered: id and creation time. Once retired (neither is read again):
-   * the limbo link. */
+  /* While registered: id and creation time. Claimed by a reader (ONCE, expiry),
+   * the creation time becomes the hand-off link to the background thread. Once
+   * retired (neither is read again): the limbo link. */
   union {
     struct {
       tether_id id;
@@ -119,11 +131,18 @@ struct tether__entry {
 };
 _Static_assert(sizeof(struct tether__entry) == TETHER__NAME_OFF, "an entry's header is 64 bytes");
 
-/* An entry's owner and its links in the owner's list (F_OWNED). */
+/* An entry's owner and its links in the owner's list (F_OWNED). Once unlinked,
+ * the links are dead and `notify` names the owner to tell when the destructor has
+ * run (the owner's memory is kept until then). */
 typedef struct tether__owned {
   tether_registry *reg;
-  tether_owner *owner; /* NULL once detached by tether_owner_free */
-  tether__entry *prev, *next;
+  tether_owner *owner; /* NULL once unlinked from the owner's list */
+  union {
+    struct {
+      tether__entry *prev, *next;
+    } link;
+    tether_owner *notify;
+  } u;
 } tether__owned;
 
 /* A handler array (BUS mode, two or more handlers): elements are set to NULL in
@@ -156,6 +175,13 @@ _Static_assert(offsetof(struct tether__slot, flags) == offsetof(tether__node, fl
                    offsetof(struct tether__slot, len) == offsetof(tether__node, len) &&
                    offsetof(struct tether__entry, len) == offsetof(tether__node, len),
                "nodes keep flags and length where a lookup reads them");
+
+/* A slot's handlers word: 0, an entry, or an array | 1. */
+static inline tether__array *tether__as_array(uintptr_t h) { return (tether__array *)(h & ~(uintptr_t)1); }
+static inline int tether__is_array(uintptr_t h) { return (int)(h & 1); }
+static inline int tether__is_slot(const void *node) {
+  return (((const tether__node *)node)->flags & TETHER__F_SLOT) != 0;
+}
 
 static inline uint32_t tether__state(const tether__entry *e) {
   return atomic_load_explicit(&e->state, memory_order_acquire) & TETHER__STATE_MASK;
@@ -241,8 +267,13 @@ struct tether__rec {
 #define TETHER__REC_ALLOC (2 * TETHER__REC_ALIGN)
 _Static_assert(sizeof(tether__rec) <= TETHER__CACHELINE, "a record fits one cache line");
 
+/* An interned registration site: the caller's pointers (the lookup key) and
+ * the registry's own copies of the strings, which are what anyone reads. */
 typedef struct tether__site_rec {
-  tether_site site;
+  tether_site site;                 /* file and func point into `copy` (or are NULL) */
+  const char *key_file, *key_func;  /* as the caller passed them; never dereferenced */
+  char *copy;
+  size_t copy_size;
 } tether__site_rec;
 
 struct tether_owner {
@@ -251,17 +282,29 @@ struct tether_owner {
                           (an entry's owner field changes only with both the
                           owner's and its registry's mutex held) */
   size_t count;
-  _Atomic int pins;    /* removals in progress that will lock mu */
+  uint64_t *serials; /* the registries it ever had registrations in (by serial), guarded by mu */
+  size_t nserials, capserials;
+  /* References to the owner's memory: 1 for the handle until tether_owner_free,
+   * 1 per registration unlinked from it whose destructor has not run, 1 per
+   * removal in progress that will lock mu. The last one frees the owner. */
+  _Atomic size_t refs;
 };
 
+/* Every held topic and ref is on its registry's list (mutex held), with where it
+ * was taken: tether_registry_free's EBUSY report names them. */
 struct tether_topic {
   tether_registry *reg;
   tether__slot *slot;
+  uint32_t site;
+  struct tether_topic *prev, *next;
 };
 
 struct tether_ref {
   tether_registry *reg;
   tether__entry *entry;
+  const void *holder; /* the taking thread (tether__self) */
+  uint32_t site;
+  struct tether_ref *prev, *next;
 };
 
 /* A batch of objects whose grace period is over, to be destroyed outside the lock.
@@ -305,16 +348,28 @@ struct tether_registry {
   tether__entry *zombies; /* grace period over, refs held; linked through u.retire */
   tether__batch *inflight;
   uint32_t topics_held, refs_held;
+  tether_topic *topics; /* held topics */
+  tether_ref *refs;     /* held refs */
+  int freeing;          /* tether_registry_free has started: refuse new registrations */
+  uint32_t sync_waiters; /* threads waiting in tether_unregister_sync for a removal */
   size_t ttl_live; /* live entries with an expiry: sweeping skips the walk at 0 */
-  tether_stats st; /* counters; destructors_* are kept below */
+  tether_stats st; /* counters; live_bytes and destructors_* are kept below */
+  unsigned __int128 live_bytes; /* exact sum of live ctx_size (saturated when reported) */
   _Atomic uint64_t destructors_run;
   pthread_cond_t done_cv; /* broadcast when a batch finishes (with mu) */
   FILE *leak_report;
 
-  /* Background thread bookkeeping, guarded by tether__g_mu. */
+  /* Entries claimed by readers (TETHER_ONCE, expiry) whose removal the
+   * background thread (or the next writer) finishes: a lock-free stack linked
+   * through u.live.created_ms, low bits the reason. */
+  _Atomic uintptr_t handoff;
+  _Atomic uint32_t handoff_busy; /* threads finishing hand-offs right now */
+
+  /* Background thread bookkeeping: the list and bg_busy are guarded by
+   * tether__g_mu; arming is lock-free. */
   tether_registry *g_next;
   _Atomic int bg_armed;
-  uint64_t bg_due_ms;
+  _Atomic uint64_t bg_due_ms; /* 0: nothing due */
   int bg_busy;
   unsigned sweep_interval_ms;
   uint64_t next_sweep_ms;
@@ -352,6 +407,13 @@ static inline tether__owned *tether__owned_of(const tether__entry *e) {
 static inline tether_owner *tether__owner_of(const tether__entry *e) {
   const tether__owned *w = tether__owned_of(e);
   return w ? w->owner : NULL;
+}
+typedef void (*tether__notify_fn)(void *ctx, tether_removal why);
+static inline tether__notify_fn *tether__notify_of(const tether__entry *e) {
+  if (!(e->flags & TETHER__F_NOTIFY)) return NULL;
+  size_t off = tether__opt_off(e) + ((e->flags & TETHER__F_SIZED) ? sizeof(size_t) : 0) +
+               ((e->flags & TETHER__F_OWNED) ? sizeof(tether__owned) : 0);
+  return (tether__notify_fn *)(void *)((char *)(uintptr_t)e + off);
 }
 /* A BUS entry's slot: the id index keeps it in the entry's stead (mutex held,
  * entry still registered). */
@@ -555,9 +617,29 @@ tether__entry *tether__slot_find(const tether__slot *s, int (*match)(tether__ent
  * slots), live or claimed, until it returns non-zero (mutex held). */
 void tether__each_entry(tether_registry *r, int (*visit)(tether__entry *e, void *arg), void *arg);
 int tether__site_intern(tether_registry *r, tether_site site, uint32_t *out);
+void tether__sites_free(tether_registry *r);
 
 /* ---- reclamation (reclaim.c) ---- */
 extern pthread_mutex_t tether__g_mu;
+/* This thread's identity (the address of its thread state): what a ref records. */
+const void *tether__self(void);
+/* Frames of user code that tether runs for a registry on this thread outside a
+ * read section: destructors, walk visitors, leak reports, the background thread's
+ * work. tether__busy_with tells whether one of KINDS is open for R; waits and
+ * registry free refuse then. A frame is pushed and popped by scope (the cleanup
+ * attribute), so a frame left by an exception or a thread exit is popped too. */
+enum { TETHER__FR_DESTRUCTOR = 1, TETHER__FR_WALK = 2, TETHER__FR_BG = 4, TETHER__FR_HANDOFF = 8 };
+typedef struct tether__frame {
+  const tether_registry *reg;
+  int kind;
+  struct tether__frame *up;
+} tether__frame;
+void tether__frame_push(tether__frame *f, const tether_registry *r, int kind);
+void tether__frame_pop(tether__frame *f);
+int tether__busy_with(const tether_registry *r, int kinds);
+#define TETHER__FRAME(name, r, kind)                                                   \
+  tether__frame name __attribute__((cleanup(tether__frame_pop), unused));              \
+  tether__frame_push(&name, (r), (kind))
 int tether__global_init(void);
 tether__rec *tether__rec_slow(tether_registry *r);
 tether__rec *tether__rec_peek(const tether_registry *r);
@@ -572,10 +654,39 @@ int tether__unlock(tether_registry *r);
 void tether__reclaim_if(tether_registry *r, int many);
 #define TETHER__LIMBO_INLINE 1024
 int tether__in_destructor_of(const tether_registry *r);
+/* Hand-off of reader-claimed entries: push (lock-free, from dispatch) and finish
+ * them all (any thread outside a read section of R that may take its locks). */
+void tether__handoff(tether_registry *r, tether__entry *e, tether__why why);
+void tether__handoff_finish(tether_registry *r);
+/* Drops one reference to O's memory (owner.c); the last one frees it. */
+void tether__owner_unref(tether_owner *o);
+/* Whether O is the owner TETHER_SCOPED_OWNER gives when out of memory. */
+int tether__owner_refuses(const tether_owner *o);
+/* Notes that O has a registration in R (O's mutex held). 0 or TETHER_ENOMEM. */
+int tether__owner_note_registry(tether_owner *o, const tether_registry *r);
+/* Whether this thread runs user code of the registry with SERIAL: inside one of
+ * its read sections, or in a destructor, walk or background work of it. */
+int tether__thread_busy_in(uint64_t serial);
+/* Calls VISIT with the live registry of SERIAL, its mutex held (no-op when it is
+ * gone); returns VISIT's result, or 0. */
+int tether__with_registry(uint64_t serial, int (*visit)(tether_registry *r, void *arg), void *arg);
 void tether__register_registry(tether_registry *r);
 void tether__unregister_registry(tether_registry *r);
 void tether__free_recs(tether_registry *r);
-int tether__drain(tether_registry *r, int wait_all);
+/* Waits until every entry retired before the call has been destroyed
+ * (TETHER__DRAIN_BARRIER: returns TETHER_EDEADLK, at once or while waiting, when
+ * this thread holds a ref of a removed registration), or until limbo, zombies and
+ * batches in flight are all empty (TETHER__DRAIN_ALL, for registry free). */
+enum { TETHER__DRAIN_BARRIER = 0, TETHER__DRAIN_ALL = 1 };
+int tether__drain(tether_registry *r, int mode);
+/* Whether this thread holds a ref (taken by it) of a removed registration of R,
+ * or of registration ID when ID is not 0 (mutex held). */
+int tether__self_blocked_locked(const tether_registry *r, tether_id id);
+
+/* A deadline NOW + TTL that saturates at UINT64_MAX instead of wrapping. */
+static inline uint64_t tether__deadline(uint64_t now, uint64_t ttl) {
+  return ttl > UINT64_MAX - now ? UINT64_MAX : now + ttl;
+}
 
 /* ---- removal (registry.c), entry claimed by the caller ---- */
 void tether__finish_removal(tether_registry *r, tether__entry *e, tether__why why);
@@ -584,6 +695,11 @@ void tether__owner_unlink_locked(tether_owner *o, tether__entry *e);
 
 /* ---- diagnostics (diag.c) ---- */
 void tether__report_survivors(tether_registry *r);
+/* A malloc'd text listing the refs and topics held, with where each was taken
+ * (mutex held; NULL when out of memory), and its printing by the rules of the
+ * leak report (the text is freed). */
+char *tether__describe_held_locked(const tether_registry *r);
+void tether__report_held(tether_registry *r, char *text);
 
 /* A full memory fence. TSan does not model atomic_thread_fence (gcc refuses it
  * under -fsanitize=thread): sanitizer builds use a seq_cst read-modify-write on a
@@ -675,5 +791,19 @@ static inline tether__rec *tether__enter(tether_registry *r, int *outer) {
 static inline void tether__leave(tether__rec *c, int outer) {
   tether__epoch_out(c, outer, !tether__use_membarrier);
 }
+
+/* A read section closed by scope: the cleanup attribute leaves it when the
+ * block ends, by return, by goto, or by unwinding (a C++ exception, pthread_exit
+ * or cancellation inside a handler: the library is built with -fexceptions), so a
+ * thread never stays "inside" after leaving a handler abnormally. */
+typedef struct tether__section {
+  tether__rec *c;
+  int outer;
+} tether__section;
+static inline void tether__section_end(tether__section *s) { tether__leave(s->c, s->outer); }
+static inline void tether__section_end_fast(tether__section *s) { tether__leave_fast(s->c, s->outer); }
+#define TETHER__SECTION(name) tether__section name __attribute__((cleanup(tether__section_end), unused))
+#define TETHER__SECTION_FAST(name) \
+  tether__section name __attribute__((cleanup(tether__section_end_fast), unused))
 
 #endif /* TETHER_INTERNAL_H */
