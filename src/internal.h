@@ -29,6 +29,17 @@
 
 #include "tether/tether.h"
 
+/* Compiled with -fsanitize=thread: the ThreadSanitizer mode (fences, no
+ * membarrier), as -DTETHER_SANITIZE=thread selects. */
+#if !defined(TETHER_SANITIZE_THREAD) && defined(__SANITIZE_THREAD__)
+#define TETHER_SANITIZE_THREAD 1
+#endif
+#if !defined(TETHER_SANITIZE_THREAD) && defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define TETHER_SANITIZE_THREAD 1
+#endif
+#endif
+
 #define TETHER__CACHELINE 64
 /* Thread-locals use the initial-exec model: one %fs-relative load instead of a
  * __tls_get_addr call in -fPIC code (the library is not meant for dlopen after

@@ -821,3 +821,58 @@ TEST(edges_leakcheck_abort_applies_with_a_leak_report_stream) {
   CHECK(WIFSIGNALED(st));
   CHECK_EQ(WTERMSIG(st), SIGABRT);
 }
+
+/* ---- a destructor that ends its thread ---- */
+
+typedef struct exiting_dtor {
+  fixture fx;
+  tctx good[3];
+  _Atomic int ran;
+} exiting_dtor;
+
+static exiting_dtor *g_exiting;
+
+static void destructor_exits(void *ctx) {
+  (void)ctx;
+  atomic_fetch_add(&g_exiting->ran, 1);
+  pthread_exit(NULL);
+}
+
+static void *barrier_waiter(void *arg) {
+  exiting_dtor *x = arg;
+  tether_barrier(x->fx.r); /* runs the batch here, unless the background thread is first */
+  return NULL;
+}
+
+/* Whichever thread runs the batch ends inside a destructor: the rest of the
+ * batch goes back to limbo, the registry stays whole, and (when it was the
+ * background thread) a new background thread takes over. */
+TEST(edges_destructor_that_ends_its_thread) {
+  exiting_dtor x;
+  memset(&x, 0, sizeof x);
+  g_exiting = &x;
+  CHECK_EQ(fixture_open(&x.fx, TETHER_BUS), 0);
+  tether_id bad = 0, ids[3];
+  CHECK_EQ(tether_register(x.fx.r, "ev", plain_fn, NULL, destructor_exits, NULL, &bad), 0);
+  for (int i = 0; i < 3; i++) CHECK_EQ(tether_register(x.fx.r, "ev", tctx_fn, &x.good[i], tctx_free, NULL, &ids[i]), 0);
+  CHECK_EQ(tether_unregister(x.fx.r, bad), 0);
+  for (int i = 0; i < 3; i++) CHECK_EQ(tether_unregister(x.fx.r, ids[i]), 0);
+  pthread_t t;
+  CHECK_EQ(pthread_create(&t, NULL, barrier_waiter, &x), 0);
+  CHECK_EQ(pthread_join(t, NULL), 0);
+  CHECK_EQ(tether_barrier(x.fx.r), 0);
+  CHECK_EQ(atomic_load(&x.ran), 1);
+  for (int i = 0; i < 3; i++) CHECK_EQ(atomic_load(&x.good[i].freed), 1);
+  tether_stats st;
+  CHECK_EQ(tether_stats_get(x.fx.r, &st), 0);
+  CHECK_EQ(st.destructors_pending, 0);
+  CHECK_EQ(st.destructors_run_total, 4);
+  /* The background thread still works: a removal nobody waits for is reclaimed. */
+  tctx later = {0};
+  tether_id lid = 0;
+  CHECK_EQ(tether_register(x.fx.r, "ev", tctx_fn, &later, tctx_free, NULL, &lid), 0);
+  CHECK_EQ(tether_unregister(x.fx.r, lid), 0);
+  for (int i = 0; i < 5000 && atomic_load(&later.freed) == 0; i++) sleep_ms(1);
+  CHECK_EQ(atomic_load(&later.freed), 1);
+  CHECK_EQ(fixture_close(&x.fx), 0);
+}

@@ -9,6 +9,16 @@ target_link_options(run PRIVATE -Wl,--wrap=pthread_mutex_lock -Wl,--wrap=pthread
   -Wl,--wrap=malloc)
 add_test(NAME lib COMMAND run)
 
+# C++ exceptions thrown through the library (built with -fexceptions).
+include(CheckLanguage)
+check_language(CXX)
+if(CMAKE_CXX_COMPILER)
+  enable_language(CXX)
+  target_sources(run PRIVATE ${CMAKE_SOURCE_DIR}/tests/test-unwind.cc)
+  set_source_files_properties(${CMAKE_SOURCE_DIR}/tests/test-unwind.cc PROPERTIES
+    COMPILE_OPTIONS "-std=c++17;-Wall;-Wextra;-Werror")
+endif()
+
 # A plugin the leak-report test loads and unloads (it does not link libtether).
 add_library(tether-test-plugin MODULE ${CMAKE_SOURCE_DIR}/tests/plugin.c)
 set_target_properties(tether-test-plugin PROPERTIES PREFIX "lib"
