@@ -771,7 +771,12 @@ static inline void tether__epoch_out(tether__rec *c, int outer, int fenced) {
   assert(atomic_load_explicit(&c->epoch, memory_order_relaxed) != 0);
   if (TETHER__LIKELY(outer)) {
     atomic_store_explicit(&c->epoch, 0, memory_order_release);
-    if (fenced) TETHER__FULL_FENCE();
+    /* The help load must not be hoisted above the store: with membarrier the
+     * hardware order is the writer's business, the compiler's is ours. */
+    if (fenced)
+      TETHER__FULL_FENCE();
+    else
+      atomic_signal_fence(memory_order_seq_cst);
     if (TETHER__UNLIKELY(atomic_load_explicit(&c->help, memory_order_relaxed))) tether__help(c->reg, c);
   }
 }

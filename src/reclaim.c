@@ -415,9 +415,14 @@ void tether__collect(tether_registry *r, tether__batch *b) {
   b->min_epoch = UINT64_MAX;
   b->next_inflight = NULL;
   if (r->limbo_head == NULL) return;
+  /* Advance until the newest object is old enough (at most twice: it was retired
+   * at an epoch no later than the current one), or a reader blocks: that reader
+   * then has its help flag set and re-arms the background thread as it leaves.
+   * Stopping once the oldest was old enough would leave newer objects with no one
+   * to come back for them when their writer's arm found the thread already armed. */
   for (int i = 0; i < 2; i++) {
-    uint64_t oldest = r->limbo_head->epoch_kind >> 2;
-    if (oldest + 2 <= atomic_load_explicit(&r->epoch, memory_order_relaxed)) break;
+    uint64_t newest = r->limbo_tail->epoch_kind >> 2;
+    if (newest + 2 <= atomic_load_explicit(&r->epoch, memory_order_relaxed)) break;
     if (!try_advance(r)) break;
   }
   uint64_t now = atomic_load_explicit(&r->epoch, memory_order_relaxed);

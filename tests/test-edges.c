@@ -876,3 +876,35 @@ TEST(edges_destructor_that_ends_its_thread) {
   CHECK_EQ(atomic_load(&later.freed), 1);
   CHECK_EQ(fixture_close(&x.fx), 0);
 }
+
+/* ---- guarantee 5 with removals at two epochs ---- */
+
+/* A reader holds the epoch back while A is removed (the background thread
+ * advances once and is blocked) and then B (one epoch later). Once the reader
+ * leaves, with no further call from anyone, both destructors must run: a reclaim
+ * that stopped advancing once the oldest object (A) was old enough left B behind
+ * with the background thread disarmed. */
+TEST(edges_last_thread_out_reclaims_removals_of_two_epochs) {
+  fixture fx;
+  CHECK_EQ(fixture_open(&fx, TETHER_MAP), 0);
+  held h = {.r = fx.r};
+  tctx a = {0}, b = {0};
+  tether_id ida = 0, idb = 0;
+  CHECK_EQ(tether_register(fx.r, "held", held_fn, &h, NULL, NULL, NULL), 0);
+  CHECK_EQ(tether_register(fx.r, "a", tctx_fn, &a, tctx_free, NULL, &ida), 0);
+  CHECK_EQ(tether_register(fx.r, "b", tctx_fn, &b, tctx_free, NULL, &idb), 0);
+  pthread_t t;
+  CHECK_EQ(pthread_create(&t, NULL, held_reader, &h), 0);
+  CHECK(wait_flag(&h.inside, 2000));
+  CHECK_EQ(tether_unregister(fx.r, ida), 0);
+  sleep_ms(30); /* the background thread advances once, then the reader blocks it */
+  CHECK_EQ(tether_unregister(fx.r, idb), 0);
+  sleep_ms(30);
+  CHECK_EQ(atomic_load(&a.freed) + atomic_load(&b.freed), 0);
+  atomic_store(&h.open, 1);
+  pthread_join(t, NULL);
+  for (int i = 0; i < 3000 && atomic_load(&a.freed) + atomic_load(&b.freed) < 2; i++) sleep_ms(1);
+  CHECK_EQ(atomic_load(&a.freed), 1);
+  CHECK_EQ(atomic_load(&b.freed), 1);
+  CHECK_EQ(fixture_close(&fx), 0);
+}
