@@ -12,7 +12,9 @@
 
 #include "internal.h"
 
-static uint64_t sat_add(uint64_t a, uint64_t b) { return b > UINT64_MAX - a ? UINT64_MAX : a + b; }
+static uint64_t sat_add(uint64_t a, uint64_t b) {
+  return b > UINT64_MAX - a ? UINT64_MAX : a + b;
+}
 
 int tether_stats_get(tether_registry *r, tether_stats *out) {
   if (r == NULL || out == NULL) return TETHER_EINVAL;
@@ -113,7 +115,9 @@ typedef struct walking {
   size_t size;
 } walking;
 
-static void walking_end(walking *w) { tether__free(w->r, w->v, w->size); }
+static void walking_end(walking *w) {
+  tether__free(w->r, w->v, w->size);
+}
 
 int tether_walk(tether_registry *r, int (*visit)(const tether_info *info, void *arg), void *arg) {
   if (r == NULL || visit == NULL) return TETHER_EINVAL;
@@ -137,7 +141,8 @@ typedef struct site_group {
 } site_group;
 
 static int same_site(tether_site a, tether_site b) {
-  return a.line == b.line && (a.file == b.file || (a.file && b.file && strcmp(a.file, b.file) == 0)) &&
+  return a.line == b.line &&
+         (a.file == b.file || (a.file && b.file && strcmp(a.file, b.file) == 0)) &&
          (a.func == b.func || (a.func && b.func && strcmp(a.func, b.func) == 0));
 }
 
@@ -151,7 +156,9 @@ static int by_bytes(const void *a, const void *b) {
 static void print_groups(FILE *out, const tether_info *v, int n, site_group *g, size_t ng) {
   uint64_t bytes = 0;
   for (size_t i = 0; i < ng; i++) bytes = sat_add(bytes, g[i].bytes);
-  fprintf(out, "tether: %d registration%s still live, %" PRIu64 " bytes of context retained, from %zu site%s:\n",
+  fprintf(out,
+          "tether: %d registration%s still live, %" PRIu64
+          " bytes of context retained, from %zu site%s:\n",
           n, n == 1 ? "" : "s", bytes, ng, ng == 1 ? "" : "s");
   fprintf(out, "  %8s %12s  %s\n", "count", "bytes", "registered at");
   for (size_t i = 0; i < ng; i++) {

@@ -28,17 +28,21 @@ typedef struct once_call {
   tether__entry *e;
 } once_call;
 
-static void once_call_end(once_call *oc) { tether__handoff(oc->r, oc->e, TETHER__BY_ONCE); }
+static void once_call_end(once_call *oc) {
+  tether__handoff(oc->r, oc->e, TETHER__BY_ONCE);
+}
 
 /* The result for an entry found no longer live (state word S). */
-static int not_live(uint32_t s) { return (s & TETHER__S_REPLACED) ? AGAIN : SKIPPED; }
+static int not_live(uint32_t s) {
+  return (s & TETHER__S_REPLACED) ? AGAIN : SKIPPED;
+}
 
 /* The rare cases of call_entry (state word S, LIVE and slow): an entry with a TTL,
  * or TETHER_ONCE. An expired entry is claimed by comparing the whole word S read
  * before its deadline: a tether_touch in between changed the word, the claim
  * fails, and the deadline is read again. */
-static __attribute__((noinline)) int call_entry_slow(tether_registry *r, tether__entry *e, uint32_t s,
-                                                     void *arg, int *ret) {
+static __attribute__((noinline)) int call_entry_slow(tether_registry *r, tether__entry *e,
+                                                     uint32_t s, void *arg, int *ret) {
   for (;;) {
     uint64_t exp = atomic_load_explicit(&e->expires_at, memory_order_relaxed);
     if (exp == 0 || tether__now(r) < exp) break;
@@ -74,9 +78,8 @@ static inline __attribute__((always_inline)) int call_entry(tether_registry *r, 
 /* Calls the handlers of S in order; FIRST_ONLY stops after one call. Returns how
  * many were called. A MAP slot's single handler that was replaced is followed to
  * its successor, which the slot holds by then. */
-static inline __attribute__((always_inline)) int dispatch(tether_registry *r,
-                                                          const tether__slot *s, void *arg,
-                                                          int first_only, int *ret) {
+static inline __attribute__((always_inline)) int dispatch(tether_registry *r, const tether__slot *s,
+                                                          void *arg, int first_only, int *ret) {
   for (;;) {
     uintptr_t h = atomic_load_explicit(&s->handlers, memory_order_acquire);
     if (h == 0) return 0;
@@ -105,7 +108,8 @@ static __attribute__((noinline)) int dispatch_node(tether_registry *r, const tet
                                                    void *arg, int first_only, int *ret) {
   int discard;
   if (ret == NULL) ret = &discard;
-  if (node->flags & TETHER__F_SLOT) return dispatch(r, (const tether__slot *)node, arg, first_only, ret);
+  if (node->flags & TETHER__F_SLOT)
+    return dispatch(r, (const tether__slot *)node, arg, first_only, ret);
   return call_entry(r, (tether__entry *)(uintptr_t)node, arg, ret);
 }
 
@@ -171,7 +175,8 @@ static inline __attribute__((always_inline)) int emit_name(tether_registry *r, c
   /* This thread's record from the one-entry cache. An exact hit also means
    * membarrier is in use, so entering is one store and needs no fence (see
    * TETHER__TLS_FENCED); a miss takes the general path. */
-  if (TETHER__UNLIKELY(tether__tls_last.serial != r->serial)) return emit_general(r, name, arg, first_only, ret);
+  if (TETHER__UNLIKELY(tether__tls_last.serial != r->serial))
+    return emit_general(r, name, arg, first_only, ret);
   {
     tether__rec *c = tether__tls_last.rec;
     TETHER__SECTION_FAST(sec) = {c, tether__epoch_in(r, c, TETHER__FAST_FENCED)};
@@ -191,7 +196,8 @@ static inline __attribute__((always_inline)) int emit_name(tether_registry *r, c
       if (d == 1) goto general;
     }
     const tether__node *node = (const tether__node *)(uintptr_t)d;
-    if (TETHER__UNLIKELY(node->len != len || !tether__key16_eq(tether__node_name(node), len, ka, kb)))
+    if (TETHER__UNLIKELY(node->len != len ||
+                         !tether__key16_eq(tether__node_name(node), len, ka, kb)))
       goto general; /* another name with the same tag */
     /* One word decides: 0 is a live entry without TTL or ONCE. Slots, and
      * entries that are removed or need a check, take dispatch_node. */
@@ -242,7 +248,8 @@ int tether_topic_emit(tether_topic *t, void *arg) {
   const tether__slot *s = t->slot;
   uintptr_t h = atomic_load_explicit(&s->handlers, memory_order_acquire);
   const tether__entry *e = (const tether__entry *)h;
-  if (TETHER__LIKELY(h != 0 && !(h & 1) && atomic_load_explicit(&e->state, memory_order_acquire) == 0)) {
+  if (TETHER__LIKELY(h != 0 && !(h & 1) &&
+                     atomic_load_explicit(&e->state, memory_order_acquire) == 0)) {
     e->fn(e->ctx, arg);
     return 1;
   }
@@ -270,7 +277,8 @@ int tether_ref_call(tether_ref *ref, void *arg, int *result) {
 static int callable(const tether_registry *r, const tether__entry *e) {
   uint32_t s = atomic_load_explicit(&e->state, memory_order_acquire);
   if ((s & TETHER__STATE_MASK) != TETHER__LIVE) return 0;
-  uint64_t exp = (s & TETHER__S_SLOW) ? atomic_load_explicit(&e->expires_at, memory_order_relaxed) : 0;
+  uint64_t exp =
+      (s & TETHER__S_SLOW) ? atomic_load_explicit(&e->expires_at, memory_order_relaxed) : 0;
   return exp == 0 || tether__now(r) < exp;
 }
 

@@ -12,7 +12,8 @@
  *   LIVE -> CLAIMED (exactly one remover wins a CAS) -> RETIRED (in limbo) ->
  *   ZOMBIE (grace period over, refs still held) -> freed.
  * - rec: a thread's record for one registry; `epoch` (non-zero while inside,
- *   nesting included) is written only by the owning thread, `help` by writers whose epoch advance it blocked.
+ *   nesting included) is written only by the owning thread, `help` by writers whose epoch advance
+ * it blocked.
  *
  * Lock order: owner->mu before registry->mu, and tether__g_mu (the registry list,
  * thread records, the background thread) is never taken while either is held.
@@ -84,12 +85,14 @@ typedef enum tether__why {
 /* Node flags (immutable). Entries and slots are both "nodes": they keep their
  * flags and name length at offset 0 and (MAP entries and slots) their name at
  * TETHER__NAME_OFF, so a lookup compares names without knowing which it found. */
-#define TETHER__F_ONCE (1u << 0)  /* entry: TETHER_ONCE */
-#define TETHER__F_COPY (1u << 1)  /* entry: the context is copied into the tail */
-#define TETHER__F_SLOT (1u << 2)  /* the node is a slot (a name with a handler list) */
-#define TETHER__F_BUS (1u << 3)   /* entry: lives in a slot (its id leads there); no name in the tail */
+#define TETHER__F_ONCE (1u << 0) /* entry: TETHER_ONCE */
+#define TETHER__F_COPY (1u << 1) /* entry: the context is copied into the tail */
+#define TETHER__F_SLOT (1u << 2) /* the node is a slot (a name with a handler list) */
+#define TETHER__F_BUS \
+  (1u << 3) /* entry: lives in a slot (its id leads there); no name in the tail */
 #define TETHER__F_SIZED (1u << 4) /* entry: ctx_size != 0, kept in the tail */
-#define TETHER__F_OWNED (1u << 5) /* entry: registered with an owner; the tail holds tether__owned */
+#define TETHER__F_OWNED \
+  (1u << 5) /* entry: registered with an owner; the tail holds tether__owned */
 #define TETHER__F_NOTIFY (1u << 6) /* entry: has an on_remove callback in the tail */
 
 /* Kinds of retired objects in the limbo list. */
@@ -178,7 +181,8 @@ struct tether__slot {
   char unused2_[24];
   char name[]; /* len bytes and a NUL */
 };
-_Static_assert(sizeof(struct tether__slot) == TETHER__NAME_OFF, "a slot's name is where an entry's is");
+_Static_assert(sizeof(struct tether__slot) == TETHER__NAME_OFF,
+               "a slot's name is where an entry's is");
 _Static_assert(offsetof(struct tether__slot, state) == offsetof(struct tether__entry, state),
                "a slot's state word is where an entry's is");
 _Static_assert(offsetof(struct tether__slot, flags) == offsetof(tether__node, flags) &&
@@ -188,8 +192,12 @@ _Static_assert(offsetof(struct tether__slot, flags) == offsetof(tether__node, fl
                "nodes keep flags and length where a lookup reads them");
 
 /* A slot's handlers word: 0, an entry, or an array | 1. */
-static inline tether__array *tether__as_array(uintptr_t h) { return (tether__array *)(h & ~(uintptr_t)1); }
-static inline int tether__is_array(uintptr_t h) { return (int)(h & 1); }
+static inline tether__array *tether__as_array(uintptr_t h) {
+  return (tether__array *)(h & ~(uintptr_t)1);
+}
+static inline int tether__is_array(uintptr_t h) {
+  return (int)(h & 1);
+}
 static inline int tether__is_slot(const void *node) {
   return (((const tether__node *)node)->flags & TETHER__F_SLOT) != 0;
 }
@@ -202,7 +210,8 @@ static inline uint32_t tether__state(const tether__entry *e) {
 static inline int tether__claim(tether__entry *e) {
   uint32_t s = atomic_load_explicit(&e->state, memory_order_acquire);
   while ((s & TETHER__STATE_MASK) == TETHER__LIVE) {
-    if (atomic_compare_exchange_weak_explicit(&e->state, &s, (s & ~TETHER__STATE_MASK) | TETHER__CLAIMED,
+    if (atomic_compare_exchange_weak_explicit(&e->state, &s,
+                                              (s & ~TETHER__STATE_MASK) | TETHER__CLAIMED,
                                               memory_order_acq_rel, memory_order_acquire))
       return 1;
   }
@@ -226,7 +235,9 @@ static inline const char *tether__node_name(const void *node) {
 #define TETHER__TAG_BITS ((uint64_t)0xffff000000000001ull)
 
 /* The tag a tagged word for hash H carries: its top 16 bits, and bit 0. */
-static inline uint64_t tether__tag(uint64_t h) { return (h & TETHER__TAG_BITS) | 1; }
+static inline uint64_t tether__tag(uint64_t h) {
+  return (h & TETHER__TAG_BITS) | 1;
+}
 
 static inline uint64_t tether__bucket_word(const void *node, uint64_t h) {
   uint64_t p = (uint64_t)(uintptr_t)node;
@@ -265,12 +276,12 @@ static inline size_t tether__home(const tether__table *t, uint64_t h) {
  * alignment; 128 because adjacent-line prefetch moves lines in pairs), so
  * readers never share a line. */
 struct tether__rec {
-  _Atomic uint64_t epoch;     /* 0: outside; else the epoch seen on entry */
-  _Atomic uint32_t help;      /* a writer's advance waited on this record */
-  _Atomic(void *) thread;     /* owning thread state; NULL = free for reuse */
-  tether__rec *next;          /* registry's list; immutable once linked */
+  _Atomic uint64_t epoch; /* 0: outside; else the epoch seen on entry */
+  _Atomic uint32_t help;  /* a writer's advance waited on this record */
+  _Atomic(void *) thread; /* owning thread state; NULL = free for reuse */
+  tether__rec *next;      /* registry's list; immutable once linked */
   tether_registry *reg;
-  void *raw;                  /* the allocation this record lies in */
+  void *raw; /* the allocation this record lies in */
 };
 /* Records are written on every emit by their own thread: each gets a 128-byte
  * block to itself, since Intel's adjacent-line prefetcher moves lines in pairs. */
@@ -281,8 +292,8 @@ _Static_assert(sizeof(tether__rec) <= TETHER__CACHELINE, "a record fits one cach
 /* An interned registration site: the caller's pointers (the lookup key) and
  * the registry's own copies of the strings, which are what anyone reads. */
 typedef struct tether__site_rec {
-  tether_site site;                 /* file and func point into `copy` (or are NULL) */
-  const char *key_file, *key_func;  /* as the caller passed them; never dereferenced */
+  tether_site site;                /* file and func point into `copy` (or are NULL) */
+  const char *key_file, *key_func; /* as the caller passed them; never dereferenced */
   char *copy;
   size_t copy_size;
 } tether__site_rec;
@@ -355,16 +366,16 @@ struct tether_registry {
   size_t limbo_count;
   size_t limbo_mark;                /* limbo size at which a writer reclaims inline next */
   _Atomic uint64_t inline_reclaims; /* writers' inline reclaim attempts (tests read it) */
-  uint64_t retire_seq; /* entries retired so far (destructors_pending) */
-  tether__entry *zombies; /* grace period over, refs held; linked through u.retire */
+  uint64_t retire_seq;              /* entries retired so far (destructors_pending) */
+  tether__entry *zombies;           /* grace period over, refs held; linked through u.retire */
   tether__batch *inflight;
   uint32_t topics_held, refs_held;
-  tether_topic *topics; /* held topics */
-  tether_ref *refs;     /* held refs */
-  int freeing;          /* tether_registry_free has started: refuse new registrations */
-  uint32_t sync_waiters; /* threads waiting in tether_unregister_sync for a removal */
-  size_t ttl_live; /* live entries with an expiry: sweeping skips the walk at 0 */
-  tether_stats st; /* counters; live_bytes and destructors_* are kept below */
+  tether_topic *topics;         /* held topics */
+  tether_ref *refs;             /* held refs */
+  int freeing;                  /* tether_registry_free has started: refuse new registrations */
+  uint32_t sync_waiters;        /* threads waiting in tether_unregister_sync for a removal */
+  size_t ttl_live;              /* live entries with an expiry: sweeping skips the walk at 0 */
+  tether_stats st;              /* counters; live_bytes and destructors_* are kept below */
   unsigned __int128 live_bytes; /* exact sum of live ctx_size (saturated when reported) */
   _Atomic uint64_t destructors_run;
   pthread_cond_t done_cv; /* broadcast when a batch finishes (with mu) */
@@ -392,7 +403,9 @@ static inline tether__entry *tether__entry_of(tether__retire *o) {
 static inline tether__entry *tether__zombie_next(const tether__entry *z) {
   return z->u.retire.next ? tether__entry_of(z->u.retire.next) : NULL;
 }
-static inline uint64_t tether__retire_epoch(const tether__retire *o) { return o->epoch_kind >> 2; }
+static inline uint64_t tether__retire_epoch(const tether__retire *o) {
+  return o->epoch_kind >> 2;
+}
 
 /* ---- an entry's tail ---- */
 
@@ -400,7 +413,9 @@ static inline uint64_t tether__retire_epoch(const tether__retire *o) { return o-
 static inline size_t tether__tail_base(const tether__entry *e) {
   return (e->flags & TETHER__F_BUS) ? 0 : (size_t)e->len + 1;
 }
-static inline size_t tether__align(size_t n, size_t a) { return (n + a - 1) & ~(a - 1); }
+static inline size_t tether__align(size_t n, size_t a) {
+  return (n + a - 1) & ~(a - 1);
+}
 static inline size_t tether__opt_off(const tether__entry *e) {
   return tether__align(sizeof(tether__entry) + tether__tail_base(e), 8);
 }
@@ -553,7 +568,9 @@ static inline size_t tether__len17(const char *s) {
   return n > 17 ? 17 : n;
 }
 #else
-static inline size_t tether__len17(const char *s) { return strnlen(s, 17); }
+static inline size_t tether__len17(const char *s) {
+  return strnlen(s, 17);
+}
 #endif
 
 /* Checks a name (non-NULL, 1..TETHER_NAME_MAX bytes) and stores its length. */
@@ -604,7 +621,8 @@ static inline void *tether__lookup_at(const tether__table *t, const char *name, 
   return NULL;
 }
 
-static inline void *tether__lookup(const tether__table *t, const char *name, size_t len, uint64_t h) {
+static inline void *tether__lookup(const tether__table *t, const char *name, size_t len,
+                                   uint64_t h) {
   size_t at;
   return tether__lookup_at(t, name, len, h, &at);
 }
@@ -623,7 +641,8 @@ tether__entry *tether__ids_find(const tether_registry *r, tether_id id);
 void tether__ids_remove(tether_registry *r, tether__entry *e);
 /* The first of S's handlers (in order) for which MATCH returns non-zero, or NULL
  * (mutex held). MATCH may claim the entry it is shown. */
-tether__entry *tether__slot_find(const tether__slot *s, int (*match)(tether__entry *e, void *arg), void *arg);
+tether__entry *tether__slot_find(const tether__slot *s, int (*match)(tether__entry *e, void *arg),
+                                 void *arg);
 /* Calls VISIT for every registered entry (MAP entries in the table, entries in
  * slots), live or claimed, until it returns non-zero (mutex held). */
 void tether__each_entry(tether_registry *r, int (*visit)(tether__entry *e, void *arg), void *arg);
@@ -648,8 +667,8 @@ typedef struct tether__frame {
 void tether__frame_push(tether__frame *f, const tether_registry *r, int kind);
 void tether__frame_pop(tether__frame *f);
 int tether__busy_with(const tether_registry *r, int kinds);
-#define TETHER__FRAME(name, r, kind)                                                   \
-  tether__frame name __attribute__((cleanup(tether__frame_pop), unused));              \
+#define TETHER__FRAME(name, r, kind)                                      \
+  tether__frame name __attribute__((cleanup(tether__frame_pop), unused)); \
   tether__frame_push(&name, (r), (kind))
 int tether__global_init(void);
 tether__rec *tether__rec_slow(tether_registry *r);
@@ -693,6 +712,21 @@ int tether__drain(tether_registry *r, int mode);
 /* Whether this thread holds a ref (taken by it) of a removed registration of R,
  * or of registration ID when ID is not 0 (mutex held). */
 int tether__self_blocked_locked(const tether_registry *r, tether_id id);
+
+/* Holds off cancellation for the rest of the scope: tether's waits (barrier,
+ * unregister_sync, owner_free_sync, registry free) are not cancellation points.
+ * Cancelled inside pthread_cond_wait a thread would unwind with the registry
+ * mutex held; the cancellation is acted on at the caller's next cancellation
+ * point instead. */
+typedef struct tether__nocancel {
+  int old;
+} tether__nocancel;
+static inline void tether__nocancel_end(tether__nocancel *n) {
+  pthread_setcancelstate(n->old, NULL);
+}
+#define TETHER__NO_CANCEL(name)                                                 \
+  tether__nocancel name __attribute__((cleanup(tether__nocancel_end), unused)); \
+  pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &name.old)
 
 /* A deadline NOW + TTL that saturates at UINT64_MAX instead of wrapping. */
 static inline uint64_t tether__deadline(uint64_t now, uint64_t ttl) {
@@ -777,7 +811,8 @@ static inline void tether__epoch_out(tether__rec *c, int outer, int fenced) {
       TETHER__FULL_FENCE();
     else
       atomic_signal_fence(memory_order_seq_cst);
-    if (TETHER__UNLIKELY(atomic_load_explicit(&c->help, memory_order_relaxed))) tether__help(c->reg, c);
+    if (TETHER__UNLIKELY(atomic_load_explicit(&c->help, memory_order_relaxed)))
+      tether__help(c->reg, c);
   }
 }
 
@@ -816,9 +851,14 @@ typedef struct tether__section {
   tether__rec *c;
   int outer;
 } tether__section;
-static inline void tether__section_end(tether__section *s) { tether__leave(s->c, s->outer); }
-static inline void tether__section_end_fast(tether__section *s) { tether__leave_fast(s->c, s->outer); }
-#define TETHER__SECTION(name) tether__section name __attribute__((cleanup(tether__section_end), unused))
+static inline void tether__section_end(tether__section *s) {
+  tether__leave(s->c, s->outer);
+}
+static inline void tether__section_end_fast(tether__section *s) {
+  tether__leave_fast(s->c, s->outer);
+}
+#define TETHER__SECTION(name) \
+  tether__section name __attribute__((cleanup(tether__section_end), unused))
 #define TETHER__SECTION_FAST(name) \
   tether__section name __attribute__((cleanup(tether__section_end_fast), unused))
 

@@ -31,7 +31,9 @@ static tether_owner g_refusing;
  * never touches an owner that its waiter may have freed. */
 static _Atomic uint32_t g_owner_bell;
 
-int tether__owner_refuses(const tether_owner *o) { return o == &g_refusing; }
+int tether__owner_refuses(const tether_owner *o) {
+  return o == &g_refusing;
+}
 
 int tether_owner_new(tether_owner **out) {
   if (out == NULL) return TETHER_EINVAL;
@@ -129,7 +131,8 @@ static int holds_ref_of(tether_registry *r, void *arg) {
   const void *self = tether__self();
   for (const tether_ref *ref = r->refs; ref != NULL; ref = ref->next) {
     const tether__owned *w = tether__owned_of(ref->entry);
-    if (ref->holder == self && w != NULL && (w->owner == o || (w->owner == NULL && w->u.notify == o)))
+    if (ref->holder == self && w != NULL &&
+        (w->owner == o || (w->owner == NULL && w->u.notify == o)))
       return 1;
   }
   return 0;
@@ -140,7 +143,8 @@ static int holds_ref_of(tether_registry *r, void *arg) {
  * list of registries is stable: nothing registers with an owner being freed. */
 static int sync_would_deadlock(tether_owner *o) {
   for (size_t i = 0; i < o->nserials; i++)
-    if (tether__thread_busy_in(o->serials[i]) || tether__with_registry(o->serials[i], holds_ref_of, o))
+    if (tether__thread_busy_in(o->serials[i]) ||
+        tether__with_registry(o->serials[i], holds_ref_of, o))
       return 1;
   return 0;
 }
@@ -148,6 +152,7 @@ static int sync_would_deadlock(tether_owner *o) {
 int tether_owner_free_sync(tether_owner *o) {
   if (o == NULL || tether__owner_refuses(o)) return 0;
   if (sync_would_deadlock(o)) return TETHER_EDEADLK;
+  TETHER__NO_CANCEL(nocancel);
   remove_entries(o);
   /* Every entry ever unlinked from O holds a reference until its destructor has
    * returned: wait until the handle's is the only one left. */

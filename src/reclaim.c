@@ -56,7 +56,8 @@ static pthread_t g_bg;
 static pthread_once_t g_once = PTHREAD_ONCE_INIT;
 static int g_init_rc;
 static pthread_key_t g_key;
-static TETHER__TLS tether__frame *t_frames; /* user code tether runs on this thread, innermost first */
+static TETHER__TLS tether__frame
+    *t_frames; /* user code tether runs on this thread, innermost first */
 
 /* Each thread's map from registry serial to record. */
 typedef struct thr_map_ent {
@@ -71,7 +72,9 @@ static TETHER__TLS thr_state t_thr;
 
 /* ---- memory and clock ---- */
 
-void *tether__alloc(tether_registry *r, size_t size) { return r->alloc.alloc(r->alloc.ud, size); }
+void *tether__alloc(tether_registry *r, size_t size) {
+  return r->alloc.alloc(r->alloc.ud, size);
+}
 
 void tether__free(tether_registry *r, void *p, size_t size) {
   if (p != NULL) r->alloc.free(r->alloc.ud, p, size);
@@ -84,9 +87,13 @@ uint64_t tether__default_clock_ms(void *ud) {
   return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
-uint64_t tether__now(const tether_registry *r) { return r->clock_ms(r->clock_ud); }
+uint64_t tether__now(const tether_registry *r) {
+  return r->clock_ms(r->clock_ud);
+}
 
-static uint64_t mono_ms(void) { return tether__default_clock_ms(NULL); }
+static uint64_t mono_ms(void) {
+  return tether__default_clock_ms(NULL);
+}
 
 /* ---- frames ---- */
 
@@ -145,8 +152,12 @@ static void *bg_main(void *arg);
  * membarrier again, or falls back to fences while it is still single-threaded. */
 static int g_bg_started; /* guarded by tether__g_mu */
 
-static void atfork_prepare(void) { pthread_mutex_lock(&tether__g_mu); }
-static void atfork_parent(void) { pthread_mutex_unlock(&tether__g_mu); }
+static void atfork_prepare(void) {
+  pthread_mutex_lock(&tether__g_mu);
+}
+static void atfork_parent(void) {
+  pthread_mutex_unlock(&tether__g_mu);
+}
 
 static void atfork_child(void) {
   g_bg_started = 0;
@@ -340,7 +351,9 @@ int tether__in_destructor_of(const tether_registry *r) {
   return tether__busy_with(r, TETHER__FR_DESTRUCTOR | TETHER__FR_BG);
 }
 
-const void *tether__self(void) { return &t_thr; }
+const void *tether__self(void) {
+  return &t_thr;
+}
 
 int tether__thread_busy_in(uint64_t serial) {
   for (const tether__frame *f = t_frames; f != NULL; f = f->up)
@@ -405,7 +418,6 @@ static int try_advance(tether_registry *r) {
   atomic_store_explicit(&r->epoch, e + 1, memory_order_release);
   return 1;
 }
-
 
 /* Moves every object whose grace period is over into B (mutex held). Entries
  * still pinned by refs become zombies; their last ref release destroys them. B
@@ -758,6 +770,7 @@ static int drain_pending(const tether_registry *r, uint64_t target, int wait_all
 /* See internal.h. The caller must not be inside a read section of R nor in one of
  * its destructors. */
 int tether__drain(tether_registry *r, int mode) {
+  TETHER__NO_CANCEL(nocancel);
   int wait_all = mode == TETHER__DRAIN_ALL;
   tether__handoff_finish(r);
   pthread_mutex_lock(&r->mu);

@@ -52,7 +52,9 @@ size_t tether__entry_size(const tether__entry *e) {
   return entry_layout_size(e->flags, e->len, tether__ctx_size(e));
 }
 
-size_t tether__slot_size(uint32_t len) { return sizeof(tether__slot) + len + 1; }
+size_t tether__slot_size(uint32_t len) {
+  return sizeof(tether__slot) + len + 1;
+}
 
 size_t tether__array_size(uint32_t n) {
   return sizeof(tether__array) + n * sizeof(_Atomic(tether__entry *));
@@ -69,7 +71,8 @@ int tether_registry_new(tether_registry **out, const tether_options *opts) {
   if (opts->allocator && (!opts->allocator->alloc || !opts->allocator->free)) return TETHER_EINVAL;
   int rc = tether__global_init();
   if (rc != 0) return rc;
-  tether_allocator a = opts->allocator ? *opts->allocator : (tether_allocator){std_alloc, std_free, NULL};
+  tether_allocator a =
+      opts->allocator ? *opts->allocator : (tether_allocator){std_alloc, std_free, NULL};
   tether_registry *r = a.alloc(a.ud, sizeof *r);
   if (r == NULL) return TETHER_ENOMEM;
   memset((void *)r, 0, sizeof *r);
@@ -108,7 +111,6 @@ int tether_registry_new(tether_registry **out, const tether_options *opts) {
 
 /* ---- handlers of a slot ---- */
 
-
 /* Whether S has any handler, live or claimed (mutex held). */
 static int slot_empty(const tether__slot *s) {
   uintptr_t h = atomic_load_explicit(&s->handlers, memory_order_relaxed);
@@ -121,7 +123,9 @@ static int is_live(tether__entry *e, void *arg) {
 }
 
 /* The live handler of S in MAP mode, or NULL (mutex held). */
-static tether__entry *slot_live_single(const tether__slot *s) { return tether__slot_find(s, is_live, NULL); }
+static tether__entry *slot_live_single(const tether__slot *s) {
+  return tether__slot_find(s, is_live, NULL);
+}
 
 /* Builds the array that adds E after S's current handlers (BUS), dropping the
  * holes left by removals. Returns NULL when out of memory. When S has no handler
@@ -191,7 +195,6 @@ static void slot_maybe_drop(tether_registry *r, tether__slot *s) {
   tether__retire_obj(r, &s->retire, TETHER__K_SLOT);
 }
 
-
 /* ---- removal ---- */
 
 static void count_removal(tether_registry *r, const tether__entry *e, tether__why why) {
@@ -199,11 +202,20 @@ static void count_removal(tether_registry *r, const tether__entry *e, tether__wh
   r->live_bytes -= tether__ctx_size(e);
   switch (why) {
     case TETHER__BY_UNREGISTER:
-    case TETHER__BY_ONCE: r->st.unregistered_total++; break;
-    case TETHER__BY_EXPIRY: r->st.expired_total++; break;
-    case TETHER__BY_OWNER: r->st.owner_removed_total++; break;
-    case TETHER__BY_REPLACE: r->st.replaced_total++; break;
-    case TETHER__BY_FREE: break;
+    case TETHER__BY_ONCE:
+      r->st.unregistered_total++;
+      break;
+    case TETHER__BY_EXPIRY:
+      r->st.expired_total++;
+      break;
+    case TETHER__BY_OWNER:
+      r->st.owner_removed_total++;
+      break;
+    case TETHER__BY_REPLACE:
+      r->st.replaced_total++;
+      break;
+    case TETHER__BY_FREE:
+      break;
   }
 }
 
@@ -234,9 +246,10 @@ void tether__remove_locked(tether_registry *r, tether__entry *e, tether__why why
   /* RETIRED, keeping the replaced mark for readers that still hold it, and why
    * (for on_remove). */
   uint32_t st = atomic_load_explicit(&e->state, memory_order_relaxed);
-  atomic_store_explicit(&e->state,
-                        TETHER__RETIRED | (st & TETHER__S_REPLACED) | ((uint32_t)why << TETHER__S_WHY_SHIFT),
-                        memory_order_release);
+  atomic_store_explicit(
+      &e->state,
+      TETHER__RETIRED | (st & TETHER__S_REPLACED) | ((uint32_t)why << TETHER__S_WHY_SHIFT),
+      memory_order_release);
   tether__retire_obj(r, &e->u.retire, TETHER__K_ENTRY);
   if (s != NULL) slot_maybe_drop(r, s);
   if (r->sync_waiters > 0) pthread_cond_broadcast(&r->done_cv);
@@ -299,7 +312,8 @@ static tether__entry *entry_new(tether_registry *r, const char *name, size_t len
   e->fn = fn;
   e->ctx_free = ctx_free;
   if (!(flags & TETHER__F_BUS)) memcpy(e->tail, name, len + 1);
-  if (flags & TETHER__F_SIZED) memcpy((char *)e + tether__opt_off(e), &o->ctx_size, sizeof o->ctx_size);
+  if (flags & TETHER__F_SIZED)
+    memcpy((char *)e + tether__opt_off(e), &o->ctx_size, sizeof o->ctx_size);
   if (flags & TETHER__F_NOTIFY) *tether__notify_of(e) = o->on_remove;
   if (flags & TETHER__F_COPY) {
     e->ctx = (char *)e + copy_offset(flags, len);
@@ -309,7 +323,8 @@ static tether__entry *entry_new(tether_registry *r, const char *name, size_t len
   }
   /* ONCE and TTL entries take the slow path of dispatch (a TTL may come later,
    * with tether_touch, which sets the bit then). */
-  atomic_init(&e->state, TETHER__LIVE | ((o->flags & TETHER_ONCE) || o->ttl_ms ? TETHER__S_SLOW : 0));
+  atomic_init(&e->state,
+              TETHER__LIVE | ((o->flags & TETHER_ONCE) || o->ttl_ms ? TETHER__S_SLOW : 0));
   atomic_init(&e->expires_at, 0);
   return e;
 }
@@ -329,13 +344,13 @@ static tether__slot *slot_new(tether_registry *r, const char *name, size_t len) 
 
 /* What one registration needs, allocated before anything is published. */
 typedef struct reg_plan {
-  void *node;             /* the name's node (entry or slot) or NULL */
-  size_t at;              /* its bucket */
-  tether__slot *slot;     /* the slot the entry joins (BUS; MAP when a topic pins the name) */
-  int new_slot;           /* BUS: slot is new: publish it */
-  tether__table *grown;   /* a grown name table to publish first */
-  tether__array *array;   /* BUS: the new handler array */
-  uint64_t *ids;          /* a grown id index */
+  void *node;           /* the name's node (entry or slot) or NULL */
+  size_t at;            /* its bucket */
+  tether__slot *slot;   /* the slot the entry joins (BUS; MAP when a topic pins the name) */
+  int new_slot;         /* BUS: slot is new: publish it */
+  tether__table *grown; /* a grown name table to publish first */
+  tether__array *array; /* BUS: the new handler array */
+  uint64_t *ids;        /* a grown id index */
   uint32_t ids_cap;
   tether__entry *replaced; /* MAP + REPLACE: the entry replaced (claimed once the new one is out) */
 } reg_plan;
@@ -451,7 +466,8 @@ int tether_register_at(tether_registry *r, tether_site site, const char *name, t
   int claimed_old = 0;
   if (rc == 0) {
     if (o->ttl_ms > 0)
-      atomic_store_explicit(&e->expires_at, tether__deadline(tether__now(r), o->ttl_ms), memory_order_relaxed);
+      atomic_store_explicit(&e->expires_at, tether__deadline(tether__now(r), o->ttl_ms),
+                            memory_order_relaxed);
     if (o->owner != NULL) {
       tether__owned *w = tether__owned_of(e);
       w->reg = r;
@@ -547,6 +563,7 @@ static void wait_unlinked_locked(tether_registry *r, tether_id id, const tether_
 int tether_unregister_sync(tether_registry *r, tether_id id) {
   if (r == NULL || id == 0) return TETHER_EINVAL;
   if (inside(r)) return TETHER_EDEADLK;
+  TETHER__NO_CANCEL(nocancel);
   tether__handoff_finish(r);
   pthread_mutex_lock(&r->mu);
   if (tether__self_blocked_locked(r, id)) {
@@ -594,7 +611,8 @@ int tether_unregister_name(tether_registry *r, const char *name) {
 
 /* ---- topics ---- */
 
-int tether_topic_get_at(tether_registry *r, tether_site site, const char *name, tether_topic **out) {
+int tether_topic_get_at(tether_registry *r, tether_site site, const char *name,
+                        tether_topic **out) {
   size_t len = 0;
   if (r == NULL || out == NULL) return TETHER_EINVAL;
   *out = NULL;
@@ -605,7 +623,8 @@ int tether_topic_get_at(tether_registry *r, tether_site site, const char *name, 
   if (t == NULL) return TETHER_ENOMEM;
   pthread_mutex_lock(&r->mu);
   size_t at;
-  void *n = tether__lookup_at(atomic_load_explicit(&r->table, memory_order_relaxed), name, len, h, &at);
+  void *n =
+      tether__lookup_at(atomic_load_explicit(&r->table, memory_order_relaxed), name, len, h, &at);
   tether__slot *s = n;
   rc = r->freeing ? TETHER_EBUSY : r->topics_held == UINT32_MAX ? TETHER_ENOMEM : 0;
   if (rc == 0 && (n == NULL || !tether__is_slot(n))) {
@@ -718,7 +737,9 @@ int(tether_acquire)(tether_registry *r, tether_id id, tether_ref **out) {
   return tether_acquire_at(r, (tether_site){NULL, 0, NULL}, id, out);
 }
 
-void *tether_ref_ctx(const tether_ref *ref) { return ref ? ref->entry->ctx : NULL; }
+void *tether_ref_ctx(const tether_ref *ref) {
+  return ref ? ref->entry->ctx : NULL;
+}
 
 static void zombie_unlink(tether_registry *r, tether__entry *e) {
   if (r->zombies == e) {
@@ -897,6 +918,7 @@ static void free_structures(tether_registry *r) {
 int tether_registry_free(tether_registry *r) {
   if (r == NULL) return TETHER_EINVAL;
   if (inside(r)) return TETHER_EBUSY;
+  TETHER__NO_CANCEL(nocancel);
   tether__handoff_finish(r); /* what readers claimed is not a survivor */
   pthread_mutex_lock(&r->mu);
   int busy = r->topics_held > 0 || r->refs_held > 0;

@@ -150,9 +150,12 @@ void tether__ids_insert(tether_registry *r, tether__entry *e, tether__slot *s) {
   e->u.live.id = ((uint64_t)gen << 32 | ((uint64_t)i + 1)) ^ r->id_salt;
 }
 
-static tether__slot *ids_slot(uint64_t v) { return (tether__slot *)(uintptr_t)(v & ~(uint64_t)3); }
+static tether__slot *ids_slot(uint64_t v) {
+  return (tether__slot *)(uintptr_t)(v & ~(uint64_t)3);
+}
 
-tether__entry *tether__slot_find(const tether__slot *s, int (*match)(tether__entry *e, void *arg), void *arg) {
+tether__entry *tether__slot_find(const tether__slot *s, int (*match)(tether__entry *e, void *arg),
+                                 void *arg) {
   uintptr_t h = atomic_load_explicit(&s->handlers, memory_order_relaxed);
   if (h == 0) return NULL;
   if (!(h & 1)) return match((tether__entry *)h, arg) ? (tether__entry *)h : NULL;
@@ -164,7 +167,9 @@ tether__entry *tether__slot_find(const tether__slot *s, int (*match)(tether__ent
   return NULL;
 }
 
-static int has_id(tether__entry *e, void *arg) { return e->u.live.id == *(const tether_id *)arg; }
+static int has_id(tether__entry *e, void *arg) {
+  return e->u.live.id == *(const tether_id *)arg;
+}
 
 tether__entry *tether__ids_find(const tether_registry *r, tether_id id) {
   uint64_t raw = id ^ r->id_salt;

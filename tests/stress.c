@@ -6,11 +6,10 @@
  * remove registrations re-entrantly. Half the owners are freed with
  * tether_owner_free_sync, which must return only once every registration bound to
  * that owner is destroyed; half the registrations have an on_remove callback,
- * which must run exactly once, before the destructor. Topics are held on even names only: in MAP mode the
- * odd names are entries in the table, turned into slots and back as topics come
- * and go. Every context is checked with
- * counters: its destructor ran exactly once (by the end), never while a call of it
- * was running, and no call started after its destructor. Contexts are never freed
+ * which must run exactly once, before the destructor. Topics are held on even names only: in MAP
+ * mode the odd names are entries in the table, turned into slots and back as topics come and go.
+ * Every context is checked with counters: its destructor ran exactly once (by the end), never while
+ * a call of it was running, and no call started after its destructor. Contexts are never freed
  * during the run, so a late call reads valid memory and is reported, not crashed. */
 #include "stress.h"
 
@@ -80,7 +79,9 @@ static uint64_t rng(uint64_t *s) {
   return *s;
 }
 
-static uint64_t clock_of(void *ud) { return atomic_load((_Atomic uint64_t *)ud); }
+static uint64_t clock_of(void *ud) {
+  return atomic_load((_Atomic uint64_t *)ud);
+}
 
 static uint64_t wall_ms(void) {
   struct timespec ts;
@@ -132,7 +133,9 @@ static int handler(void *ctx, void *arg) {
   return seed != NULL && rng(seed) % 50 == 0 ? 1 /* TETHER_STOP */ : 0;
 }
 
-static void name_of(uint64_t k, char *buf, size_t n) { snprintf(buf, n, "ev-%u", (unsigned)(k % NAMES)); }
+static void name_of(uint64_t k, char *buf, size_t n) {
+  snprintf(buf, n, "ev-%u", (unsigned)(k % NAMES));
+}
 
 static void op_register(shared *sh, uint64_t *seed) {
   uint64_t k = atomic_fetch_add(&sh->next_ctx, 1);
@@ -293,7 +296,8 @@ static void *worker(void *arg) {
 }
 
 stress_config stress_default_config(void) {
-  stress_config c = {.threads = 4, .ops = 1000000, .seconds = 0, .seed = 1, .verbose = 0, .mode = TETHER_BUS};
+  stress_config c = {
+      .threads = 4, .ops = 1000000, .seconds = 0, .seed = 1, .verbose = 0, .mode = TETHER_BUS};
   return c;
 }
 
@@ -310,9 +314,12 @@ static int verify(shared *sh, stress_result *res, char *err, size_t errlen) {
     if (bad != 0 || freed != 1) {
       snprintf(err, errlen, "context %llu: destructor ran %d times, violation %d (%s)",
                (unsigned long long)i, freed, bad,
-               bad == 1 ? "destroyed during a call" : bad == 2 ? "called after destruction" :
-               bad == 3 ? "destroyed twice" : bad == 5 ? "on_remove twice" :
-               bad == 6 ? "destroyed without on_remove first" : "never destroyed");
+               bad == 1   ? "destroyed during a call"
+               : bad == 2 ? "called after destruction"
+               : bad == 3 ? "destroyed twice"
+               : bad == 5 ? "on_remove twice"
+               : bad == 6 ? "destroyed without on_remove first"
+                          : "never destroyed");
       return -1;
     }
   }
@@ -331,8 +338,8 @@ int stress_run(const stress_config *cfg, stress_result *res, char *err, size_t e
   if (cfg->seconds > 0) sh->nctx = 4000000;
   sh->ctxs = calloc(sh->nctx, sizeof *sh->ctxs);
   sh->deadline_ms = cfg->seconds ? wall_ms() + cfg->seconds * 1000u : 0;
-  tether_options o = {.mode = cfg->mode, .allocator = &sh->alloc.iface, .clock_ms = clock_of,
-                      .clock_ud = &sh->now};
+  tether_options o = {
+      .mode = cfg->mode, .allocator = &sh->alloc.iface, .clock_ms = clock_of, .clock_ud = &sh->now};
   pthread_mutex_init(&sh->gens_mu, NULL);
   int rc = sh->ctxs ? tether_registry_new(&sh->r, &o) : TETHER_ENOMEM;
   for (int i = 0; rc == 0 && i < OWNERS; i++) {
@@ -359,7 +366,8 @@ int stress_run(const stress_config *cfg, stress_result *res, char *err, size_t e
   for (int i = 0; i < 16; i++) res->by_op[i] = atomic_load(&sh->by_op[i]);
   rc = verify(sh, res, err, errlen);
   if (rc == 0 && atomic_load(&sh->sync_violations) != 0) {
-    snprintf(err, errlen, "%d owner_free_sync calls returned before their destructors (or count failed)",
+    snprintf(err, errlen,
+             "%d owner_free_sync calls returned before their destructors (or count failed)",
              atomic_load(&sh->sync_violations));
     rc = -1;
   }

@@ -38,15 +38,15 @@ static int wait_flag(_Atomic int *flag, int ms) {
   return atomic_load(flag);
 }
 
-#define CHECK_CHILD(fn, arg, timeout_s)                                               \
-  do {                                                                                \
-    int st_ = run_in_child((fn), (arg), (timeout_s));                                 \
-    if (!(WIFEXITED(st_) && WEXITSTATUS(st_) == 0)) {                                 \
-      tt_fail(__FILE__, __LINE__, "child %s: %s %d", #fn,                             \
-              WIFSIGNALED(st_) ? "killed by signal" : "exit status",                  \
-              WIFSIGNALED(st_) ? WTERMSIG(st_) : WEXITSTATUS(st_));                   \
-      return;                                                                         \
-    }                                                                                 \
+#define CHECK_CHILD(fn, arg, timeout_s)                              \
+  do {                                                               \
+    int st_ = run_in_child((fn), (arg), (timeout_s));                \
+    if (!(WIFEXITED(st_) && WEXITSTATUS(st_) == 0)) {                \
+      tt_fail(__FILE__, __LINE__, "child %s: %s %d", #fn,            \
+              WIFSIGNALED(st_) ? "killed by signal" : "exit status", \
+              WIFSIGNALED(st_) ? WTERMSIG(st_) : WEXITSTATUS(st_));  \
+      return;                                                        \
+    }                                                                \
   } while (0)
 
 static int plain_fn(void *ctx, void *arg) {
@@ -129,19 +129,28 @@ TEST(edges_owner_free_racing_registry_free) {
 
 typedef struct leaver {
   fixture fx;
-  tctx victim;       /* the registration whose handler does not return */
-  tctx bystander;    /* an unrelated registration */
+  tctx victim;    /* the registration whose handler does not return */
+  tctx bystander; /* an unrelated registration */
   _Atomic int inside;
-  int how;           /* LEAVE_* */
+  int how; /* LEAVE_* */
   tether_id vid;
   tether_topic *topic; /* taken by the leaving thread, released by the test */
   tether_ref *ref;
 } leaver;
 
-enum { LEAVE_EXIT, LEAVE_CANCEL, LEAVE_EXIT_NESTED, LEAVE_EXIT_ONCE, LEAVE_EXIT_REF, LEAVE_EXIT_TOPIC };
+enum {
+  LEAVE_EXIT,
+  LEAVE_CANCEL,
+  LEAVE_EXIT_NESTED,
+  LEAVE_EXIT_ONCE,
+  LEAVE_EXIT_REF,
+  LEAVE_EXIT_TOPIC
+};
 
 /* tctx_fn counts the call as running until it returns; this one never does. */
-static void call_ends(void *arg) { atomic_fetch_sub(&((tctx *)arg)->in_call, 1); }
+static void call_ends(void *arg) {
+  atomic_fetch_sub(&((tctx *)arg)->in_call, 1);
+}
 
 static int leaving_hook(tctx *c, void *arg) {
   leaver *l = c->user;
@@ -172,7 +181,9 @@ static void *leaving_thread(void *arg) {
       if (tether_topic_get(l->fx.r, "victim", &l->topic) != 0) return NULL;
       tether_topic_emit(l->topic, NULL);
       break;
-    default: tether_emit(l->fx.r, "victim", NULL); break;
+    default:
+      tether_emit(l->fx.r, "victim", NULL);
+      break;
   }
   return NULL; /* not reached */
 }
@@ -355,7 +366,8 @@ TEST(edges_touch_wins_against_call_and_ref_call) {
     if (how == 1) CHECK_EQ(tether_acquire(clk.r, clk.id, &ref), 0);
     atomic_store(&clk.armed, 1);
     int result = 0;
-    int rc = how == 0 ? tether_call(clk.r, "lease", NULL, &result) : tether_ref_call(ref, NULL, &result);
+    int rc =
+        how == 0 ? tether_call(clk.r, "lease", NULL, &result) : tether_ref_call(ref, NULL, &result);
     CHECK_EQ(clk.touch_rc, 0);
     CHECK_EQ(rc, 0);
     CHECK_EQ(result, 7);
@@ -436,8 +448,9 @@ static void replace_while_reading(int use_topic, long *misses, long *reads) {
   long miss = 0, n = 0;
   while (!atomic_load(&p.done)) {
     int result = -1;
-    int k = use_topic ? tether_topic_emit(t, NULL) : (n & 1) ? tether_emit(fx.r, "hot", NULL)
-                                                             : (tether_call(fx.r, "hot", NULL, &result) == 0);
+    int k = use_topic ? tether_topic_emit(t, NULL)
+            : (n & 1) ? tether_emit(fx.r, "hot", NULL)
+                      : (tether_call(fx.r, "hot", NULL, &result) == 0);
     if (k != 1) miss++;
     n++;
   }
@@ -854,7 +867,8 @@ TEST(edges_destructor_that_ends_its_thread) {
   CHECK_EQ(fixture_open(&x.fx, TETHER_BUS), 0);
   tether_id bad = 0, ids[3];
   CHECK_EQ(tether_register(x.fx.r, "ev", plain_fn, NULL, destructor_exits, NULL, &bad), 0);
-  for (int i = 0; i < 3; i++) CHECK_EQ(tether_register(x.fx.r, "ev", tctx_fn, &x.good[i], tctx_free, NULL, &ids[i]), 0);
+  for (int i = 0; i < 3; i++)
+    CHECK_EQ(tether_register(x.fx.r, "ev", tctx_fn, &x.good[i], tctx_free, NULL, &ids[i]), 0);
   CHECK_EQ(tether_unregister(x.fx.r, bad), 0);
   for (int i = 0; i < 3; i++) CHECK_EQ(tether_unregister(x.fx.r, ids[i]), 0);
   pthread_t t;
@@ -907,4 +921,68 @@ TEST(edges_last_thread_out_reclaims_removals_of_two_epochs) {
   CHECK_EQ(atomic_load(&a.freed), 1);
   CHECK_EQ(atomic_load(&b.freed), 1);
   CHECK_EQ(fixture_close(&fx), 0);
+}
+
+/* ---- a thread cancelled while it waits in tether ---- */
+
+typedef struct cancel_wait {
+  fixture fx;
+  remover m;
+  _Atomic int waiting;
+  int rc;
+} cancel_wait;
+
+static void long_remover_window(void *arg) {
+  remover *m = arg;
+  atomic_store(&m->in_window, 1);
+  sleep_ms(300);
+}
+
+static void *long_remover(void *arg) {
+  remover *m = arg;
+  wrap_after_next_unlock(long_remover_window, m);
+  tether_unregister(m->r, m->id);
+  return NULL;
+}
+
+static void *sync_waiter(void *arg) {
+  cancel_wait *w = arg;
+  atomic_store(&w->waiting, 1);
+  w->rc = tether_unregister_sync(w->fx.r, w->m.id); /* waits for the remover */
+  pthread_testcancel();                             /* the deferred cancellation lands here */
+  return NULL;
+}
+
+/* Cancelled inside the wait of unregister_sync (a condition variable, the
+ * registry mutex held around it), a thread unwound with the mutex held: every
+ * later call on the registry hung. The waits hold cancellation off instead. */
+static int scenario_cancel_during_unregister_sync(void *arg) {
+  cancel_wait *w = arg;
+  EXPECT(fixture_open(&w->fx, TETHER_MAP) == 0);
+  tctx c = {0};
+  w->m.r = w->fx.r;
+  EXPECT(tether_register(w->fx.r, "x", tctx_fn, &c, tctx_free, NULL, &w->m.id) == 0);
+  pthread_t rem, waiter;
+  EXPECT(pthread_create(&rem, NULL, long_remover, &w->m) == 0);
+  EXPECT(wait_flag(&w->m.in_window, 2000));
+  EXPECT(pthread_create(&waiter, NULL, sync_waiter, w) == 0);
+  EXPECT(wait_flag(&w->waiting, 2000));
+  sleep_ms(50); /* it is inside the wait now */
+  EXPECT(pthread_cancel(waiter) == 0);
+  void *res = NULL;
+  EXPECT(pthread_join(waiter, &res) == 0);
+  EXPECT(res == PTHREAD_CANCELED);
+  EXPECT(w->rc == TETHER_ENOENT); /* the wait completed before the cancellation */
+  pthread_join(rem, NULL);
+  EXPECT(atomic_load(&c.freed) == 1);
+  EXPECT(tether_register(w->fx.r, "y", plain_fn, NULL, NULL, NULL, NULL) == 0);
+  EXPECT(tether_barrier(w->fx.r) == 0);
+  EXPECT(fixture_close(&w->fx) == 0);
+  return 0;
+}
+
+TEST(edges_cancel_while_waiting_in_unregister_sync) {
+  cancel_wait w;
+  memset(&w, 0, sizeof w);
+  CHECK_CHILD(scenario_cancel_during_unregister_sync, &w, 10);
 }

@@ -68,7 +68,9 @@ TEST(host_owner_free_sync_waits_for_its_own_destructors) {
   CHECK_EQ(tether_register(a.r, "plugin/busy", tctx_fn, &busy, tctx_free, &ro, NULL), 0);
   CHECK_EQ(tether_register(b.r, "plugin/early", tctx_fn, &early, tctx_free, &ro, &early_id), 0);
   CHECK_EQ(tether_register(b.r, "plugin/other", tctx_fn, &other, tctx_free, &ro, NULL), 0);
-  CHECK_EQ(tether_register(a.r, "host/unrelated", tctx_fn, &unrelated, tctx_free, NULL, &unrelated_id), 0);
+  CHECK_EQ(
+      tether_register(a.r, "host/unrelated", tctx_fn, &unrelated, tctx_free, NULL, &unrelated_id),
+      0);
   /* An unrelated removal held back by a ref on another thread would stall a
    * barrier; free_sync does not wait for it. */
   tether_ref *pin = NULL;
@@ -212,10 +214,13 @@ TEST(host_registry_free_ebusy_names_refs_and_topics) {
   CHECK_EQ(tether_registry_free(r), TETHER_EBUSY);
   fflush(report);
   char want_ref[256], want_topic[256];
-  snprintf(want_ref, sizeof want_ref, "ref of \"plugin/render\" (id %llu), taken at tests/test-host.c:%d in %s()",
-           (unsigned long long)id, ref_line, "tt_test_host_registry_free_ebusy_names_refs_and_topics");
-  snprintf(want_topic, sizeof want_topic, "topic \"plugin/tick\", taken at tests/test-host.c:%d in %s()",
-           topic_line, "tt_test_host_registry_free_ebusy_names_refs_and_topics");
+  snprintf(want_ref, sizeof want_ref,
+           "ref of \"plugin/render\" (id %llu), taken at tests/test-host.c:%d in %s()",
+           (unsigned long long)id, ref_line,
+           "tt_test_host_registry_free_ebusy_names_refs_and_topics");
+  snprintf(want_topic, sizeof want_topic,
+           "topic \"plugin/tick\", taken at tests/test-host.c:%d in %s()", topic_line,
+           "tt_test_host_registry_free_ebusy_names_refs_and_topics");
   int ok = strstr(buf, "registry busy: 1 ref and 1 topic still held") != NULL &&
            strstr(buf, want_ref) != NULL && strstr(buf, want_topic) != NULL;
   if (!ok) printf("    report was:\n%s", buf);
@@ -288,8 +293,9 @@ TEST(host_on_remove_tells_the_reason) {
   tether_owner_free(o);
   CHECK_EQ(tether_emit(fx.r, "once", NULL), 1);
   CHECK_EQ(tether_barrier(fx.r), 0);
-  const tether_removal want[5] = {TETHER_REMOVED_UNREGISTER, TETHER_REMOVED_EXPIRED, TETHER_REMOVED_OWNER,
-                                  TETHER_REMOVED_REPLACED, TETHER_REMOVED_ONCE};
+  const tether_removal want[5] = {TETHER_REMOVED_UNREGISTER, TETHER_REMOVED_EXPIRED,
+                                  TETHER_REMOVED_OWNER, TETHER_REMOVED_REPLACED,
+                                  TETHER_REMOVED_ONCE};
   for (int i = 0; i < 5; i++) {
     CHECK_EQ(atomic_load(&w[i].n), 1);
     CHECK_EQ(w[i].why[0], want[i]);
@@ -312,7 +318,36 @@ TEST(host_on_remove_at_registry_free) {
   CHECK_EQ(fixture_open(&fx, TETHER_BUS), 0);
   atomic_store(&g_free_told, 0);
   tether_reg_options ro = {.on_remove = count_why};
-  for (int i = 0; i < 10; i++) CHECK_EQ(tether_register(fx.r, "ev", plain_fn, NULL, NULL, &ro, NULL), 0);
+  for (int i = 0; i < 10; i++)
+    CHECK_EQ(tether_register(fx.r, "ev", plain_fn, NULL, NULL, &ro, NULL), 0);
   CHECK_EQ(fixture_close(&fx), 0);
   CHECK_EQ(atomic_load(&g_free_told), 10);
+}
+
+/* From a destructor of one of its own registrations, free_sync would wait on
+ * itself: refused, and the owner is still usable. */
+static tether_owner *g_dtor_owner;
+static _Atomic int g_dtor_rc;
+
+static void dtor_syncs(void *ctx) {
+  (void)ctx;
+  atomic_store(&g_dtor_rc, tether_owner_free_sync(g_dtor_owner));
+}
+
+TEST(host_owner_free_sync_from_a_destructor_is_edeadlk) {
+  fixture fx;
+  CHECK_EQ(fixture_open(&fx, TETHER_MAP), 0);
+  CHECK_EQ(tether_owner_new(&g_dtor_owner), 0);
+  atomic_store(&g_dtor_rc, 1);
+  tether_reg_options ro = {.owner = g_dtor_owner};
+  tether_id id = 0;
+  tctx keep = {0};
+  CHECK_EQ(tether_register(fx.r, "first", plain_fn, NULL, dtor_syncs, &ro, &id), 0);
+  CHECK_EQ(tether_register(fx.r, "second", tctx_fn, &keep, tctx_free, &ro, NULL), 0);
+  CHECK_EQ(tether_unregister_sync(fx.r, id), 0);
+  CHECK_EQ(atomic_load(&g_dtor_rc), TETHER_EDEADLK);
+  CHECK_EQ(tether_emit(fx.r, "second", NULL), 1);
+  CHECK_EQ(tether_owner_free_sync(g_dtor_owner), 0);
+  CHECK_EQ(atomic_load(&keep.freed), 1);
+  CHECK_EQ(fixture_close(&fx), 0);
 }

@@ -42,15 +42,21 @@ void *__wrap_malloc(size_t size) {
   return __real_malloc(size);
 }
 
-uint64_t wrap_locks_taken(void) { return t_locks; }
-void wrap_locks_reset(void) { t_locks = 0; }
+uint64_t wrap_locks_taken(void) {
+  return t_locks;
+}
+void wrap_locks_reset(void) {
+  t_locks = 0;
+}
 
 void wrap_after_next_unlock(void (*hook)(void *arg), void *arg) {
   t_unlock_arg = arg;
   t_unlock_hook = hook;
 }
 
-void wrap_fail_malloc(int n) { t_fail_malloc = n; }
+void wrap_fail_malloc(int n) {
+  t_fail_malloc = n;
+}
 
 int run_in_child(int (*fn)(void *arg), void *arg, unsigned timeout_s) {
   fflush(stdout);

@@ -27,12 +27,12 @@ void wrap_fail_malloc(int n);
 int run_in_child(int (*fn)(void *arg), void *arg, unsigned timeout_s);
 
 /* In a child scenario: returns the line number (non-zero) when COND fails. */
-#define EXPECT(cond)                                                    \
-  do {                                                                  \
-    if (!(cond)) {                                                      \
+#define EXPECT(cond)                                                         \
+  do {                                                                       \
+    if (!(cond)) {                                                           \
       fprintf(stderr, "    %s:%d: EXPECT(%s)\n", __FILE__, __LINE__, #cond); \
-      return __LINE__;                                                  \
-    }                                                                   \
+      return __LINE__;                                                       \
+    }                                                                        \
   } while (0)
 
 #endif

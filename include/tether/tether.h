@@ -110,7 +110,9 @@ enum {
 /* A caller-supplied allocator. alloc returns NULL on failure, or memory aligned
  * like malloc's; free receives the size that was asked of alloc. Both may be
  * called from any thread that uses the registry (and from tether's background
- * thread), and must be thread-safe. */
+ * thread), and must be thread-safe. They may run with the registry's mutex held:
+ * they must return normally (no exception, no pthread_exit, no cancellation
+ * point) and must not call into tether. */
 typedef struct tether_allocator {
   void *(*alloc)(void *ud, size_t size);
   void (*free)(void *ud, void *ptr, size_t size);
@@ -122,7 +124,8 @@ typedef struct tether_options {
   int mode;                          /* TETHER_MAP (default) or TETHER_BUS */
   const tether_allocator *allocator; /* NULL: malloc/free; copied, must outlive the registry's
                                         memory (until tether_registry_free returns) */
-  uint64_t (*clock_ms)(void *ud);    /* NULL: CLOCK_MONOTONIC in ms */
+  uint64_t (*clock_ms)(void *ud);    /* NULL: CLOCK_MONOTONIC in ms; like the allocator,
+                                        it may run under the mutex and must return */
   void *clock_ud;
   unsigned sweep_interval_ms;        /* > 0: a background thread removes expired registrations */
   FILE *leak_report;                 /* where tether_registry_free reports survivors */
@@ -210,7 +213,10 @@ TETHER_API int tether_unregister_name(tether_registry *r, const char *name);
  * this registry, or while this thread holds a ref (taken by this thread) of a removed
  * registration of this registry. A destructor kept pending by a ref held on another
  * thread is waited for. Barriers that wait on each other from callbacks of two
- * registries (A's handler waits on B while B's waits on A) deadlock. */
+ * registries (A's handler waits on B while B's waits on A) deadlock. Not a
+ * cancellation point (nor are tether_unregister_sync, tether_owner_free_sync and
+ * tether_registry_free): a cancellation that arrives meanwhile is acted on at the
+ * caller's next cancellation point. */
 TETHER_API int tether_barrier(tether_registry *r);
 
 /* What dispatch (tether_emit, tether_call, tether_topic_emit, tether_ref_call) may
