@@ -860,35 +860,40 @@ static void *barrier_waiter(void *arg) {
 /* Whichever thread runs the batch ends inside a destructor: the rest of the
  * batch goes back to limbo, the registry stays whole, and (when it was the
  * background thread) a new background thread takes over. */
-TEST(edges_destructor_that_ends_its_thread) {
-  exiting_dtor x;
-  memset(&x, 0, sizeof x);
+static int scenario_destructor_ends_its_thread(void *arg) {
+  (void)arg;
+  static exiting_dtor x;
   g_exiting = &x;
-  CHECK_EQ(fixture_open(&x.fx, TETHER_BUS), 0);
+  EXPECT(fixture_open(&x.fx, TETHER_BUS) == 0);
   tether_id bad = 0, ids[3];
-  CHECK_EQ(tether_register(x.fx.r, "ev", plain_fn, NULL, destructor_exits, NULL, &bad), 0);
+  EXPECT(tether_register(x.fx.r, "ev", plain_fn, NULL, destructor_exits, NULL, &bad) == 0);
   for (int i = 0; i < 3; i++)
-    CHECK_EQ(tether_register(x.fx.r, "ev", tctx_fn, &x.good[i], tctx_free, NULL, &ids[i]), 0);
-  CHECK_EQ(tether_unregister(x.fx.r, bad), 0);
-  for (int i = 0; i < 3; i++) CHECK_EQ(tether_unregister(x.fx.r, ids[i]), 0);
+    EXPECT(tether_register(x.fx.r, "ev", tctx_fn, &x.good[i], tctx_free, NULL, &ids[i]) == 0);
+  EXPECT(tether_unregister(x.fx.r, bad) == 0);
+  for (int i = 0; i < 3; i++) EXPECT(tether_unregister(x.fx.r, ids[i]) == 0);
   pthread_t t;
-  CHECK_EQ(pthread_create(&t, NULL, barrier_waiter, &x), 0);
-  CHECK_EQ(pthread_join(t, NULL), 0);
-  CHECK_EQ(tether_barrier(x.fx.r), 0);
-  CHECK_EQ(atomic_load(&x.ran), 1);
-  for (int i = 0; i < 3; i++) CHECK_EQ(atomic_load(&x.good[i].freed), 1);
+  EXPECT(pthread_create(&t, NULL, barrier_waiter, &x) == 0);
+  EXPECT(pthread_join(t, NULL) == 0);
+  EXPECT(tether_barrier(x.fx.r) == 0);
+  EXPECT(atomic_load(&x.ran) == 1);
+  for (int i = 0; i < 3; i++) EXPECT(atomic_load(&x.good[i].freed) == 1);
   tether_stats st;
-  CHECK_EQ(tether_stats_get(x.fx.r, &st), 0);
-  CHECK_EQ(st.destructors_pending, 0);
-  CHECK_EQ(st.destructors_run_total, 4);
+  EXPECT(tether_stats_get(x.fx.r, &st) == 0);
+  EXPECT(st.destructors_pending == 0);
+  EXPECT(st.destructors_run_total == 4);
   /* The background thread still works: a removal nobody waits for is reclaimed. */
   tctx later = {0};
   tether_id lid = 0;
-  CHECK_EQ(tether_register(x.fx.r, "ev", tctx_fn, &later, tctx_free, NULL, &lid), 0);
-  CHECK_EQ(tether_unregister(x.fx.r, lid), 0);
+  EXPECT(tether_register(x.fx.r, "ev", tctx_fn, &later, tctx_free, NULL, &lid) == 0);
+  EXPECT(tether_unregister(x.fx.r, lid) == 0);
   for (int i = 0; i < 5000 && atomic_load(&later.freed) == 0; i++) sleep_ms(1);
-  CHECK_EQ(atomic_load(&later.freed), 1);
-  CHECK_EQ(fixture_close(&x.fx), 0);
+  EXPECT(atomic_load(&later.freed) == 1);
+  EXPECT(fixture_close(&x.fx) == 0);
+  return 0;
+}
+
+TEST(edges_destructor_that_ends_its_thread) {
+  CHECK_CHILD(scenario_destructor_ends_its_thread, NULL, 20);
 }
 
 /* ---- guarantee 5 with removals at two epochs ---- */
