@@ -527,7 +527,7 @@ int main(int argc, char **argv) {
     } else if (strcmp(argv[i], "--churn-seconds") == 0 && i + 1 < argc) {
       double v = strtod(argv[++i], &end);
       if (*end != '\0' || !(v > 0 && v <= 3600)) {
-        fprintf(stderr, "bench-article: --churn-seconds wants seconds (0 to 3600), not '%s'\n", argv[i]);
+        fprintf(stderr, "bench-article: --churn-seconds wants seconds (above 0, at most 3600), not '%s'\n", argv[i]);
         return 2;
       }
       churn_seconds = v;

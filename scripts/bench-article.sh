@@ -75,6 +75,14 @@ step "machine and versions"
   echo "libtether=$(awk '/define TETHER_VERSION_(MAJOR|MINOR|PATCH)/ {v = v (v == "" ? "" : ".") $3} END {print v}' include/tether/tether.h)"
   echo "cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)"
   echo "cpus=$(nproc)"
+  for c in /sys/devices/system/cpu/cpu0/cache/index*; do # l1d=48K, l2=2048K, l3=...
+    [ -r "$c/size" ] || continue
+    case "$(cat "$c/level")/$(cat "$c/type")" in
+      1/Data) echo "l1d=$(cat "$c/size")" ;;
+      2/Unified) echo "l2=$(cat "$c/size")" ;;
+      3/Unified) echo "l3=$(cat "$c/size")" ;;
+    esac
+  done
   echo "kernel=$(uname -sr)"
   echo "os=$( (. /etc/os-release && echo "$PRETTY_NAME") 2>/dev/null || uname -s)"
   echo "go=$(go version | awk '{print $3}')"
@@ -85,7 +93,7 @@ step "machine and versions"
   echo "uthash=$(dpkg-query -W -f='${Version}' uthash-dev 2>/dev/null || echo unknown)"
   echo "boost=$(sed -n 's/^#define BOOST_LIB_VERSION "\(.*\)"/\1/p' /usr/include/boost/version.hpp | tr _ .)"
   echo "valgrind=$(valgrind --version 2>/dev/null || echo none)"
-  echo "keys=$keys"
+  if [ "$quick" = 1 ]; then echo "keys=$keys (Go rows; the C and C++ rows always 100000)"; else echo "keys=$keys"; fi
   echo "ops=$ops"
   echo "reps=$reps"
   [ "$quick" = 1 ] || echo "callgrind_ops=20000 and 120000 lookups per peer on one reader, counted inside its loop; Ir/op = difference / 100000"

@@ -41,7 +41,7 @@ printf 'variant=x\tns_per_op=fast\n' >"$tmp/bad.tsv"
 check "a malformed raw line is refused with exit 1" test $? -eq 1
 check "... and a one-line error naming the line" grep -qx "articlereport: $tmp/bad.tsv:1: ns_per_op=\"fast\" is not a number" "$tmp/err"
 "$tmp/articlebench" -variant nosuch -keys 10 -ops 10 >/dev/null 2>&1
-check "an unknown variant is refused" test $? -eq 1
+check "an unknown variant is refused with exit 2" test $? -eq 2
 scripts/bench-article.sh >/dev/null 2>&1
 check "bench-article.sh without OUTDIR exits 2" test $? -eq 2
 scripts/bench-article.sh --bogus x >/dev/null 2>&1

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 )
 
@@ -41,6 +42,23 @@ func ParseMachine(in io.Reader) (Machine, error) {
 	return m, sc.Err()
 }
 
+// L2Bytes reads the l2 key ("2048K", "4M", or bytes); 0 when absent or unreadable.
+func L2Bytes(m Machine) float64 {
+	s := strings.TrimSpace(m.Values["l2"])
+	mult := 1.0
+	switch {
+	case strings.HasSuffix(s, "K"):
+		mult, s = 1024, strings.TrimSuffix(s, "K")
+	case strings.HasSuffix(s, "M"):
+		mult, s = 1024*1024, strings.TrimSuffix(s, "M")
+	}
+	v, err := strconv.ParseFloat(s, 64)
+	if err != nil || v < 0 {
+		return 0
+	}
+	return v * mult
+}
+
 // Get returns a value, or "unknown".
 func (m Machine) Get(k string) string {
 	if v := m.Values[k]; v != "" {
@@ -52,7 +70,7 @@ func (m Machine) Get(k string) string {
 // machineLabels names the keys the script writes, in the order shown.
 var machineLabels = []struct{ key, label string }{
 	{"date", "run at"}, {"commit", "libtether commit"}, {"libtether", "libtether version"},
-	{"cpu", "CPU"}, {"cpus", "CPUs online"}, {"kernel", "kernel"}, {"os", "system"},
+	{"cpu", "CPU"}, {"cpus", "CPUs online"}, {"l1d", "L1 data cache"}, {"l2", "L2 cache"}, {"l3", "L3 cache"}, {"kernel", "kernel"}, {"os", "system"},
 	{"go", "Go"}, {"gcc", "C compiler"}, {"cxx", "C++ compiler"}, {"glib", "GLib"}, {"liburcu", "liburcu"},
 	{"uthash", "uthash"}, {"boost", "Boost"}, {"valgrind", "valgrind"},
 	{"keys", "names"}, {"ops", "lookups + calls per row"}, {"reps", "runs per row (median shown)"},
@@ -76,7 +94,7 @@ func WriteMarkdown(w io.Writer, rs *Results, m Machine, svgName string) {
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "| claim | article | measured here | verdict | why |")
 	fmt.Fprintln(w, "|---|---|---|---|---|")
-	for _, v := range Verdicts(rs) {
+	for _, v := range Verdicts(rs, L2Bytes(m)) {
 		fmt.Fprintf(w, "| %s | %s | %s | **%s** | %s |\n", cell(codeNames(v.Claim)), cell(v.Article), cell(v.Measured),
 			v.Verdict, cell(codeNames(v.Why)))
 	}

@@ -96,7 +96,7 @@ func verdictOf(vs []Verdict, claim string) Verdict {
 
 func TestVerdicts(t *testing.T) {
 	rs := parse(t, raw)
-	vs := Verdicts(rs)
+	vs := Verdicts(rs, 2<<20)
 	cases := []struct{ claim, verdict string }{
 		{"map[string]func(): read latency", DoesNotHold},    // 65 vs 2.1
 		{"map[string]func(): bytes allocated", DoesNotHold}, // 8 MB vs 0
@@ -113,6 +113,9 @@ func TestVerdicts(t *testing.T) {
 	}
 	if v := verdictOf(vs, "map[string]func(): bytes allocated"); !strings.Contains(v.Why, "0 holds for the lookups alone") {
 		t.Errorf("the reason does not say the lookups allocate nothing: %q", v.Why)
+	}
+	if v := verdictOf(vs, "map[string]func(): read latency"); !strings.Contains(v.Why, "more than this CPU's 2.10 MB L2 cache") {
+		t.Errorf("the latency reason does not compare the table with the L2 cache: %q", v.Why)
 	}
 	if n := len(vs); n != 3*len(Claims)+3 {
 		t.Errorf("%d verdicts, want one per number of the table and three orderings", n)
@@ -172,6 +175,14 @@ func TestSplice(t *testing.T) {
 	for _, bad := range []string{"no markers", BeginMarker + EndMarker + BeginMarker, EndMarker + "\n" + BeginMarker} {
 		if _, err := Splice(bad, "x"); err == nil {
 			t.Errorf("Splice(%q) succeeded", bad)
+		}
+	}
+}
+
+func TestL2Bytes(t *testing.T) {
+	for in, want := range map[string]float64{"2048K": 2 << 20, "4M": 4 << 20, "1000": 1000, "": 0, "big": 0} {
+		if got := L2Bytes(Machine{Values: map[string]string{"l2": in}}); got != want {
+			t.Errorf("L2Bytes(%q) = %v, want %v", in, got, want)
 		}
 	}
 }

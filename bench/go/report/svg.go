@@ -216,11 +216,17 @@ func WriteSVG(w io.Writer, rows []*Row, title, subtitle string) error {
 		fmt.Fprintf(&b, `<text x="%s" y="100" font-weight="600">%s</text>`+"\n", f1(h.x), esc(h.text))
 	}
 	grid := func(a logAxis, tick func(int) string) {
+		every := 1 // a label per decade, or per two where decades are narrow
+		if a.w/float64(a.hi-a.lo) < 44 {
+			every = 2
+		}
 		for e := a.lo; e <= a.hi; e++ {
 			x := a.x(math.Pow10(e))
 			fmt.Fprintf(&b, `<line x1="%s" y1="%s" x2="%s" y2="%s" stroke="%s"/>`+"\n", f1(x), f1(bodyTop), f1(x), f1(bodyBottom), colorGrid)
-			fmt.Fprintf(&b, `<text x="%s" y="%s" text-anchor="middle" fill="%s" font-size="10.5">%s</text>`+"\n",
-				f1(x), f1(bodyBottom+16), colorMuted, esc(tick(e)))
+			if (e-a.lo)%every == 0 {
+				fmt.Fprintf(&b, `<text x="%s" y="%s" text-anchor="middle" fill="%s" font-size="10.5">%s</text>`+"\n",
+					f1(x), f1(bodyBottom+16), colorMuted, esc(tick(e)))
+			}
 		}
 	}
 	grid(nsAxis, nsTick)

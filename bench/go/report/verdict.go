@@ -41,11 +41,12 @@ func times(measured, claimed float64) string {
 func ns(v float64) string { return strconv.FormatFloat(v, 'f', 1, 64) + " ns" }
 
 // Verdicts judges every number of the article's table, then its orderings.
-func Verdicts(rs *Results) []Verdict {
+// l2 is the size of this CPU's L2 cache in bytes (0: unknown), used in reasons.
+func Verdicts(rs *Results, l2 float64) []Verdict {
 	var out []Verdict
 	for _, c := range Claims {
 		r := rs.Row(c.Variant)
-		out = append(out, latencyVerdict(rs, c, r), bytesVerdict(rs, c, r), gcVerdict(c, r))
+		out = append(out, latencyVerdict(rs, c, r, l2), bytesVerdict(rs, c, r), gcVerdict(c, r))
 	}
 	return append(out, orderVerdict(rs, "ns_per_op", "read latency"), orderVerdict(rs, "alloc_bytes", "bytes allocated"),
 		orderVerdict(rs, "gcs", "GC count"))
@@ -55,7 +56,7 @@ func missing(claim, article string) Verdict {
 	return Verdict{claim, article, "", Unmeasurable, "the Go run produced no number for this row (see the script's output)"}
 }
 
-func latencyVerdict(rs *Results, c Claim, r *Row) Verdict {
+func latencyVerdict(rs *Results, c Claim, r *Row, l2 float64) Verdict {
 	claim := c.Variant + ": read latency"
 	article := strconv.FormatFloat(c.NsPerOp, 'f', -1, 64) + " ns/op"
 	if r == nil || !r.Has("ns_per_op") {
@@ -73,9 +74,13 @@ func latencyVerdict(rs *Results, c Claim, r *Row) Verdict {
 		return v
 	}
 	v.Why = fmt.Sprintf("%s the article's.", times(m, c.NsPerOp))
-	if r.Has("retained_bytes") {
-		v.Why += fmt.Sprintf(" The %s keys' table keeps %s, far more than the L1 and L2 caches, so a lookup in shuffled order waits on cache misses.",
-			strconv.FormatFloat(r.Get("names"), 'f', 0, 64), Human(r.Get("retained_bytes")))
+	if kept := r.Get("retained_bytes"); kept > 0 {
+		v.Why += fmt.Sprintf(" The table of %s keys keeps %s", strconv.FormatFloat(r.Get("names"), 'f', 0, 64), Human(kept))
+		if l2 > 0 && kept > l2 {
+			v.Why += fmt.Sprintf(", more than this CPU's %s L2 cache, so a lookup in shuffled order waits on misses of L1, L2 and the TLB.", Human(l2))
+		} else {
+			v.Why += "."
+		}
 	}
 	if hot := rs.Row("map[string]func(), one hot key"); hot != nil && hot.Has("ns_per_op") {
 		v.Why += fmt.Sprintf(" Even one hot key, always in L1, costs %s/op in a map[string]func()", ns(hot.Get("ns_per_op")))
@@ -148,7 +153,7 @@ func gcVerdict(c Claim, r *Row) Verdict {
 	if r.Get("read_alloc_bytes") < 1e5 {
 		v.Why += " (which allocate next to nothing, so they cannot start a collection)"
 	}
-	v.Why += "; with GOGC=100 a collection starts each time the heap doubles, so the count follows the bytes registration allocates."
+	v.Why += "; with GOGC=100 a collection starts once the heap has grown by what was live after the last one (4 MB at first), so the count follows the bytes registration allocates."
 	return v
 }
 

@@ -412,6 +412,12 @@ func measure(c config, nkeys, ops int, seed int64) (result, error) {
 		}
 		go writer(ch, ckeys, start, &stop, writes)
 	}
+	// The first time a goroutine blocks in WaitGroup.Wait the runtime allocates
+	// its wait record; block once now so that the lookups' bytes are theirs.
+	var warm sync.WaitGroup
+	warm.Add(1)
+	go func() { time.Sleep(time.Millisecond); warm.Done() }()
+	warm.Wait()
 	runtime.ReadMemStats(&m1)
 	cpu0 := cpuTime()
 	close(start)
@@ -486,9 +492,15 @@ func format(c config, nkeys int, r result) string {
 	return strings.Join(f, "\t")
 }
 
+// fail reports a failed run (exit 1); usage a bad command line (exit 2).
 func fail(format string, args ...any) {
 	fmt.Fprintf(os.Stderr, "articlebench: "+format+"\n", args...)
 	os.Exit(1)
+}
+
+func usage(format string, args ...any) {
+	fmt.Fprintf(os.Stderr, "articlebench: "+format+"\n", args...)
+	os.Exit(2)
 }
 
 func main() {
@@ -503,10 +515,10 @@ func main() {
 	list := flag.Bool("list", false, "print the configurations and exit")
 	flag.Parse()
 	if flag.NArg() > 0 {
-		fail("unexpected argument %q", flag.Arg(0))
+		usage("unexpected argument %q", flag.Arg(0))
 	}
 	if *nkeys < 1 || *ops < 1 || *reps < 1 || *procs < 1 || *procs > 64 {
-		fail("-keys, -ops and -reps must be positive, -procs 1 to 64")
+		usage("-keys, -ops and -reps must be positive, -procs 1 to 64")
 	}
 	if *list {
 		for _, c := range matrix() {
@@ -518,6 +530,11 @@ func main() {
 		runtime.GOMAXPROCS(*procs)
 		debug.SetGCPercent(100)
 		c := config{*name, *procs, *churn}
+		if v, ok := findVariant(c.variant); !ok {
+			usage("unknown variant %q (see -list)", c.variant)
+		} else if _, ok := v.make().(churner); c.churn && !ok {
+			usage("variant %q is not safe under a concurrent writer: no churn row", c.variant)
+		}
 		r, err := measure(c, *nkeys, *ops, *seed)
 		if err != nil {
 			fail("%v", err)

@@ -37,6 +37,7 @@ func writeFile(path string, fill func(*bytes.Buffer) error) {
 func comment(m report.Machine) string {
 	return fmt.Sprintf("set-up: %s names \"handler-N\" registered, then %s lookups + calls in a fixed shuffled order, per row; "+
 		"ns_per_op: wall time of the lookups / ops, median of %s runs (aggregate over the readers where a row has two); "+
+		"churn rows: a writer in a tight loop, readers stop after 2 s; "+
 		"Go rows (%s, GOGC=100, GOMAXPROCS=1 unless the row says 2, a fresh process per run): alloc_bytes and gcs are "+
 		"runtime.ReadMemStats TotalAlloc and NumGC deltas around registration + lookups; C and C++ rows (libtether's public "+
 		"API, GLib %s, liburcu %s, uthash %s, Boost %s): alloc_bytes from a counting allocator (bytes asked for) or from "+
@@ -110,7 +111,7 @@ func main() {
 	report.PrintTable(os.Stdout, rows)
 	fmt.Println()
 	fmt.Println("the article's claims:")
-	for _, v := range report.Verdicts(&rs) {
+	for _, v := range report.Verdicts(&rs, report.L2Bytes(m)) {
 		measured := v.Measured
 		if measured == "" {
 			measured = "-"
