@@ -73,71 +73,51 @@ std::unique_ptr<signal_t> make_signal(tether_fn fn, void *ctx) {
   return s;
 }
 
+void fire(handler_fn &f, void *arg) { f(arg); }
+void fire(std::unique_ptr<signal_t> &s, void *arg) { (*s)(arg); }
+
 template <class M>
-void erase_name(void *state, const char *name) {
+using value_of = typename decltype(M::map)::mapped_type;
+
+// The operations of both maps: MAKE builds a name's value (a std::function, or
+// a signal with one slot connected). The harness is C: no exception may leave
+// them. Out of memory is the only one they throw, reported as -1 or NULL.
+template <class M, value_of<M> (*make)(tether_fn, void *)>
+int map_add(void *state, const char *name, tether_fn fn, void *ctx) noexcept try {
+  auto *s = static_cast<M *>(state);
+  auto v = make(fn, ctx);
+  std::unique_lock<std::shared_mutex> w(s->lock);
+  s->map.insert_or_assign(std::string(name), std::move(v));
+  return 0;
+} catch (const std::bad_alloc &) {
+  return -1;
+}
+
+template <class M, value_of<M> (*make)(tether_fn, void *)>
+void *map_setup(const char *const *names, unsigned n, tether_fn fn, void *ctx) noexcept try {
+  auto s = std::make_unique<M>();
+  s->names = names;
+  for (unsigned i = 0; i < n; i++)
+    if (map_add<M, make>(s.get(), names[i], fn, ctx) != 0) return nullptr;
+  return s.release();
+} catch (const std::bad_alloc &) {
+  return nullptr;
+}
+
+template <class M>
+void map_call(void *state, unsigned index, void *arg) {
+  auto *s = static_cast<M *>(state);
+  std::shared_lock<std::shared_mutex> r(s->lock);
+  auto it = s->map.find(std::string_view(s->names[index]));
+  if (it != s->map.end()) fire(it->second, arg);
+}
+
+template <class M>
+void map_remove(void *state, const char *name) {
   auto *s = static_cast<M *>(state);
   std::unique_lock<std::shared_mutex> w(s->lock);
   auto it = s->map.find(std::string_view(name));
   if (it != s->map.end()) s->map.erase(it);
-}
-
-// ---- std::unordered_map + std::shared_mutex ----
-
-// The harness is C: no exception may leave a peer's operation. Out of memory
-// is the only one these throw, reported as -1 or NULL.
-int fn_add(void *state, const char *name, tether_fn fn, void *ctx) noexcept try {
-  auto *s = static_cast<fn_map *>(state);
-  std::unique_lock<std::shared_mutex> w(s->lock);
-  s->map.insert_or_assign(std::string(name), make_fn(fn, ctx));
-  return 0;
-} catch (const std::bad_alloc &) {
-  return -1;
-}
-
-void *fn_setup(const char *const *names, unsigned n, tether_fn fn, void *ctx) noexcept try {
-  auto s = std::make_unique<fn_map>();
-  s->names = names;
-  for (unsigned i = 0; i < n; i++)
-    if (fn_add(s.get(), names[i], fn, ctx) != 0) return nullptr;
-  return s.release();
-} catch (const std::bad_alloc &) {
-  return nullptr;
-}
-
-void fn_call(void *state, unsigned index, void *arg) {
-  auto *s = static_cast<fn_map *>(state);
-  std::shared_lock<std::shared_mutex> r(s->lock);
-  auto it = s->map.find(std::string_view(s->names[index]));
-  if (it != s->map.end()) it->second(arg);
-}
-
-// ---- Boost.Signals2: a signal per name ----
-
-int sig_add(void *state, const char *name, tether_fn fn, void *ctx) noexcept try {
-  auto *s = static_cast<signal_map *>(state);
-  auto sig = make_signal(fn, ctx);
-  std::unique_lock<std::shared_mutex> w(s->lock);
-  s->map.insert_or_assign(std::string(name), std::move(sig));
-  return 0;
-} catch (const std::bad_alloc &) {
-  return -1;
-}
-
-void *sig_setup(const char *const *names, unsigned n, tether_fn fn, void *ctx) noexcept try {
-  auto s = std::make_unique<signal_map>();
-  s->names = names;
-  for (unsigned i = 0; i < n; i++)
-    if (sig_add(s.get(), names[i], fn, ctx) != 0) return nullptr;
-  return s.release();
-} catch (const std::bad_alloc &) {
-  return nullptr;
-}
-
-void sig_call(void *state, unsigned index, void *arg) {
-  auto *s = static_cast<signal_map *>(state);
-  std::shared_lock<std::shared_mutex> r(s->lock);
-  auto it = s->map.find(std::string_view(s->names[index]));
-  if (it != s->map.end()) (*it->second)(arg);
 }
 
 // ---- Boost.Signals2: one signal, one slot ----
@@ -155,10 +135,10 @@ void one_signal_call(void *state, unsigned, void *arg) { (*static_cast<signal_t 
 extern "C" {
 
 const article_peer article_cxx_peers[] = {
-    {"std::unordered_map + std::shared_mutex", "c++", "counting allocator", 0, fn_setup, nullptr, fn_call, fn_add,
-     erase_name<fn_map>, nullptr, nullptr},
-    {"Boost.Signals2 (a signal per name)", "c++", "mallinfo2", 0, sig_setup, nullptr,
-     sig_call, sig_add, erase_name<signal_map>, nullptr, nullptr},
+    {"std::unordered_map + std::shared_mutex", "c++", "counting allocator", 0, map_setup<fn_map, make_fn>, nullptr,
+     map_call<fn_map>, map_add<fn_map, make_fn>, map_remove<fn_map>, nullptr, nullptr},
+    {"Boost.Signals2 (a signal per name)", "c++", "mallinfo2", 0, map_setup<signal_map, make_signal>, nullptr,
+     map_call<signal_map>, map_add<signal_map, make_signal>, map_remove<signal_map>, nullptr, nullptr},
     {"Boost.Signals2 (one signal)", "c++", "mallinfo2", 1, one_signal_setup, nullptr, one_signal_call, nullptr, nullptr,
      nullptr, nullptr},
 };
