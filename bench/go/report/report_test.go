@@ -114,7 +114,7 @@ func TestVerdicts(t *testing.T) {
 	if v := verdictOf(vs, "map[string]func(): bytes allocated"); !strings.Contains(v.Why, "0 holds for the lookups alone") {
 		t.Errorf("the reason does not say the lookups allocate nothing: %q", v.Why)
 	}
-	if v := verdictOf(vs, "map[string]func(): read latency"); !strings.Contains(v.Why, "more than this CPU's 2.10 MB L2 cache") {
+	if v := verdictOf(vs, "map[string]func(): read latency"); !strings.Contains(v.Why, "more than this CPU's 2 MiB L2 cache") {
 		t.Errorf("the latency reason does not compare the table with the L2 cache: %q", v.Why)
 	}
 	if n := len(vs); n != 3*len(Claims)+3 {

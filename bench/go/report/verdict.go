@@ -2,6 +2,7 @@ package report
 
 import (
 	"fmt"
+	"math"
 	"strconv"
 )
 
@@ -36,6 +37,14 @@ func times(measured, claimed float64) string {
 		return ""
 	}
 	return strconv.FormatFloat(measured/claimed, 'f', 1, 64) + "×"
+}
+
+// binary formats a cache size as the kernel reports it, in KiB or MiB.
+func binary(b float64) string {
+	if b >= 1<<20 && math.Mod(b, 1<<20) == 0 {
+		return strconv.FormatFloat(b/(1<<20), 'f', 0, 64) + " MiB"
+	}
+	return strconv.FormatFloat(b/1024, 'f', 0, 64) + " KiB"
 }
 
 func ns(v float64) string { return strconv.FormatFloat(v, 'f', 1, 64) + " ns" }
@@ -77,7 +86,7 @@ func latencyVerdict(rs *Results, c Claim, r *Row, l2 float64) Verdict {
 	if kept := r.Get("retained_bytes"); kept > 0 {
 		v.Why += fmt.Sprintf(" The table of %s keys keeps %s", strconv.FormatFloat(r.Get("names"), 'f', 0, 64), Human(kept))
 		if l2 > 0 && kept > l2 {
-			v.Why += fmt.Sprintf(", more than this CPU's %s L2 cache, so a lookup in shuffled order waits on misses of L1, L2 and the TLB.", Human(l2))
+			v.Why += fmt.Sprintf(", more than this CPU's %s L2 cache, so a lookup in shuffled order waits on misses of L1, L2 and the TLB.", binary(l2))
 		} else {
 			v.Why += "."
 		}
