@@ -70,7 +70,9 @@ step "machine and versions"
 {
   echo "date=$(date -u +%Y-%m-%dT%H:%MZ)"
   rev=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
-  [ -z "$(git status --porcelain --untracked-files=no 2>/dev/null)" ] || rev="$rev (with uncommitted changes)"
+  # The two files this script rewrites do not count as changes to what is measured.
+  [ -z "$(git status --porcelain --untracked-files=no -- . ':!docs/bench.md' ':!docs/bench-article.svg' 2>/dev/null)" ] ||
+    rev="$rev (with uncommitted changes)"
   echo "commit=$rev"
   echo "libtether=$(awk '/define TETHER_VERSION_(MAJOR|MINOR|PATCH)/ {v = v (v == "" ? "" : ".") $3} END {print v}' include/tether/tether.h)"
   echo "cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)"
@@ -99,10 +101,10 @@ step "machine and versions"
   [ "$quick" = 1 ] || echo "callgrind_ops=20000 and 120000 lookups per peer on one reader, counted inside its loop; Ir/op = difference / 100000"
 } >"$out/machine.txt"
 
-step "Go rows: $keys keys, $ops ops, $reps runs each"
+step "Go rows: $keys keys, $ops ops, $reps run(s) each"
 "$gobench" -keys "$keys" -ops "$ops" -reps "$reps" >"$out/raw-go.tsv"
 
-step "C and C++ rows: $ops ops, $reps runs each"
+step "C and C++ rows: $ops ops, $reps run(s) each"
 peers=()
 churners=()
 while IFS=$'\t' read -r name _ churn; do
