@@ -27,6 +27,11 @@ bench:
 	@scripts/deps.sh build bench go
 	@scripts/bench.sh
 
+# The article's comparison table, measured (docs/bench.md): into build-bench/.
+.PHONY: bench-article
+bench-article:
+	@scripts/bench-article.sh build-bench
+
 stress: build
 	@./build/tests/stress $${STRESS_SECONDS:-120}
 

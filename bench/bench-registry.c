@@ -255,20 +255,6 @@ static void *churn_writer_urcu(void *arg) {
 
 /* ---- memory per registration ---- */
 
-typedef struct count_alloc {
-  _Atomic uint64_t bytes;
-} count_alloc;
-
-static void *ca_alloc(void *ud, size_t size) {
-  atomic_fetch_add(&((count_alloc *)ud)->bytes, size);
-  return malloc(size);
-}
-
-static void ca_free(void *ud, void *p, size_t size) {
-  atomic_fetch_sub(&((count_alloc *)ud)->bytes, size);
-  free(p);
-}
-
 static void nop_free(void *ctx) { (void)ctx; }
 
 /* FULL: every registration also has a destructor, a ctx_size, an owner and a TTL. */

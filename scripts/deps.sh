@@ -5,6 +5,7 @@
 #   check   what the test tiers need (sanitizer runtimes, valgrind, clang, libFuzzer)
 #   bench   benchmark peers (GLib, liburcu)
 #   go      Debian's Go toolchain (stdlib scan tier, fixture generation)
+#   bench-article  make bench-article: compilers, Go, Boost, uthash, GLib, liburcu, valgrind
 set -euo pipefail
 
 want=()
@@ -14,6 +15,7 @@ for group in "$@"; do
     check) want+=(valgrind clang libclang-rt-14-dev libtsan2 libasan8 libubsan1) ;;
     bench) want+=(libglib2.0-dev liburcu-dev) ;;
     go)    want+=(golang-go) ;;
+    bench-article) want+=(build-essential cmake pkg-config golang-go g++ libboost-dev uthash-dev libglib2.0-dev liburcu-dev valgrind) ;;
     *) echo "deps.sh: unknown group '$group'" >&2; exit 2 ;;
   esac
 done
