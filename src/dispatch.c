@@ -56,10 +56,12 @@ static __attribute__((noinline)) int call_entry_slow(tether_registry *r, tether_
   }
   if (e->flags & TETHER__F_ONCE) {
     if (!tether__claim(e)) return not_live(atomic_load_explicit(&e->state, memory_order_acquire));
+    if (e->flags & TETHER__F_TRACK) tether__count_call(r, tether__rec_peek(r), e);
     once_call oc __attribute__((cleanup(once_call_end), unused)) = {r, e};
     *ret = e->fn(e->ctx, arg);
     return CALLED;
   }
+  if (e->flags & TETHER__F_TRACK) tether__count_call(r, tether__rec_peek(r), e);
   *ret = e->fn(e->ctx, arg);
   return CALLED;
 }

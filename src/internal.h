@@ -94,15 +94,24 @@ typedef enum tether__why {
 #define TETHER__F_OWNED \
   (1u << 5) /* entry: registered with an owner; the tail holds tether__owned */
 #define TETHER__F_NOTIFY (1u << 6) /* entry: has an on_remove callback in the tail */
+#define TETHER__F_TRACK (1u << 7)  /* entry: its calls are counted (tether__track in the tail) */
+#define TETHER__F_STACK (1u << 8)  /* entry: keeps its registering call stack (tether__stack) */
 
-/* Kinds of retired objects in the limbo list. */
-enum { TETHER__K_ENTRY = 0, TETHER__K_SLOT = 1, TETHER__K_ARRAY = 2, TETHER__K_TABLE = 3 };
+/* Kinds of retired objects in the limbo list (TETHER__KIND_BITS bits). */
+enum {
+  TETHER__K_ENTRY = 0,
+  TETHER__K_SLOT = 1,
+  TETHER__K_ARRAY = 2,
+  TETHER__K_TABLE = 3,
+  TETHER__K_COUNTS = 4 /* a per-thread call-count directory replaced by a bigger one */
+};
+#define TETHER__KIND_BITS 3
 
 /* The link every retired object carries: the limbo list is intrusive, so a
  * removal never allocates. */
 typedef struct tether__retire {
   struct tether__retire *next;
-  uint64_t epoch_kind; /* epoch << 2 | kind */
+  uint64_t epoch_kind; /* epoch << TETHER__KIND_BITS | kind */
 } tether__retire;
 
 #define TETHER__NAME_OFF 64
@@ -282,6 +291,9 @@ struct tether__rec {
   tether__rec *next;      /* registry's list; immutable once linked */
   tether_registry *reg;
   void *raw; /* the allocation this record lies in */
+  /* With call tracking: this record's call counts (calls.c), written only by the
+   * thread that owns the record; replaced (and the old one retired) to grow. */
+  _Atomic(struct tether__count_dir *) counts;
 };
 /* Records are written on every emit by their own thread: each gets a 128-byte
  * block to itself, since Intel's adjacent-line prefetcher moves lines in pairs. */
@@ -395,6 +407,24 @@ struct tether_registry {
   int bg_busy;
   unsigned sweep_interval_ms;
   uint64_t next_sweep_ms;
+
+  /* Call tracking (calls.c) and the other diagnostics' options. */
+  int track_calls;
+  _Atomic uint64_t tick_ms;       /* the registry's clock, refreshed every TETHER_TICK_MS */
+  uint64_t next_tick_ms;          /* guarded by tether__g_mu */
+  _Atomic uint32_t calls_nchunks; /* count chunks every record should have (mutex held to grow) */
+  uint64_t never_called_ms;
+  unsigned capture_stack;
+  unsigned metrics_top_sites;
+  /* TETHER_PROFILE and TETHER_DEBUG=trace (export.c); the periodic profile's
+   * schedule is guarded by tether__g_mu. */
+  char *profile_dir;
+  unsigned profile_interval_ms;
+  uint64_t next_profile_ms;
+  uint64_t profile_seq;
+  int profile_failed;
+  int trace;
+  uint64_t trace_passes;
 };
 
 static inline tether__entry *tether__entry_of(tether__retire *o) {
@@ -404,42 +434,79 @@ static inline tether__entry *tether__zombie_next(const tether__entry *z) {
   return z->u.retire.next ? tether__entry_of(z->u.retire.next) : NULL;
 }
 static inline uint64_t tether__retire_epoch(const tether__retire *o) {
-  return o->epoch_kind >> 2;
+  return o->epoch_kind >> TETHER__KIND_BITS;
+}
+static inline int tether__retire_kind(const tether__retire *o) {
+  return (int)(o->epoch_kind & ((1u << TETHER__KIND_BITS) - 1));
 }
 
 /* ---- an entry's tail ---- */
 
-/* Bytes of the tail before the optional fields: the name and its NUL (MAP). */
-static inline size_t tether__tail_base(const tether__entry *e) {
-  return (e->flags & TETHER__F_BUS) ? 0 : (size_t)e->len + 1;
-}
 static inline size_t tether__align(size_t n, size_t a) {
   return (n + a - 1) & ~(a - 1);
 }
-static inline size_t tether__opt_off(const tether__entry *e) {
-  return tether__align(sizeof(tether__entry) + tether__tail_base(e), 8);
+typedef void (*tether__notify_fn)(void *ctx, tether_removal why);
+
+/* A tracked entry's counters (F_TRACK): its id and id index are copied here, since
+ * dispatch reads them while a remover may be overwriting u.live with the limbo link. */
+typedef struct tether__track {
+  tether_id id;
+  uint32_t idx;                /* the id's index: the slot of its per-thread counts */
+  uint32_t unused_;
+  _Atomic uint64_t last_tick;  /* the registry's tick at the last call (0: never) */
+  _Atomic uint64_t overflow;   /* calls counted here when a thread's counts had no slot */
+} tether__track;
+
+/* A registering call stack (F_STACK): return addresses, the caller of the
+ * registering function first. */
+typedef struct tether__stack {
+  uint64_t depth;
+  uintptr_t pc[];
+} tether__stack;
+
+/* The optional fields of a tail, in this order, each there only with its flag,
+ * from an 8-aligned offset after the name: ctx_size, tether__owned, on_remove,
+ * tether__track, tether__stack (last: its size depends on its depth). */
+static inline size_t tether__opt_base(unsigned flags, size_t len) {
+  return tether__align(sizeof(tether__entry) + ((flags & TETHER__F_BUS) ? 0 : len + 1), 8);
+}
+static inline size_t tether__opt_offset(unsigned flags, size_t len, unsigned which) {
+  size_t off = tether__opt_base(flags, len);
+  if (which == TETHER__F_SIZED) return off;
+  if (flags & TETHER__F_SIZED) off += sizeof(size_t);
+  if (which == TETHER__F_OWNED) return off;
+  if (flags & TETHER__F_OWNED) off += sizeof(tether__owned);
+  if (which == TETHER__F_NOTIFY) return off;
+  if (flags & TETHER__F_NOTIFY) off += sizeof(tether__notify_fn);
+  if (which == TETHER__F_TRACK) return off;
+  if (flags & TETHER__F_TRACK) off += sizeof(tether__track);
+  return off; /* TETHER__F_STACK, or the end of the fields without a stack */
+}
+static inline void *tether__opt_field(const tether__entry *e, unsigned which) {
+  if (!(e->flags & which)) return NULL;
+  return (char *)(uintptr_t)e + tether__opt_offset(e->flags, e->len, which);
 }
 static inline size_t tether__ctx_size(const tether__entry *e) {
-  if (!(e->flags & TETHER__F_SIZED)) return 0;
-  size_t n;
-  memcpy(&n, (const char *)e + tether__opt_off(e), sizeof n);
+  const void *p = tether__opt_field(e, TETHER__F_SIZED);
+  size_t n = 0;
+  if (p != NULL) memcpy(&n, p, sizeof n);
   return n;
 }
 static inline tether__owned *tether__owned_of(const tether__entry *e) {
-  if (!(e->flags & TETHER__F_OWNED)) return NULL;
-  size_t off = tether__opt_off(e) + ((e->flags & TETHER__F_SIZED) ? sizeof(size_t) : 0);
-  return (tether__owned *)(void *)((char *)(uintptr_t)e + off);
+  return (tether__owned *)tether__opt_field(e, TETHER__F_OWNED);
 }
 static inline tether_owner *tether__owner_of(const tether__entry *e) {
   const tether__owned *w = tether__owned_of(e);
   return w ? w->owner : NULL;
 }
-typedef void (*tether__notify_fn)(void *ctx, tether_removal why);
 static inline tether__notify_fn *tether__notify_of(const tether__entry *e) {
-  if (!(e->flags & TETHER__F_NOTIFY)) return NULL;
-  size_t off = tether__opt_off(e) + ((e->flags & TETHER__F_SIZED) ? sizeof(size_t) : 0) +
-               ((e->flags & TETHER__F_OWNED) ? sizeof(tether__owned) : 0);
-  return (tether__notify_fn *)(void *)((char *)(uintptr_t)e + off);
+  return (tether__notify_fn *)tether__opt_field(e, TETHER__F_NOTIFY);
+}
+static inline tether__track *tether__track_of(const tether__entry *e) {
+  return (tether__track *)tether__opt_field(e, TETHER__F_TRACK);
+}
+static inline tether__stack *tether__stack_of(const tether__entry *e) {
+  return (tether__stack *)tether__opt_field(e, TETHER__F_STACK);
 }
 /* A BUS entry's slot: the id index keeps it in the entry's stead (mutex held,
  * entry still registered). */
@@ -738,7 +805,95 @@ void tether__finish_removal(tether_registry *r, tether__entry *e, tether__why wh
 void tether__remove_locked(tether_registry *r, tether__entry *e, tether__why why);
 void tether__owner_unlink_locked(tether_owner *o, tether__entry *e);
 
+/* ---- call tracking (calls.c) ----
+ * Each record keeps a directory of chunks of count slots, indexed by the id
+ * index of the entry (a slot holds the entry's id, so a reused index starts
+ * again from 0). A registration reserves the slot chunk its index needs in
+ * every record before anything is published. */
+#define TETHER__COUNT_CHUNK 256
+typedef struct tether__count_slot {
+  _Atomic uint64_t id, n;
+} tether__count_slot;
+typedef struct tether__count_dir {
+  tether__retire retire;
+  uint32_t nchunks;
+  _Atomic(tether__count_slot *) chunk[];
+} tether__count_dir;
+/* What registering one tracked entry needs: new directories and chunks, one per
+ * record that lacks them. */
+typedef struct tether__calls_plan {
+  struct tether__calls_grow *grow; /* NULL: nothing to do */
+  size_t n;
+} tether__calls_plan;
+int tether__calls_reserve(tether_registry *r, tether__calls_plan *p, uint32_t idx);
+void tether__calls_commit(tether_registry *r, tether__calls_plan *p, tether__entry *e);
+void tether__calls_undo(tether_registry *r, tether__calls_plan *p);
+/* A new record's directory, sized to the chunks the registry uses now (tether__g_mu
+ * held). 0 or TETHER_ENOMEM. */
+int tether__calls_attach(tether_registry *r, tether__rec *c);
+void tether__calls_free(tether_registry *r, tether__rec *c);
+void tether__calls_free_dir(tether_registry *r, tether__count_dir *d);
+/* Counts one call of tracked entry E on this thread (record C): dispatch. */
+void tether__count_call(tether_registry *r, tether__rec *c, tether__entry *e);
+/* E's calls so far (mutex held, or a snapshot being taken under it). */
+uint64_t tether__calls_of(const tether_registry *r, const tether__entry *e);
+/* The index tether__ids_insert will give the next registration. */
+uint32_t tether__ids_next_index(const tether_registry *r);
+
+/* ---- registering stacks and loaded objects (stack.c) ---- */
+/* Fills PCS with up to DEPTH return addresses of the caller of the public
+ * registering function and its callers; returns how many. */
+size_t tether__stack_capture(uintptr_t *pcs, size_t depth);
+void tether__stack_warm(void);
+
+/* tether_sweep, also counting the registrations with a TTL it looked at. */
+size_t tether__sweep(tether_registry *r, size_t *scanned);
+
+/* ---- exports (export.c): the background thread's periodic profiles and trace ---- */
+int tether__export_init(tether_registry *r);
+void tether__export_free(tether_registry *r);
+/* Writes R's periodic profile now (the background thread, or registry free). */
+void tether__export_profile(tether_registry *r);
+/* One TETHER_DEBUG=trace line for a pass of the background thread. */
+void tether__export_trace(tether_registry *r, uint64_t t0_ns, size_t scanned, size_t expired,
+                          uint64_t destructors);
+uint64_t tether__mono_ns(void);
+
 /* ---- diagnostics (diag.c) ---- */
+uint64_t tether__sat_add(uint64_t a, uint64_t b);
+/* The live registrations, copied under the mutex together with the stats, oldest
+ * first: one allocation of the registry's allocator. v[i]'s name is copied; its
+ * site's strings are the registry's (stable until it is freed); site[i] is its
+ * interned site; with STACKS, its registering stack is pcs[stack_at[i]], of
+ * stack_len[i] frames. */
+typedef struct tether__snap {
+  tether_registry *reg; /* for the cleanup of a scope that owns the snapshot */
+  tether_info *v;
+  size_t n;
+  uint32_t *site;
+  size_t *stack_at;
+  uint32_t *stack_len;
+  uintptr_t *pcs;
+  const tether__site_rec *sites;
+  tether_stats st;
+  uint64_t now;
+  void *mem;
+  size_t size;
+} tether__snap;
+/* Returns how many registrations were copied, or TETHER_ENOMEM. */
+int tether__snapshot(tether_registry *r, tether__snap *s, int stacks);
+void tether__snap_free(tether_registry *r, tether__snap *s);
+/* Registrations of a snapshot grouped by site (compared by text), most bytes
+ * first; KEEP (may be NULL) selects. Returns how many groups, or TETHER_ENOMEM;
+ * free with tether__groups_free. */
+typedef struct tether__site_group {
+  tether_site site;
+  uint64_t count, bytes;
+  size_t first; /* index of the first member in the snapshot */
+} tether__site_group;
+int tether__group_sites(tether_registry *r, const tether__snap *s, int (*keep)(const tether_info *in, void *arg),
+                        void *arg, tether__site_group **out, size_t *nout);
+void tether__groups_free(tether_registry *r, tether__site_group *g, const tether__snap *s);
 void tether__report_survivors(tether_registry *r);
 /* A malloc'd text listing the refs and topics held, with where each was taken
  * (mutex held; NULL when out of memory), and its printing by the rules of the

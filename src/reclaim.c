@@ -259,6 +259,10 @@ static tether__rec *attach_locked(tether_registry *r) {
   uintptr_t at = ((uintptr_t)raw + TETHER__REC_ALIGN - 1) & ~(uintptr_t)(TETHER__REC_ALIGN - 1);
   c = (tether__rec *)at;
   memset((void *)c, 0, sizeof *c);
+  if (r->track_calls && tether__calls_attach(r, c) != 0) {
+    tether__free(r, raw, TETHER__REC_ALLOC);
+    return NULL;
+  }
   c->raw = raw;
   atomic_init(&c->epoch, 0);
   atomic_init(&c->help, 0);
@@ -341,6 +345,7 @@ void tether__free_recs(tether_registry *r) {
   tether__rec *c = atomic_load_explicit(&r->recs, memory_order_relaxed);
   while (c != NULL) {
     tether__rec *next = c->next;
+    tether__calls_free(r, c);
     tether__free(r, c->raw, TETHER__REC_ALLOC);
     c = next;
   }
@@ -384,7 +389,7 @@ int tether__with_registry(uint64_t serial, int (*visit)(tether_registry *r, void
 void tether__retire_obj(tether_registry *r, tether__retire *obj, int kind) {
   uint64_t e = atomic_load_explicit(&r->epoch, memory_order_relaxed);
   obj->next = NULL;
-  obj->epoch_kind = e << 2 | (uint64_t)kind;
+  obj->epoch_kind = e << TETHER__KIND_BITS | (uint64_t)kind;
   if (r->limbo_tail != NULL)
     r->limbo_tail->next = obj;
   else
@@ -433,18 +438,18 @@ void tether__collect(tether_registry *r, tether__batch *b) {
    * Stopping once the oldest was old enough would leave newer objects with no one
    * to come back for them when their writer's arm found the thread already armed. */
   for (int i = 0; i < 2; i++) {
-    uint64_t newest = r->limbo_tail->epoch_kind >> 2;
+    uint64_t newest = tether__retire_epoch(r->limbo_tail);
     if (newest + 2 <= atomic_load_explicit(&r->epoch, memory_order_relaxed)) break;
     if (!try_advance(r)) break;
   }
   uint64_t now = atomic_load_explicit(&r->epoch, memory_order_relaxed);
-  while (r->limbo_head != NULL && (r->limbo_head->epoch_kind >> 2) + 2 <= now) {
+  while (r->limbo_head != NULL && tether__retire_epoch(r->limbo_head) + 2 <= now) {
     tether__retire *o = r->limbo_head;
     r->limbo_head = o->next;
     if (r->limbo_head == NULL) r->limbo_tail = NULL;
     r->limbo_count--;
     o->next = NULL;
-    if ((o->epoch_kind & 3) == TETHER__K_ENTRY) {
+    if (tether__retire_kind(o) == TETHER__K_ENTRY) {
       tether__entry *en = tether__entry_of(o);
       if (en->refs > 0) {
         atomic_store_explicit(&en->state, TETHER__ZOMBIE, memory_order_relaxed);
@@ -494,7 +499,7 @@ void tether__destroy_entry(tether_registry *r, tether__entry *e) {
 }
 
 static void destroy_object(tether_registry *r, tether__retire *o) {
-  switch ((int)(o->epoch_kind & 3)) {
+  switch ((int)tether__retire_kind(o)) {
     case TETHER__K_ENTRY:
       tether__destroy_entry(r, tether__entry_of(o));
       break;
@@ -508,6 +513,9 @@ static void destroy_object(tether_registry *r, tether__retire *o) {
       tether__free(r, a, tether__array_size(a->n));
       break;
     }
+    case TETHER__K_COUNTS:
+      tether__calls_free_dir(r, (tether__count_dir *)(void *)o);
+      break;
     default: {
       tether__table *t = (tether__table *)o;
       tether__free(r, t, tether__table_size(t->mask));
@@ -666,25 +674,48 @@ void tether__handoff_finish(tether_registry *r) {
     while (atomic_load_explicit(&r->handoff_busy, memory_order_acquire) != 0) sched_yield();
 }
 
-/* Picks the registry with the earliest due work (g_mu held); sets *wait_ms when
- * nothing is due yet. */
-static tether_registry *bg_pick_locked(uint64_t now, uint64_t *wait_ms, int *do_sweep) {
+/* Work the background thread does for a registry. */
+enum { BG_RECLAIM = 1, BG_SWEEP = 2, BG_TICK = 4, BG_PROFILE = 8 };
+
+/* Picks a registry with work due (g_mu held) and says which work in *WORK; sets
+ * *WAIT_MS until the earliest work when none is due. */
+static tether_registry *bg_pick_locked(uint64_t now, uint64_t *wait_ms, int *work) {
   uint64_t soonest = UINT64_MAX;
   for (tether_registry *r = g_registries; r != NULL; r = r->g_next) {
     uint64_t due = atomic_load_explicit(&r->bg_due_ms, memory_order_acquire);
-    if (due != 0 && due <= now) {
-      *do_sweep = 0;
+    uint64_t at[4] = {due, r->sweep_interval_ms ? r->next_sweep_ms : 0, r->track_calls ? r->next_tick_ms : 0,
+                      r->profile_dir && !r->profile_failed ? r->next_profile_ms : 0};
+    int w = 0;
+    for (int k = 0; k < 4; k++) {
+      if (at[k] == 0) continue;
+      if (at[k] <= now) w |= 1 << k;
+      if (at[k] < soonest) soonest = at[k];
+    }
+    if (w != 0) {
+      *work = w;
       return r;
     }
-    if (r->sweep_interval_ms > 0 && r->next_sweep_ms <= now) {
-      *do_sweep = 1;
-      return r;
-    }
-    if (due != 0 && due < soonest) soonest = due;
-    if (r->sweep_interval_ms > 0 && r->next_sweep_ms < soonest) soonest = r->next_sweep_ms;
   }
   *wait_ms = soonest == UINT64_MAX ? UINT64_MAX : soonest - now;
   return NULL;
+}
+
+/* One pass of the background thread's work on R (no lock held). */
+static void bg_work(tether_registry *r, int work) {
+  TETHER__FRAME(frame, r, TETHER__FR_BG);
+  if (work & BG_TICK) atomic_store_explicit(&r->tick_ms, tether__now(r), memory_order_relaxed);
+  if (work & (BG_RECLAIM | BG_SWEEP)) {
+    uint64_t t0 = tether__mono_ns();
+    uint64_t run0 = atomic_load_explicit(&r->destructors_run, memory_order_relaxed);
+    size_t scanned = 0, expired = 0;
+    tether__handoff_finish(r);
+    if (work & BG_SWEEP) expired = tether__sweep(r, &scanned);
+    tether__reclaim_now(r);
+    if (r->trace)
+      tether__export_trace(r, t0, scanned, expired,
+                           atomic_load_explicit(&r->destructors_run, memory_order_relaxed) - run0);
+  }
+  if (work & BG_PROFILE) tether__export_profile(r);
 }
 
 /* Sleeps until the doorbell rings or WAIT_MS pass (UINT64_MAX: no limit), with
@@ -721,16 +752,17 @@ static void *bg_main(void *arg) {
   for (;;) {
     uint32_t seen = atomic_load_explicit(&g_bell, memory_order_seq_cst);
     uint64_t now = mono_ms(), wait_ms = 0;
-    int do_sweep = 0;
-    tether_registry *r = bg_pick_locked(now, &wait_ms, &do_sweep);
+    int work = 0;
+    tether_registry *r = bg_pick_locked(now, &wait_ms, &work);
     if (r == NULL) {
       bg_sleep(seen, wait_ms);
       continue;
     }
     r->bg_busy = 1;
-    if (do_sweep) {
-      r->next_sweep_ms = now + r->sweep_interval_ms;
-    } else {
+    if (work & BG_SWEEP) r->next_sweep_ms = now + r->sweep_interval_ms;
+    if (work & BG_TICK) r->next_tick_ms = now + TETHER_TICK_MS;
+    if (work & BG_PROFILE) r->next_profile_ms = now + r->profile_interval_ms;
+    if (work & BG_RECLAIM) {
       /* Due time first, then the armed flag: an arm in between still finds the
        * flag set and this run, which collects after it, does its work. */
       atomic_store_explicit(&r->bg_due_ms, 0, memory_order_seq_cst);
@@ -738,12 +770,7 @@ static void *bg_main(void *arg) {
     }
     serving = r;
     pthread_mutex_unlock(&tether__g_mu);
-    {
-      TETHER__FRAME(frame, r, TETHER__FR_BG);
-      tether__handoff_finish(r);
-      if (do_sweep) tether_sweep(r);
-      tether__reclaim_now(r);
-    }
+    bg_work(r, work);
     pthread_mutex_lock(&tether__g_mu);
     serving = NULL;
     r->bg_busy = 0;
@@ -758,7 +785,7 @@ static void *bg_main(void *arg) {
 static int drain_pending(const tether_registry *r, uint64_t target, int wait_all) {
   for (const tether__retire *o = r->limbo_head; o != NULL; o = o->next) {
     if (wait_all) return 1;
-    if ((o->epoch_kind & 3) == TETHER__K_ENTRY && tether__retire_epoch(o) <= target) return 1;
+    if (tether__retire_kind(o) == TETHER__K_ENTRY && tether__retire_epoch(o) <= target) return 1;
   }
   for (const tether__entry *z = r->zombies; z != NULL; z = tether__zombie_next(z))
     if (wait_all || tether__retire_epoch(&z->u.retire) <= target) return 1;

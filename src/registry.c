@@ -34,22 +34,23 @@ static void std_free(void *ud, void *p, size_t size) {
 }
 
 /* Where an entry's copied context starts, and its size, from what entry_new
- * knows: flags, name length and ctx_size. See struct tether__entry. */
-static size_t copy_offset(unsigned flags, size_t len) {
-  size_t end = sizeof(tether__entry) + ((flags & TETHER__F_BUS) ? 0 : len + 1);
-  if (flags & (TETHER__F_SIZED | TETHER__F_OWNED | TETHER__F_NOTIFY))
-    end = tether__align(end, 8) + ((flags & TETHER__F_SIZED) ? sizeof(size_t) : 0) +
-          ((flags & TETHER__F_OWNED) ? sizeof(tether__owned) : 0) +
-          ((flags & TETHER__F_NOTIFY) ? sizeof(tether__notify_fn) : 0);
+ * knows: flags, name length, ctx_size and stack depth. See struct tether__entry. */
+static size_t copy_offset(unsigned flags, size_t len, size_t depth) {
+  size_t end = (flags & (TETHER__F_SIZED | TETHER__F_OWNED | TETHER__F_NOTIFY | TETHER__F_TRACK |
+                         TETHER__F_STACK))
+                   ? tether__opt_offset(flags, len, TETHER__F_STACK)
+                   : sizeof(tether__entry) + ((flags & TETHER__F_BUS) ? 0 : len + 1);
+  if (flags & TETHER__F_STACK) end += sizeof(tether__stack) + depth * sizeof(uintptr_t);
   return (flags & TETHER__F_COPY) ? tether__align(end, 16) : end;
 }
 
-static size_t entry_layout_size(unsigned flags, size_t len, size_t ctx_size) {
-  return copy_offset(flags, len) + ((flags & TETHER__F_COPY) ? ctx_size : 0);
+static size_t entry_layout_size(unsigned flags, size_t len, size_t ctx_size, size_t depth) {
+  return copy_offset(flags, len, depth) + ((flags & TETHER__F_COPY) ? ctx_size : 0);
 }
 
 size_t tether__entry_size(const tether__entry *e) {
-  return entry_layout_size(e->flags, e->len, tether__ctx_size(e));
+  const tether__stack *st = tether__stack_of(e);
+  return entry_layout_size(e->flags, e->len, tether__ctx_size(e), st ? (size_t)st->depth : 0);
 }
 
 size_t tether__slot_size(uint32_t len) {
@@ -69,6 +70,7 @@ int tether_registry_new(tether_registry **out, const tether_options *opts) {
   if (opts == NULL) opts = &defaults;
   if (opts->mode != TETHER_MAP && opts->mode != TETHER_BUS) return TETHER_EINVAL;
   if (opts->allocator && (!opts->allocator->alloc || !opts->allocator->free)) return TETHER_EINVAL;
+  if (opts->capture_stack > TETHER_STACK_MAX) return TETHER_EINVAL;
   int rc = tether__global_init();
   if (rc != 0) return rc;
   tether_allocator a =
@@ -85,8 +87,13 @@ int tether_registry_new(tether_registry **out, const tether_options *opts) {
   atomic_init(&r->recs, NULL);
   atomic_init(&r->bg_armed, 0);
   atomic_init(&r->destructors_run, 0);
+  r->track_calls = opts->track_calls != 0;
+  r->never_called_ms = opts->never_called_ms;
+  r->capture_stack = opts->capture_stack;
+  r->metrics_top_sites = opts->metrics_top_sites ? opts->metrics_top_sites : 50;
   tether__table *t = tether__table_new(r, TETHER__TABLE_INIT);
-  if (t == NULL) {
+  if (t == NULL || tether__export_init(r) != 0) {
+    if (t) tether__free(r, t, tether__table_size(t->mask));
     a.free(a.ud, r, sizeof *r);
     return TETHER_ENOMEM;
   }
@@ -94,16 +101,22 @@ int tether_registry_new(tether_registry **out, const tether_options *opts) {
   pthread_mutex_init(&r->mu, NULL);
   pthread_cond_init(&r->done_cv, NULL);
   r->created_ms = tether__now(r);
+  atomic_init(&r->tick_ms, r->created_ms);
   r->sweep_interval_ms = opts->sweep_interval_ms;
-  r->next_sweep_ms = 0;
+  if (r->capture_stack) tether__stack_warm();
   tether__register_registry(r);
   /* Scrambles the generation half of ids, so another registry's ids miss. */
   r->id_salt = (r->serial * 0x9e3779b97f4a7c15ull) << 32;
-  if (r->sweep_interval_ms > 0) {
+  if (r->sweep_interval_ms > 0 || r->track_calls || r->profile_dir) {
+    /* The background thread's periodic work for this registry, then a ring so
+     * that it sees the new schedule. */
+    uint64_t now = tether__default_clock_ms(NULL);
     pthread_mutex_lock(&tether__g_mu);
-    r->next_sweep_ms = tether__default_clock_ms(NULL) + r->sweep_interval_ms;
+    r->next_sweep_ms = now + r->sweep_interval_ms;
+    r->next_tick_ms = now + TETHER_TICK_MS;
+    r->next_profile_ms = now + r->profile_interval_ms;
     pthread_mutex_unlock(&tether__g_mu);
-    tether__arm(r, r->sweep_interval_ms);
+    tether__arm(r, r->sweep_interval_ms ? r->sweep_interval_ms : TETHER_TICK_MS);
   }
   *out = r;
   return 0;
@@ -295,36 +308,44 @@ static int validate_register(tether_registry *r, const char *name, tether_fn fn,
   return 0;
 }
 
+/* A new entry for NAME; PCS (DEPTH of them) is its registering stack. */
 static tether__entry *entry_new(tether_registry *r, const char *name, size_t len, tether_fn fn,
-                                void *ctx, tether_free_fn ctx_free, const tether_reg_options *o) {
+                                void *ctx, tether_free_fn ctx_free, const tether_reg_options *o,
+                                const uintptr_t *pcs, size_t depth) {
   unsigned flags = ((o->flags & TETHER_ONCE) ? TETHER__F_ONCE : 0) |
                    ((o->flags & TETHER_COPY_CTX) ? TETHER__F_COPY : 0) |
                    (r->mode == TETHER_BUS ? TETHER__F_BUS : 0) |
                    (o->ctx_size ? TETHER__F_SIZED : 0) | (o->owner ? TETHER__F_OWNED : 0) |
-                   (o->on_remove ? TETHER__F_NOTIFY : 0);
+                   (o->on_remove ? TETHER__F_NOTIFY : 0) | (r->track_calls ? TETHER__F_TRACK : 0) |
+                   (depth > 0 ? TETHER__F_STACK : 0);
   if (o->ctx_size > SIZE_MAX / 2) return NULL;
-  size_t size = entry_layout_size(flags, len, o->ctx_size);
+  size_t size = entry_layout_size(flags, len, o->ctx_size, depth);
   tether__entry *e = tether__alloc(r, size);
   if (e == NULL) return NULL;
-  memset((void *)e, 0, copy_offset(flags, len));
+  memset((void *)e, 0, copy_offset(flags, len, depth));
   e->flags = (uint16_t)flags;
   e->len = (flags & TETHER__F_BUS) ? 0 : (uint16_t)len;
   e->fn = fn;
   e->ctx_free = ctx_free;
   if (!(flags & TETHER__F_BUS)) memcpy(e->tail, name, len + 1);
-  if (flags & TETHER__F_SIZED)
-    memcpy((char *)e + tether__opt_off(e), &o->ctx_size, sizeof o->ctx_size);
+  if (flags & TETHER__F_SIZED) memcpy(tether__opt_field(e, TETHER__F_SIZED), &o->ctx_size, sizeof o->ctx_size);
   if (flags & TETHER__F_NOTIFY) *tether__notify_of(e) = o->on_remove;
+  if (flags & TETHER__F_STACK) {
+    tether__stack *st = tether__stack_of(e);
+    st->depth = depth;
+    memcpy(st->pc, pcs, depth * sizeof *pcs);
+  }
   if (flags & TETHER__F_COPY) {
-    e->ctx = (char *)e + copy_offset(flags, len);
+    e->ctx = (char *)e + copy_offset(flags, len, depth);
     memcpy(e->ctx, ctx, o->ctx_size);
   } else {
     e->ctx = ctx;
   }
-  /* ONCE and TTL entries take the slow path of dispatch (a TTL may come later,
-   * with tether_touch, which sets the bit then). */
-  atomic_init(&e->state,
-              TETHER__LIVE | ((o->flags & TETHER_ONCE) || o->ttl_ms ? TETHER__S_SLOW : 0));
+  /* ONCE, TTL and tracked entries take the slow path of dispatch (a TTL may come
+   * later, with tether_touch, which sets the bit then). */
+  atomic_init(&e->state, TETHER__LIVE | ((o->flags & TETHER_ONCE) || o->ttl_ms || (flags & TETHER__F_TRACK)
+                                             ? TETHER__S_SLOW
+                                             : 0));
   atomic_init(&e->expires_at, 0);
   return e;
 }
@@ -352,10 +373,12 @@ typedef struct reg_plan {
   tether__array *array; /* BUS: the new handler array */
   uint64_t *ids;        /* a grown id index */
   uint32_t ids_cap;
+  tether__calls_plan calls; /* with call tracking: per-thread count slots for its index */
   tether__entry *replaced; /* MAP + REPLACE: the entry replaced (claimed once the new one is out) */
 } reg_plan;
 
 static void plan_undo(tether_registry *r, reg_plan *p) {
+  tether__calls_undo(r, &p->calls);
   if (p->new_slot && p->slot) tether__free(r, p->slot, tether__slot_size(p->slot->len));
   if (p->grown) tether__free(r, p->grown, tether__table_size(p->grown->mask));
   if (p->array) tether__free(r, p->array, tether__array_size(p->array->n));
@@ -391,6 +414,7 @@ static int plan_register(tether_registry *r, reg_plan *p, tether__entry *e, teth
     if (p->array == NULL && !none) goto nomem;
   }
   if (tether__ids_reserve(r, &p->ids, &p->ids_cap) != 0) goto nomem;
+  if (r->track_calls && tether__calls_reserve(r, &p->calls, tether__ids_next_index(r)) != 0) goto nomem;
   if (tether__site_intern(r, site, &e->site) != 0) goto nomem;
   return 0;
 nomem:
@@ -418,6 +442,7 @@ static int claim_replaced(tether__entry *e) {
 static int plan_commit(tether_registry *r, reg_plan *p, tether__entry *e, uint64_t h) {
   tether__ids_adopt(r, p->ids, p->ids_cap);
   tether__ids_insert(r, e, (e->flags & TETHER__F_BUS) ? p->slot : NULL);
+  if (e->flags & TETHER__F_TRACK) tether__calls_commit(r, &p->calls, e);
   e->u.live.created_ms = tether__now(r);
   if (p->array != NULL) {
     uintptr_t hv = atomic_load_explicit(&p->slot->handlers, memory_order_relaxed);
@@ -452,7 +477,9 @@ int tether_register_at(tether_registry *r, tether_site site, const char *name, t
   if (rc != 0) return rc;
   uint64_t h = tether__hash(name, len);
   if (o->owner != NULL && tether__owner_refuses(o->owner)) return TETHER_ENOMEM;
-  tether__entry *e = entry_new(r, name, len, fn, ctx, ctx_free, o);
+  uintptr_t pcs[TETHER_STACK_MAX];
+  size_t depth = r->capture_stack ? tether__stack_capture(pcs, r->capture_stack) : 0;
+  tether__entry *e = entry_new(r, name, len, fn, ctx, ctx_free, o, pcs, depth);
   if (e == NULL) return TETHER_ENOMEM;
   if (o->owner != NULL) pthread_mutex_lock(&o->owner->mu);
   pthread_mutex_lock(&r->mu);
@@ -801,7 +828,7 @@ static int set_deadline_locked(tether_registry *r, tether__entry *e, uint64_t ex
   for (;;) {
     if ((s & TETHER__STATE_MASK) != TETHER__LIVE) return TETHER_ENOENT;
     uint32_t next = s + TETHER__S_VERSION;
-    if (exp != 0 || (e->flags & TETHER__F_ONCE))
+    if (exp != 0 || (e->flags & (TETHER__F_ONCE | TETHER__F_TRACK)))
       next |= TETHER__S_SLOW;
     else
       next &= ~TETHER__S_SLOW;
@@ -838,6 +865,7 @@ typedef struct claim_batch {
   int n;
   uint64_t now;
   size_t with_ttl; /* entries with a TTL not yet seen: the sweep stops at 0 */
+  size_t scanned;  /* entries with a TTL looked at */
 } claim_batch;
 
 static int claim_expired(tether__entry *e, void *arg) {
@@ -845,30 +873,39 @@ static int claim_expired(tether__entry *e, void *arg) {
   uint64_t exp = atomic_load_explicit(&e->expires_at, memory_order_relaxed);
   if (exp != 0) {
     b->with_ttl--;
+    b->scanned++;
     if (b->now >= exp && tether__claim(e)) b->claimed[b->n++] = e;
   }
   return b->n == 128 || b->with_ttl == 0;
 }
 
-int tether_sweep(tether_registry *r) {
-  if (r == NULL) return TETHER_EINVAL;
+size_t tether__sweep(tether_registry *r, size_t *scanned) {
   tether__handoff_finish(r);
-  int removed = 0;
+  size_t removed = 0;
   for (;;) {
     /* Claim a batch of expired entries under the mutex, then finish each removal
      * with the locks in order (owner first). */
     claim_batch b;
     b.n = 0;
+    b.scanned = 0;
     pthread_mutex_lock(&r->mu);
     b.now = tether__now(r);
     b.with_ttl = r->ttl_live; /* registrations without a TTL cost the sweep nothing */
     if (b.with_ttl > 0) tether__each_entry(r, claim_expired, &b);
     pthread_mutex_unlock(&r->mu);
     for (int i = 0; i < b.n; i++) tether__finish_removal(r, b.claimed[i], TETHER__BY_EXPIRY);
-    removed += b.n;
+    removed += (size_t)b.n;
+    *scanned += b.scanned;
     if (b.n < 128) break;
   }
   return removed;
+}
+
+int tether_sweep(tether_registry *r) {
+  if (r == NULL) return TETHER_EINVAL;
+  size_t scanned = 0;
+  size_t removed = tether__sweep(r, &scanned);
+  return removed > INT32_MAX ? INT32_MAX : (int)removed;
 }
 
 /* ---- teardown ---- */
@@ -913,6 +950,7 @@ static void free_structures(tether_registry *r) {
   if (r->ids) tether__free(r, r->ids, (size_t)r->ids_cap * sizeof *r->ids);
   tether__sites_free(r);
   tether__free_recs(r);
+  tether__export_free(r);
 }
 
 int tether_registry_free(tether_registry *r) {
@@ -930,6 +968,7 @@ int tether_registry_free(tether_registry *r) {
     tether__report_held(r, held);
     return TETHER_EBUSY;
   }
+  tether__export_profile(r); /* the last periodic profile, with the survivors */
   if (survivors > 0) tether__report_survivors(r);
   remove_all(r);
   tether__unregister_registry(r);

@@ -150,6 +150,10 @@ void tether__ids_insert(tether_registry *r, tether__entry *e, tether__slot *s) {
   e->u.live.id = ((uint64_t)gen << 32 | ((uint64_t)i + 1)) ^ r->id_salt;
 }
 
+uint32_t tether__ids_next_index(const tether_registry *r) {
+  return r->ids_free != 0 ? r->ids_free - 1 : r->ids_used;
+}
+
 static tether__slot *ids_slot(uint64_t v) {
   return (tether__slot *)(uintptr_t)(v & ~(uint64_t)3);
 }

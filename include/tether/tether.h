@@ -96,7 +96,8 @@ typedef enum tether_removal {
   X(ENOENT, -4, "no such registration")                                      \
   X(EBUSY, -5, "registry busy: a ref or topic is held, or called from a callback") \
   X(EDEADLK, -6, "would deadlock: called from inside a callback of this registry") \
-  X(ENAMETOOLONG, -7, "name longer than TETHER_NAME_MAX bytes")
+  X(ENAMETOOLONG, -7, "name longer than TETHER_NAME_MAX bytes")                    \
+  X(EIO, -8, "write failed")
 
 enum {
 #define TETHER_ERRNO_ENUM(name, value, text) TETHER_##name = (value),
@@ -129,7 +130,26 @@ typedef struct tether_options {
   void *clock_ud;
   unsigned sweep_interval_ms;        /* > 0: a background thread removes expired registrations */
   FILE *leak_report;                 /* where tether_registry_free reports survivors */
+  /* Call tracking: each registration counts its calls and remembers when it was
+   * last called, to the background thread's tick (TETHER_TICK_MS). tether_info,
+   * the profile's "calls" and the leak report show them. Off, dispatch pays
+   * nothing; on, counts are kept per thread (no shared write per call) and a
+   * registration costs 32 bytes more. */
+  int track_calls;
+  uint64_t never_called_ms; /* with track_calls: the leak report lists registrations at
+                               least this old never called (0: 60000) */
+  unsigned capture_stack;   /* > 0: keep that many return addresses of each registering
+                               call stack (at most TETHER_STACK_MAX): the profile shows
+                               the callers of the registering function */
+  unsigned metrics_top_sites; /* tether_metrics_write: sites listed one by one, most bytes
+                                 first (0: 50); the rest are one site="other" series */
 } tether_options;
+
+/* The background thread's tick for call tracking, in ms: "last called" has this
+ * resolution, and a registration's line is written at most once per tick. */
+#define TETHER_TICK_MS 100
+/* The deepest registering stack capture_stack keeps. */
+#define TETHER_STACK_MAX 64
 
 /* Per-registration options; zero-initialised means the defaults, NULL is allowed.
  * Memory: a registration costs a 64-byte header and (MAP) its name, plus its share
@@ -354,6 +374,9 @@ typedef struct tether_info {
   uint64_t ttl_left_ms; /* UINT64_MAX when no TTL */
   size_t ctx_size;
   const tether_owner *owner;
+  uint64_t calls;   /* with track_calls: calls so far (else 0) */
+  uint64_t idle_ms; /* with track_calls: ms since the last call, to TETHER_TICK_MS;
+                       UINT64_MAX when never called or not tracked */
 } tether_info;
 /* Calls VISIT for every registration live at the call, oldest first, from a
  * snapshot taken under the lock: VISIT runs with no lock held and may call back
@@ -368,6 +391,47 @@ TETHER_API int tether_walk(tether_registry *r, int (*visit)(const tether_info *i
  * retained) with counts, bytes and an example name, to OUT; returns how many
  * registrations were reported, TETHER_EINVAL or TETHER_ENOMEM. Any thread. */
 TETHER_API int tether_leak_report(tether_registry *r, FILE *out);
+
+/* Writes a pprof profile (profile.proto, uncompressed; pprof also reads it gzip'd)
+ * of the live registrations to OUT: sample types "registrations"/"count" and
+ * "retained"/"bytes" (ctx_size), plus "calls"/"count" when the registry tracks
+ * calls; default sample type "retained". One sample per live registration, with
+ * the string label "name" (and, tracking calls, the numeric label "idle" in ms,
+ * absent when never called). Its location is its registration site (function,
+ * file, line); with capture_stack, the registering call stack follows as
+ * addresses, with the mappings of the loaded objects, for pprof to symbolize.
+ * time_nanos is when it was written (CLOCK_REALTIME). The snapshot is taken under
+ * the registry mutex; nothing is written while it is held. Returns how many
+ * registrations were written, TETHER_EINVAL (r or out NULL, FLAGS not 0: none
+ * is defined yet),
+ * TETHER_ENOMEM, or TETHER_EIO when writing fails. Any thread, from a callback. */
+TETHER_API int tether_profile_write(tether_registry *r, FILE *out, unsigned flags);
+
+/* Writes the registry's state in the Prometheus text exposition format (0.0.4):
+ * gauges tether_registrations, tether_retained_bytes, tether_destructors_pending;
+ * counters tether_registered_total, tether_unregistered_total,
+ * tether_expired_total, tether_owner_removed_total, tether_replaced_total,
+ * tether_destructors_run_total; per registration site the gauges
+ * tether_site_registrations and tether_site_retained_bytes labelled file, line and
+ * func, for the metrics_top_sites sites that retain most, the rest summed in one
+ * series labelled site="other". Each metric has HELP and TYPE. LABELS is NULL or a
+ * label list such as registry="plugins",shard="2", added to every series. Values
+ * are tether_stats_get's. Returns the number of series written, TETHER_EINVAL (r or
+ * out NULL, or malformed LABELS: nothing is written then), TETHER_ENOMEM, or
+ * TETHER_EIO. Any thread, from a callback.
+ *
+ * With no code change, two environment variables make the background thread
+ * export too (read at tether_registry_new):
+ * - TETHER_PROFILE=DIR: every registry writes its profile to
+ *   DIR/tether-<pid>-<registry>-<seq>.pb every TETHER_PROFILE_INTERVAL_MS (default
+ *   1000) ms, and once more at tether_registry_free (<registry>: a number unique in
+ *   the process). A directory that cannot be written gets one line on stderr and no
+ *   more tries. Nothing runs on the dispatch path, and no lock is held while writing.
+ * - TETHER_DEBUG=trace: one line per sweep and reclaim pass on stderr,
+ *   "tether: sweep N @T s: X scanned, Y expired, Z destructors, live L (B bytes),
+ *   pending P, D ms [registry R]" (T: seconds since the registry was created;
+ *   docs/guide.md describes each field); tether gctrace reads these lines. */
+TETHER_API int tether_metrics_write(tether_registry *r, FILE *out, const char *labels);
 
 /* The name of an error code ("TETHER_ENOENT: no such registration"), "success"
  * for 0, "unknown error" for anything else. The string is static. */
