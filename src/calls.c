@@ -4,9 +4,9 @@
  * - Dispatch writes no shared memory per call: each thread's record has its own
  *   count slots, indexed by the entry's id index, written only by that thread.
  *   A slot holds the id it counts, so an index reused by a later registration
- *   starts again from zero. "Last called" is the registry's tick (refreshed by
- *   the background thread every TETHER_TICK_MS), written into the entry only when
- *   it changed: at most once per tick per registration.
+ *   starts again from zero, and the registry's tick (refreshed by the background
+ *   thread every TETHER_TICK_MS) at the thread's last call: "last called" is the
+ *   latest of them.
  * - Registration reserves, under the registry mutex and before anything is
  *   published, the chunk of slots its index needs in every record: a failure is
  *   TETHER_ENOMEM with nothing changed. A directory that must grow is replaced
@@ -39,6 +39,7 @@ static tether__count_slot *chunk_new(tether_registry *r) {
   for (size_t i = 0; i < TETHER__COUNT_CHUNK; i++) {
     atomic_init(&ch[i].id, 0);
     atomic_init(&ch[i].n, 0);
+    atomic_init(&ch[i].tick, 0);
   }
   return ch;
 }
@@ -157,31 +158,30 @@ void tether__calls_free(tether_registry *r, tether__rec *c) {
   tether__calls_free_dir(r, d);
 }
 
-void tether__count_call(tether_registry *r, tether__rec *c, tether__entry *e) {
-  tether__track *t = tether__track_of(e);
+/* What tether__count_call leaves out of line: a slot that counts another
+ * (older) registration of the same index, or no slot at all. */
+void tether__count_call_slow(tether__rec *c, tether__track *t, uint64_t tick) {
   uint32_t k = t->idx / TETHER__COUNT_CHUNK;
   const tether__count_dir *d = c ? atomic_load_explicit(&c->counts, memory_order_acquire) : NULL;
   tether__count_slot *ch = d != NULL && k < d->nchunks ? atomic_load_explicit(&d->chunk[k], memory_order_acquire) : NULL;
-  if (TETHER__LIKELY(ch != NULL)) {
-    tether__count_slot *s = &ch[t->idx % TETHER__COUNT_CHUNK];
-    if (atomic_load_explicit(&s->id, memory_order_relaxed) == t->id) {
-      atomic_store_explicit(&s->n, atomic_load_explicit(&s->n, memory_order_relaxed) + 1, memory_order_relaxed);
-    } else {
-      atomic_store_explicit(&s->n, 1, memory_order_relaxed);
-      atomic_store_explicit(&s->id, t->id, memory_order_release);
-    }
-  } else {
+  if (ch == NULL) {
     atomic_fetch_add_explicit(&t->overflow, 1, memory_order_relaxed);
+    if (atomic_load_explicit(&t->last_tick, memory_order_relaxed) != tick)
+      atomic_store_explicit(&t->last_tick, tick, memory_order_relaxed);
+    return;
   }
-  uint64_t tick = atomic_load_explicit(&r->tick_ms, memory_order_relaxed);
-  if (atomic_load_explicit(&t->last_tick, memory_order_relaxed) != tick)
-    atomic_store_explicit(&t->last_tick, tick, memory_order_relaxed);
+  tether__count_slot *s = &ch[t->idx % TETHER__COUNT_CHUNK];
+  atomic_store_explicit(&s->n, 1, memory_order_relaxed);
+  atomic_store_explicit(&s->tick, tick, memory_order_relaxed);
+  atomic_store_explicit(&s->id, t->id, memory_order_release);
 }
 
-uint64_t tether__calls_of(const tether_registry *r, const tether__entry *e) {
+uint64_t tether__calls_of(const tether_registry *r, const tether__entry *e, uint64_t *last_tick) {
   const tether__track *t = tether__track_of(e);
+  *last_tick = 0;
   if (t == NULL) return 0;
   uint64_t n = atomic_load_explicit(&t->overflow, memory_order_relaxed);
+  *last_tick = atomic_load_explicit(&t->last_tick, memory_order_relaxed);
   uint32_t k = t->idx / TETHER__COUNT_CHUNK;
   for (const tether__rec *c = atomic_load_explicit(&r->recs, memory_order_acquire); c != NULL; c = c->next) {
     const tether__count_dir *d = atomic_load_explicit(&c->counts, memory_order_acquire);
@@ -189,8 +189,11 @@ uint64_t tether__calls_of(const tether_registry *r, const tether__entry *e) {
         d != NULL && k < d->nchunks ? atomic_load_explicit(&d->chunk[k], memory_order_acquire) : NULL;
     if (ch == NULL) continue;
     const tether__count_slot *s = &ch[t->idx % TETHER__COUNT_CHUNK];
-    if (atomic_load_explicit(&s->id, memory_order_acquire) == t->id)
+    if (atomic_load_explicit(&s->id, memory_order_acquire) == t->id) {
       n += atomic_load_explicit(&s->n, memory_order_relaxed);
+      uint64_t tick = atomic_load_explicit(&s->tick, memory_order_relaxed);
+      if (tick > *last_tick) *last_tick = tick;
+    }
   }
   return n;
 }

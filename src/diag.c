@@ -45,10 +45,9 @@ static tether_info info_of(const tether_registry *r, const tether__entry *e, uin
   in.ttl_left_ms = exp == 0 ? UINT64_MAX : (exp > now ? exp - now : 0);
   in.ctx_size = tether__ctx_size(e);
   in.owner = tether__owner_of(e);
-  in.calls = tether__calls_of(r, e);
-  const tether__track *t = tether__track_of(e);
-  uint64_t last = t ? atomic_load_explicit(&t->last_tick, memory_order_relaxed) : 0;
-  in.idle_ms = last == 0 ? UINT64_MAX : (now > last ? now - last : 0);
+  uint64_t last;
+  in.calls = tether__calls_of(r, e, &last);
+  in.idle_ms = in.calls == 0 ? UINT64_MAX : (now > last ? now - last : 0);
   return in;
 }
 

@@ -202,9 +202,19 @@ static inline __attribute__((always_inline)) int emit_name(tether_registry *r, c
                          !tether__key16_eq(tether__node_name(node), len, ka, kb)))
       goto general; /* another name with the same tag */
     /* One word decides: 0 is a live entry without TTL or ONCE. Slots, and
-     * entries that are removed or need a check, take dispatch_node. */
+     * entries that are removed or need a check, take dispatch_node; a tracked
+     * entry with nothing else to check is counted and called here. */
     const tether__entry *e = (const tether__entry *)node;
-    if (TETHER__LIKELY(atomic_load_explicit(&e->state, memory_order_acquire) == 0)) {
+    uint32_t st = atomic_load_explicit(&e->state, memory_order_acquire);
+    if (TETHER__LIKELY(st == 0)) {
+      int v = e->fn(e->ctx, arg);
+      if (ret != NULL) *ret = v;
+      return 1;
+    }
+    if ((st & ~(TETHER__S_VERSION_MASK)) == TETHER__S_SLOW &&
+        (e->flags & (TETHER__F_TRACK | TETHER__F_ONCE | TETHER__F_SLOT)) == TETHER__F_TRACK &&
+        atomic_load_explicit(&e->expires_at, memory_order_relaxed) == 0) {
+      tether__count_call(c->reg, c, e);
       int v = e->fn(e->ctx, arg);
       if (ret != NULL) *ret = v;
       return 1;

@@ -71,6 +71,7 @@ enum { TETHER__LIVE = 0, TETHER__CLAIMED = 1, TETHER__RETIRED = 2, TETHER__ZOMBI
 /* Bits 8..31: bumped by every tether_touch, so an expirer that read the old
  * deadline fails its claim (a compare-and-swap of the whole word). */
 #define TETHER__S_VERSION (1u << 8)
+#define TETHER__S_VERSION_MASK (~0u << 8)
 
 /* Why a registration was removed (stats, on_remove): tether_removal's values. */
 typedef enum tether__why {
@@ -453,7 +454,7 @@ typedef struct tether__track {
   tether_id id;
   uint32_t idx;                /* the id's index: the slot of its per-thread counts */
   uint32_t unused_;
-  _Atomic uint64_t last_tick;  /* the registry's tick at the last call (0: never) */
+  _Atomic uint64_t last_tick;  /* the tick of the last call counted in overflow (0: none) */
   _Atomic uint64_t overflow;   /* calls counted here when a thread's counts had no slot */
 } tether__track;
 
@@ -465,21 +466,22 @@ typedef struct tether__stack {
 } tether__stack;
 
 /* The optional fields of a tail, in this order, each there only with its flag,
- * from an 8-aligned offset after the name: ctx_size, tether__owned, on_remove,
- * tether__track, tether__stack (last: its size depends on its depth). */
+ * from an 8-aligned offset after the name: tether__track (first: dispatch finds
+ * it with one addition), ctx_size, tether__owned, on_remove, tether__stack
+ * (last: its size depends on its depth). */
 static inline size_t tether__opt_base(unsigned flags, size_t len) {
   return tether__align(sizeof(tether__entry) + ((flags & TETHER__F_BUS) ? 0 : len + 1), 8);
 }
 static inline size_t tether__opt_offset(unsigned flags, size_t len, unsigned which) {
   size_t off = tether__opt_base(flags, len);
+  if (which == TETHER__F_TRACK) return off;
+  if (flags & TETHER__F_TRACK) off += sizeof(tether__track);
   if (which == TETHER__F_SIZED) return off;
   if (flags & TETHER__F_SIZED) off += sizeof(size_t);
   if (which == TETHER__F_OWNED) return off;
   if (flags & TETHER__F_OWNED) off += sizeof(tether__owned);
   if (which == TETHER__F_NOTIFY) return off;
   if (flags & TETHER__F_NOTIFY) off += sizeof(tether__notify_fn);
-  if (which == TETHER__F_TRACK) return off;
-  if (flags & TETHER__F_TRACK) off += sizeof(tether__track);
   return off; /* TETHER__F_STACK, or the end of the fields without a stack */
 }
 static inline void *tether__opt_field(const tether__entry *e, unsigned which) {
@@ -813,6 +815,7 @@ void tether__owner_unlink_locked(tether_owner *o, tether__entry *e);
 #define TETHER__COUNT_CHUNK 256
 typedef struct tether__count_slot {
   _Atomic uint64_t id, n;
+  _Atomic uint64_t tick; /* the registry's tick at this thread's last call of it */
 } tether__count_slot;
 typedef struct tether__count_dir {
   tether__retire retire;
@@ -833,10 +836,26 @@ void tether__calls_undo(tether_registry *r, tether__calls_plan *p);
 int tether__calls_attach(tether_registry *r, tether__rec *c);
 void tether__calls_free(tether_registry *r, tether__rec *c);
 void tether__calls_free_dir(tether_registry *r, tether__count_dir *d);
-/* Counts one call of tracked entry E on this thread (record C): dispatch. */
-void tether__count_call(tether_registry *r, tether__rec *c, tether__entry *e);
-/* E's calls so far (mutex held, or a snapshot being taken under it). */
-uint64_t tether__calls_of(const tether_registry *r, const tether__entry *e);
+/* Counts one call of tracked entry E on this thread (record C, NULL: look it
+ * up): dispatch. The common case is inline; the rest in calls.c. */
+void tether__count_call_slow(tether__rec *c, tether__track *t, uint64_t tick);
+static inline void tether__count_call(tether_registry *r, tether__rec *c, const tether__entry *e) {
+  tether__track *t = (tether__track *)(void *)((char *)(uintptr_t)e + tether__opt_base(e->flags, e->len));
+  uint32_t k = t->idx / TETHER__COUNT_CHUNK;
+  const tether__count_dir *d = c ? atomic_load_explicit(&c->counts, memory_order_acquire) : NULL;
+  tether__count_slot *ch = d != NULL && k < d->nchunks ? atomic_load_explicit(&d->chunk[k], memory_order_acquire) : NULL;
+  tether__count_slot *s = ch ? &ch[t->idx % TETHER__COUNT_CHUNK] : NULL;
+  uint64_t tick = atomic_load_explicit(&r->tick_ms, memory_order_relaxed);
+  if (TETHER__LIKELY(s != NULL && atomic_load_explicit(&s->id, memory_order_relaxed) == t->id)) {
+    atomic_store_explicit(&s->n, atomic_load_explicit(&s->n, memory_order_relaxed) + 1, memory_order_relaxed);
+    atomic_store_explicit(&s->tick, tick, memory_order_relaxed);
+  } else {
+    tether__count_call_slow(c, t, tick);
+  }
+}
+/* E's calls so far, and the tick of the last (0: never called); mutex held, or a
+ * snapshot being taken under it. */
+uint64_t tether__calls_of(const tether_registry *r, const tether__entry *e, uint64_t *last_tick);
 /* The index tether__ids_insert will give the next registration. */
 uint32_t tether__ids_next_index(const tether_registry *r);
 
