@@ -70,15 +70,15 @@ static int grow_i64(int64_t **arr, size_t *cap, size_t need) {
   return 0;
 }
 
-static int key_push(build *b, uint32_t w) {
-  if (b->klen == b->kcap) {
-    size_t nc = b->kcap ? b->kcap * 2 : 64;
-    uint32_t *q = realloc(b->key, nc * sizeof *q);
-    if (q == NULL) return -1;
-    b->key = q;
-    b->kcap = nc;
-  }
-  b->key[b->klen++] = w;
+/* Makes room for N more words in the sample key being built. */
+static int key_room(build *b, size_t n) {
+  if (b->klen + n <= b->kcap) return 0;
+  size_t nc = b->kcap ? b->kcap : 64;
+  while (nc < b->klen + n) nc *= 2;
+  uint32_t *q = realloc(b->key, nc * sizeof *q);
+  if (q == NULL) return -1;
+  b->key = q;
+  b->kcap = nc;
   return 0;
 }
 
@@ -112,16 +112,21 @@ static int cmp_label(const void *x, const void *y) {
 /* Appends S's labels to the key, sorted so that their order does not matter. */
 static int key_labels(build *b, const prof_profile *p, const prof_sample *s) {
   size_t first = b->klen;
+  if (key_room(b, 5 * (size_t)s->label_count) != 0) return -1;
   for (size_t i = 0; i < s->label_count; i++) {
     const prof_label *l = &p->labels[s->label_start + i];
     long k = str_id(b, p, l->key), v = str_id(b, p, l->str), u = str_id(b, p, l->num_unit);
     if (k < 0 || v < 0 || u < 0) return -1;
     uint64_t num = (uint64_t)l->num;
-    if (key_push(b, (uint32_t)k) || key_push(b, (uint32_t)v) || key_push(b, (uint32_t)num) ||
-        key_push(b, (uint32_t)(num >> 32)) || key_push(b, (uint32_t)u))
-      return -1;
+    uint32_t *w = b->key + b->klen;
+    w[0] = (uint32_t)k;
+    w[1] = (uint32_t)v;
+    w[2] = (uint32_t)num;
+    w[3] = (uint32_t)(num >> 32);
+    w[4] = (uint32_t)u;
+    b->klen += 5;
   }
-  qsort(b->key + first, s->label_count, 5 * sizeof(uint32_t), cmp_label);
+  if (s->label_count > 1) qsort(b->key + first, s->label_count, 5 * sizeof(uint32_t), cmp_label);
   return 0;
 }
 
@@ -136,14 +141,47 @@ static int intern_locations(build *b, const prof_profile *p, const uint32_t *fra
   return 0;
 }
 
-/* Builds the key of sample S: the location count, the locations' frame-list ids
- * leaf first, then the labels. */
+/* Appends the key of sample S to b->key: the location count, the locations'
+ * frame-list ids leaf first, then the labels. */
 static int sample_key(build *b, const prof_profile *p, const prof_sample *s, const uint32_t *sig_of) {
+  if (key_room(b, 1 + (size_t)s->loc_count) != 0) return -1;
+  const uint32_t *locs = p->sample_locs + s->loc_start;
+  uint32_t *w = b->key + b->klen;
+  w[0] = s->loc_count;
+  for (size_t i = 0; i < s->loc_count; i++) w[i + 1] = sig_of[locs[i]];
+  b->klen += 1 + (size_t)s->loc_count;
+  return s->label_count ? key_labels(b, p, s) : 0;
+}
+
+/* Samples are merged in batches: the keys of a batch are built and hashed
+ * first and their slots prefetched, so that the table's cache misses overlap
+ * instead of coming one after another. */
+#define MERGE_BATCH 32
+
+/* Merges samples [FROM, TO) of P (TO - FROM <= MERGE_BATCH). */
+static int merge_batch(build *b, const prof_profile *p, size_t from, size_t to, const uint32_t *sig_of,
+                       size_t type, int sign, int64_t *sum) {
+  size_t off[MERGE_BATCH + 1];
+  uint64_t h[MERGE_BATCH];
   b->klen = 0;
-  if (key_push(b, (uint32_t)s->loc_count) != 0) return -1;
-  for (size_t i = 0; i < s->loc_count; i++)
-    if (key_push(b, sig_of[p->sample_locs[s->loc_start + i]]) != 0) return -1;
-  return key_labels(b, p, s);
+  for (size_t i = from; i < to; i++) {
+    off[i - from] = b->klen;
+    if (sample_key(b, p, &p->samples[i], sig_of) != 0) return fail(b, "out of memory");
+  }
+  off[to - from] = b->klen;
+  for (size_t j = 0; j < to - from; j++) {
+    h[j] = prof_intern_hash(b->key + off[j], (off[j + 1] - off[j]) * sizeof *b->key);
+    prof_intern_prefetch(&b->samples, h[j]);
+  }
+  for (size_t i = from; i < to; i++) {
+    size_t j = i - from;
+    int64_t v = p->values[p->samples[i].value_start + type];
+    long id = prof_intern_add_hashed(&b->samples, b->key + off[j], (off[j + 1] - off[j]) * sizeof *b->key, h[j]);
+    if (id < 0 || grow_i64(&b->mvalue, &b->mcap, (size_t)id + 1) != 0) return fail(b, "out of memory");
+    b->mvalue[id] += sign < 0 ? -v : v;
+    *sum += v;
+  }
+  return 0;
 }
 
 /* Merges P's samples (value TYPE, times SIGN) into b->samples; adds their sum to *SUM. */
@@ -154,20 +192,9 @@ static int merge(build *b, const prof_profile *p, size_t type, int sign, int64_t
   if (b->gid) memset(b->gid, 0xff, p->nstr * sizeof *b->gid);
   int rc = frame_of && sig_of && b->gid ? intern_frames(b, p, frame_of) : fail(b, "out of memory");
   if (rc == 0) rc = intern_locations(b, p, frame_of, sig_of);
-  for (size_t i = 0; rc == 0 && i < p->nsamples; i++) {
-    const prof_sample *s = &p->samples[i];
-    int64_t v = p->values[s->value_start + type];
-    if (sample_key(b, p, s, sig_of) != 0) {
-      rc = fail(b, "out of memory");
-      break;
-    }
-    long id = prof_intern_add(&b->samples, b->key, b->klen * sizeof *b->key);
-    if (id < 0 || grow_i64(&b->mvalue, &b->mcap, (size_t)id + 1) != 0) {
-      rc = fail(b, "out of memory");
-      break;
-    }
-    b->mvalue[id] += sign < 0 ? -v : v;
-    *sum += v;
+  for (size_t i = 0; rc == 0 && i < p->nsamples; i += MERGE_BATCH) {
+    size_t to = p->nsamples - i < MERGE_BATCH ? p->nsamples : i + MERGE_BATCH;
+    rc = merge_batch(b, p, i, to, sig_of, type, sign, sum);
   }
   free(frame_of);
   free(sig_of);
@@ -485,6 +512,12 @@ static int build_report(build *b, const prof_profile *base, const prof_profile *
   if (base && pick_type(b, base, rep->type, &bt, "the base") != 0) return -1;
   if (b->o->focus && (b->has_focus = compile(b, &b->focus, b->o->focus, "focus")) < 0) return -1;
   if (b->o->ignore && (b->has_ignore = compile(b, &b->ignore, b->o->ignore, "ignore")) < 0) return -1;
+  /* Room for every sample key up front: no rehash while merging. */
+  size_t n = cur->nsamples + (base ? base->nsamples : 0);
+  size_t words = cur->nsamples + cur->nsample_locs + 5 * cur->nlabels;
+  if (base) words += base->nsamples + base->nsample_locs + 5 * base->nlabels;
+  if (prof_intern_reserve(&b->samples, n, 4 * words) != 0 || grow_i64(&b->mvalue, &b->mcap, n) != 0)
+    return fail(b, "out of memory");
   if (merge(b, cur, ct, 1, &rep->cur_sum) != 0) return -1;
   if (base && merge(b, base, bt, -1, &rep->base_sum) != 0) return -1;
   for (size_t s = 0; s < b->samples.n; s++) {
