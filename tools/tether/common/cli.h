@@ -26,6 +26,11 @@ int tcli_use_color(FILE *f);
 void tcli_json_string(FILE *out, const char *s);
 void tcli_json_string_n(FILE *out, const char *s, size_t n);
 
+/* Parses a duration as Go writes one: numbers with units (ns, us, ms, s, m, h),
+ * decimals allowed, several in a row ("1m30s", "1.5s", "500ms"). Stores the
+ * seconds in *SECONDS. 0, or -1 when malformed, without a unit or out of range. */
+int tcli_parse_duration(const char *s, double *seconds);
+
 /* Prints "tether CMD: " and the message to stderr; returns TCLI_USAGE. */
 int tcli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

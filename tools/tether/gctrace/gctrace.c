@@ -10,6 +10,7 @@
 #include <fcntl.h>
 #include <math.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -44,6 +45,8 @@ typedef struct options {
   const char *svg;
   int tee, json;
   double gate;
+  double skip_s;
+  size_t skip_gcs;
   gct_thresholds th;
 } options;
 
@@ -52,7 +55,9 @@ static void usage(FILE *out) {
         "Reads a Go program's output with GODEBUG=gctrace=1 lines mixed in (Go 1.5 and later),\n"
         "summarises the GCs and judges whether the live heap keeps growing.\n\n"
         "  --tee                  copy the input to stdout as it arrives; report on stderr\n"
-        "  --fail-on-growth RATE  exit 1 when the fitted live-heap slope exceeds RATE MB/min\n"
+        "  --fail-on-growth RATE  exit 1 when the verdict is growing and the fitted live-heap\n"
+        "                         slope exceeds RATE MB/min (a stable run never trips it)\n"
+        "  --skip DURATION|Ngc    judge the run from DURATION (30s, 2m) or N GCs after its start\n"
         "  --format text|json     report format (default text)\n"
         "  --svg FILE             draw live heap, heap at GC start, goal and trend to FILE\n"
         "  --min-gcs N            fewer GCs give the verdict insufficient (default 5)\n"
@@ -82,6 +87,21 @@ static int option_value(options *o, const char *name, const char *value) {
     o->svg = value;
     return 0;
   }
+  if (strcmp(name, "--skip") == 0) {
+    size_t n = strlen(value);
+    if (n > 2 && strcmp(value + n - 2, "gc") == 0) {
+      char *end;
+      errno = 0;
+      unsigned long long k = strtoull(value, &end, 10);
+      if (value[0] == '-' || errno != 0 || end != value + n - 2)
+        return tcli_usage_error("gctrace", "--skip wants a duration (30s, 2m) or a GC count (10gc), not '%s'", value);
+      o->skip_gcs = k > SIZE_MAX ? SIZE_MAX : (size_t)k;
+      return 0;
+    }
+    if (tcli_parse_duration(value, &o->skip_s) != 0)
+      return tcli_usage_error("gctrace", "--skip wants a duration (30s, 2m) or a GC count (10gc), not '%s'", value);
+    return 0;
+  }
   if (strcmp(name, "--format") == 0) {
     if (strcmp(value, "json") != 0 && strcmp(value, "text") != 0)
       return tcli_usage_error("gctrace", "--format wants text or json, not '%s'", value);
@@ -101,7 +121,7 @@ static int option_value(options *o, const char *name, const char *value) {
 
 /* Fills O from the arguments; returns -1 after --help/--version, 2 on a usage error. */
 static int parse_args(int argc, char **argv, options *o) {
-  static const char *const k_valued[] = {"--svg", "--format", "--fail-on-growth", "--min-gcs",
+  static const char *const k_valued[] = {"--svg", "--format", "--fail-on-growth", "--skip", "--min-gcs",
                                          "--min-growth", "--min-rel", "--min-tau", "--late-ratio"};
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i];
@@ -188,6 +208,8 @@ static int report(const options *o, const gct_trace *tr, FILE *svg) {
   r.trace = tr;
   r.th = o->th;
   r.gate_rate = o->gate;
+  r.skip_s = o->skip_s;
+  r.skip_gcs = o->skip_gcs;
   int rc = TCLI_OK;
   if (tr->n_gcs == 0)
     rc = tcli_usage_error("gctrace", "no gctrace lines ('gc N @...') in %s; run the program with GODEBUG=gctrace=1",
