@@ -2,6 +2,8 @@
 #ifndef TETHER_TESTS_CLI_UTIL_H
 #define TETHER_TESTS_CLI_UTIL_H
 
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stddef.h>
 
 /* Runs CMD through the shell. Returns its exit status (-1 when it could not be
@@ -17,3 +19,33 @@ int cli_shell_buf(const char *cmd, char *buf, size_t cap);
 char *cli_slurp(const char *path, size_t *len);
 
 #endif
+
+/* A test HTTP server on 127.0.0.1, on a port the kernel picks, answering one
+ * connection at a time from a thread, for at most CLI_HTTP_MAX_S seconds (it
+ * stops itself then, also when a test forgets to). Each request is answered by
+ * the first route whose path prefix its path starts with (404 when none); the
+ * request lines seen are kept for the test to read. */
+#define CLI_HTTP_MAX_S 120
+
+typedef struct cli_http_route {
+  const char *prefix;   /* path prefix, e.g. "/debug/pprof/heap" */
+  int status;           /* 200, 404, ... */
+  const char *ctype;    /* Content-Type, or NULL for none */
+  const void *body;     /* served as is */
+  size_t len;
+  int delay_ms;         /* wait this long before answering */
+} cli_http_route;
+
+typedef struct cli_http {
+  int fd, port;
+  const cli_http_route *routes;
+  size_t nroutes;
+  char requests[8192]; /* the request lines, one per line */
+  atomic_int stop;
+  pthread_t thread;
+} cli_http;
+
+/* Starts S serving ROUTES (which must outlive it). Returns 0, or -1. */
+int cli_http_start(cli_http *s, const cli_http_route *routes, size_t nroutes);
+/* Stops S and waits for its thread. */
+void cli_http_stop(cli_http *s);

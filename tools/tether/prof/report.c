@@ -15,16 +15,27 @@
  * Interned ids (intern.h) keep the work linear in the size of the profiles. */
 #include "prof/report.h"
 
-#include <regex.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/regex.h"
 #include "prof/intern.h"
+
+/* What a report owns after its build: row names and the strings rows point to. */
+typedef struct owned {
+  prof_intern nodes, strs;
+  struct node_src {
+    uint32_t name, file;
+    int64_t line, start_line;
+  } *src; /* per node: the frame that named it first */
+  size_t src_cap;
+} owned;
 
 typedef struct build {
   const prof_opts *o;
+  owned *own;
   prof_intern strs;    /* function names, files, label strings */
   prof_intern frames;  /* (name, file, line) */
   prof_intern locsigs; /* a location's frames, inlined first */
@@ -37,7 +48,7 @@ typedef struct build {
   uint32_t *gid;       /* per string of the profile being merged: its global id */
   uint32_t *key;       /* the sample key being built */
   size_t klen, kcap;
-  regex_t focus, ignore;
+  tcli_regex *focus, *ignore;
   int has_focus, has_ignore;
   char *err;
   size_t errlen;
@@ -291,12 +302,27 @@ static int frame_infos(build *b, frame_info **out) {
       free(fi);
       return fail(b, "out of memory");
     }
+    size_t before = b->nodes->n;
     fi[f].node = label[0] ? prof_intern_add(b->nodes, label, strlen(label)) : -1;
     free(label);
-    if (b->has_focus)
-      fi[f].focus = regexec(&b->focus, name, 0, NULL, 0) == 0 || regexec(&b->focus, file, 0, NULL, 0) == 0;
-    if (b->has_ignore)
-      fi[f].ignore = regexec(&b->ignore, name, 0, NULL, 0) == 0 || regexec(&b->ignore, file, 0, NULL, 0) == 0;
+    if (fi[f].node >= 0 && (size_t)fi[f].node == before) {
+      struct node_src *src = b->own->src;
+      if (before == b->own->src_cap) {
+        size_t nc = before ? 2 * before : 64;
+        if ((src = realloc(src, nc * sizeof *src)) == NULL) {
+          free(fi);
+          return fail(b, "out of memory");
+        }
+        b->own->src = src;
+        b->own->src_cap = nc;
+      }
+      src[before].name = k->name;
+      src[before].file = k->file;
+      src[before].line = b->o->lines && !b->o->closures ? k->line : 0;
+      src[before].start_line = b->fstart[f];
+    }
+    if (b->has_focus) fi[f].focus = tcli_regex_match(b->focus, name) || tcli_regex_match(b->focus, file);
+    if (b->has_ignore) fi[f].ignore = tcli_regex_match(b->ignore, name) || tcli_regex_match(b->ignore, file);
   }
   *out = fi;
   return 0;
@@ -443,6 +469,11 @@ static int make_rows(build *b, const acc *a, prof_report *rep) {
     rep->rows[k].flat = a->flat[i];
     rep->rows[k].cum = a->cum[i];
     rep->rows[k].inlined = a->inl[i] ? (a->called[i] ? 2 : 1) : 0;
+    const struct node_src *src = &b->own->src[i];
+    rep->rows[k].func = (const char *)prof_intern_key(&b->strs, src->name, NULL);
+    rep->rows[k].file = (const char *)prof_intern_key(&b->strs, src->file, NULL);
+    rep->rows[k].line = src->line;
+    rep->rows[k].start_line = src->start_line;
     k++;
   }
   rep->nrows = k;
@@ -484,11 +515,9 @@ static int report_nodes(build *b, prof_report *rep) {
   return rc;
 }
 
-static int compile(build *b, regex_t *re, const char *pat, const char *what) {
-  int rc = regcomp(re, pat, REG_EXTENDED | REG_NOSUB);
-  if (rc == 0) return 1;
-  char msg[128];
-  regerror(rc, re, msg, sizeof msg);
+static int compile(build *b, tcli_regex **re, const char *pat, const char *what) {
+  char msg[192];
+  if ((*re = tcli_regex_new(pat, msg, sizeof msg)) != NULL) return 1;
   return fail(b, "bad --%s regular expression '%s': %s", what, pat, msg);
 }
 
@@ -535,11 +564,13 @@ int prof_report_build(const prof_profile *base, const prof_profile *cur, const p
   b.o = o;
   b.err = err;
   b.errlen = errlen;
-  b.nodes = calloc(1, sizeof *b.nodes);
+  b.own = calloc(1, sizeof *b.own);
+  b.nodes = b.own ? &b.own->nodes : NULL;
   int rc = b.nodes ? build_report(&b, base, cur, rep) : fail(&b, "out of memory");
-  if (b.has_focus > 0) regfree(&b.focus);
-  if (b.has_ignore > 0) regfree(&b.ignore);
-  prof_intern_free(&b.strs);
+  tcli_regex_free(b.focus);
+  tcli_regex_free(b.ignore);
+  if (b.own) b.own->strs = b.strs; /* the rows point into it */
+  else prof_intern_free(&b.strs);
   prof_intern_free(&b.frames);
   prof_intern_free(&b.locsigs);
   prof_intern_free(&b.samples);
@@ -547,14 +578,19 @@ int prof_report_build(const prof_profile *base, const prof_profile *cur, const p
   free(b.mvalue);
   free(b.fstart);
   free(b.key);
-  rep->priv = b.nodes;
+  rep->priv = b.own;
   if (rc != 0) prof_report_free(rep);
   return rc;
 }
 
 void prof_report_free(prof_report *r) {
-  if (r->priv) prof_intern_free(r->priv);
-  free(r->priv);
+  owned *own = r->priv;
+  if (own) {
+    prof_intern_free(&own->nodes);
+    prof_intern_free(&own->strs);
+    free(own->src);
+  }
+  free(own);
   free(r->rows);
   memset(r, 0, sizeof *r);
 }
