@@ -168,6 +168,30 @@ typedef struct scan_summary {
 void scan_write(FILE *out, scan_format fmt, scan_finding *const *v, size_t n,
                 const scan_summary *sum, int color);
 
+/* ---- The engine: a scan of files and directories (scan_set.c). ---- */
+
+#define SCAN_DEFAULT_MAX_BYTES (16u << 20)
+
+typedef struct scan_set {
+  scan_options o;      /* the scan's options; scan_set_init gives the defaults */
+  size_t max_bytes;    /* larger files are skipped with a note */
+  const char *who;     /* the prefix of messages on stderr ("tether scan") */
+  int progress;        /* a progress line on a terminal for 1000 files or more */
+  int input_error;     /* a path or file could not be read */
+  struct { scan_file *v; size_t n, cap; } in; /* the files, in the order found */
+} scan_set;
+
+/* Default options (every rule, the default pairs and names, one job per core)
+ * and no files. WHO must outlive the set. */
+void scan_set_init(scan_set *s, const char *who);
+/* Adds a file or, recursively, a directory (Go's ./... works); a path that
+ * cannot be read is reported on stderr and sets input_error. */
+void scan_set_add_path(scan_set *s, const char *path);
+/* Reads and parses the files in parallel, then runs the rules; the findings
+ * are then in each file's list. */
+void scan_set_run(scan_set *s);
+void scan_set_free(scan_set *s);
+
 /* Library entry used by the CLI and the fuzz target: scans one in-memory buffer
  * as LANG, returning its findings in FILE (which the caller frees with
  * scan_file_free). DATA must be NUL-terminated; ownership passes to FILE. */
