@@ -4,8 +4,9 @@
  * counts as its enclosing function), C frames by name; files by their base
  * name, since the profile records the build machine's paths. The links:
  *  - a stored closure (TG104) defined in a function on the stacks, or
- *    capturing a variable declared at a frame's line (the allocation it holds:
- *    a strong link);
+ *    capturing a variable declared at a frame's line, or defined in a function
+ *    that a frame's line calls (register(name, alloc(id)): the allocation is
+ *    passed in); the last two are strong links: the closure holds it;
  *  - the Register-like function (TG103) the closure goes through (another
  *    file of the package), or that is itself on the stacks;
  *  - the func map (TG102, else TG101) that closure or function fills;
@@ -126,19 +127,66 @@ static const scan_file *file_of(const scan_set *scan, const char *path) {
   return NULL;
 }
 
-/* A TG104 finding: is it defined on the frames, or does it capture what a frame allocated? */
-static int closure_link(watch_suspect *s, const frames *fr, const scan_file *file, const scan_finding *x) {
+/* Line LINE of the scanned file that FILE (a profile's path) names, or an empty slice. */
+static scan_str source_line(const scan_set *scan, const char *file, int64_t line) {
+  scan_str none = {"", 0};
+  for (size_t i = 0; i < scan->in.n; i++) {
+    const scan_file *f = &scan->in.v[i];
+    if (f->data == NULL || !same_file(f->path, file)) continue;
+    const char *p = (const char *)f->data, *end = p + f->len;
+    for (int64_t l = 1; l < line && p < end; l++) {
+      const char *nl = memchr(p, '\n', (size_t)(end - p));
+      p = nl ? nl + 1 : end;
+    }
+    const char *nl = memchr(p, '\n', (size_t)(end - p));
+    return (scan_str){p, (uint32_t)((nl ? nl : end) - p)};
+  }
+  return none;
+}
+
+/* Whether TEXT calls NAME: NAME( with no identifier character before it. */
+static int calls(scan_str text, scan_str name) {
+  for (uint32_t i = 0; name.n > 0 && i + name.n < text.n; i++) {
+    if (memcmp(text.s + i, name.s, name.n) != 0 || text.s[i + name.n] != '(') continue;
+    char before = i ? text.s[i - 1] : ' ';
+    if (!(before == '_' || (before >= 'a' && before <= 'z') || (before >= 'A' && before <= 'Z') ||
+          (before >= '0' && before <= '9')))
+      return 1;
+  }
+  return 0;
+}
+
+/* The capture a fix names: the first that holds references, else the first. */
+static int main_capture(const scan_facts *fx) {
+  for (size_t c = 0; c < fx->ncaptures; c++)
+    if (fx->capture_ref & (1u << c)) return (int)c;
+  return fx->ncaptures ? 0 : -1;
+}
+
+/* A TG104 finding: is it defined on the frames, does it capture a variable
+ * declared at a frame's line, or does a frame's line pass what it allocates to
+ * the function that defines it? */
+static int closure_link(watch_suspect *s, const frames *fr, const scan_set *scan, const scan_file *file,
+                        const scan_finding *x) {
   const scan_facts *fx = x->facts;
   int on_stack = 0, strong = -1;
+  int64_t call_line = 0;
   for (size_t k = 0; k < fr->n; k++) {
-    if (frame_is(&fr->v[k], file->lang, file->pkg, fx->recv, fx->func)) on_stack = 1;
+    const watch_frame *f = &fr->v[k];
+    if (frame_is(f, file->lang, file->pkg, fx->recv, fx->func)) on_stack = 1;
     for (size_t c = 0; c < fx->ncaptures && strong < 0; c++)
-      if (fx->capture_line[c] > 0 && fr->v[k].line == fx->capture_line[c] && same_file(fr->v[k].file, file->path))
+      if (fx->capture_line[c] > 0 && f->line == fx->capture_line[c] && same_file(f->file, file->path))
         strong = (int)c;
   }
-  if (!on_stack && strong < 0) return 0;
+  /* Only when the closure's function is not itself on the stacks: it ran after
+   * the allocation returned, with what was allocated as an argument. */
+  for (size_t k = 1; k < fr->n && !on_stack && strong < 0 && call_line == 0; k++)
+    if (calls(source_line(scan, fr->v[k].file, fr->v[k].line), fx->func)) call_line = fr->v[k].line;
+  if (strong < 0 && call_line > 0) strong = main_capture(fx);
+  if (!on_stack && strong < 0 && call_line == 0) return 0;
   if (add_link(s, WATCH_LINK_CLOSURE, x) != 0) return -1;
   watch_link *l = &s->links[s->nlinks - 1];
+  l->call_line = call_line;
   if (strong >= 0) {
     l->strong = 1;
     l->variable = strndup(fx->capture[strong].s, fx->capture[strong].n);
@@ -180,8 +228,9 @@ static int follow(watch_suspect *s, const scan_set *scan) {
     const scan_finding *x = s->links[i].finding;
     const scan_file *file = file_of(scan, x->file);
     if (x->facts == NULL || file == NULL) continue;
-    if (x->rule == SCAN_TG104 && x->facts->via.n > 0) {
-      const scan_finding *reg = register_finding(scan, file, x->facts->via);
+    if (x->rule == SCAN_TG104 && (x->facts->via.n > 0 || s->links[i].call_line > 0)) {
+      /* Through Subscribe(func...), or register(name, alloc()) calling the closure's function. */
+      const scan_finding *reg = register_finding(scan, file, x->facts->via.n ? x->facts->via : x->facts->func);
       if (reg && add_link(s, WATCH_LINK_REGISTER, reg) != 0) return -1;
     }
     if (x->rule == SCAN_TG104 || x->rule == SCAN_TG103) {
@@ -220,7 +269,7 @@ static int link_one(watch_suspect *s, const scan_set *scan) {
       const scan_facts *fx = x->facts;
       if (fx == NULL) continue;
       if (x->rule == SCAN_TG104) {
-        rc = closure_link(s, &fr, file, x);
+        rc = closure_link(s, &fr, scan, file, x);
         continue;
       }
       for (size_t f = 0; rc == 0 && f < fr.n; f++) {

@@ -93,7 +93,11 @@ char *watch_link_text(const watch_link *l) {
   int n = -1;
   switch (l->role) {
     case WATCH_LINK_CLOSURE:
-      if (l->strong)
+      if (l->call_line > 0)
+        n = asprintf(&out, "line %lld passes the allocation to %.*s, whose func literal captures %s and is stored in %s",
+                     (long long)l->call_line, fx ? (int)fx->func.n : 0, fx ? fx->func.s : "",
+                     l->variable ? l->variable : "it", map_name(map, sizeof map, fx));
+      else if (l->strong)
         n = asprintf(&out, "the func literal in %.*s captures %s, declared at line %lld where the memory is allocated, "
                      "and is stored in %s%s%.*s",
                      fx ? (int)fx->func.n : 0, fx ? fx->func.s : "", l->variable, (long long)l->variable_line,
@@ -339,6 +343,7 @@ static void json_link(FILE *out, const watch_link *l) {
     tcli_json_string(out, l->variable);
     fprintf(out, ",\"variable_line\":%lld", (long long)l->variable_line);
   }
+  if (l->call_line > 0) fprintf(out, ",\"call_line\":%lld", (long long)l->call_line);
   if (f->facts && f->facts->map.n) {
     char map[160];
     fputs(",\"map\":", out);

@@ -79,9 +79,11 @@ typedef enum {
 typedef struct watch_link {
   watch_link_role role;
   const scan_finding *finding; /* owned by the scan */
-  int strong;                  /* the closure captures a variable declared at a frame's line */
-  char *variable;              /* that variable (malloc'd), or NULL */
-  int64_t variable_line;
+  int strong;                  /* the closure captures what a frame's line allocates */
+  char *variable;              /* the variable that holds it (malloc'd), or NULL */
+  int64_t variable_line;       /* where that variable is declared */
+  int64_t call_line;           /* when the frame's line passes the allocation to the closure's
+                                  function (register(..., alloc(...))): that line, else 0 */
 } watch_link;
 
 typedef struct watch_suspect {
