@@ -111,13 +111,21 @@ static void serve_one(cli_http *s, int c) {
   const cli_http_route *r = NULL;
   for (size_t i = 0; i < s->nroutes && r == NULL; i++)
     if (strncmp(path, s->routes[i].prefix, strlen(s->routes[i].prefix)) == 0) r = &s->routes[i];
-  if (r && r->delay_ms > 0) {
+  if (r && r->delay_ms > 0 && !(r->bodies && r->nbodies)) {
     for (int waited = 0; waited < r->delay_ms && !s->stop; waited += 20) usleep(20000);
   }
   char head[512];
   int status = r ? r->status : 404;
   const void *body = r ? r->body : "404 page not found\n";
   size_t len = r ? r->len : strlen("404 page not found\n");
+  size_t ri = r ? (size_t)(r - s->routes) : 0;
+  if (r && r->bodies && r->nbodies) {
+    size_t k = (ri < 16 ? s->hits[ri] : 0) % r->nbodies;
+    body = r->bodies[k] ? r->bodies[k] : "failed\n";
+    len = r->bodies[k] ? r->lens[k] : 7;
+    if (r->bodies[k] == NULL) status = 500;
+  }
+  if (r && ri < 16) s->hits[ri]++;
   int hn = snprintf(head, sizeof head, "HTTP/1.1 %d %s\r\n%s%s%sContent-Length: %zu\r\nConnection: close\r\n\r\n",
                     status, status == 200 ? "OK" : status == 404 ? "Not Found" : "Error",
                     r && r->ctype ? "Content-Type: " : "", r && r->ctype ? r->ctype : "",
@@ -167,4 +175,132 @@ void cli_http_stop(cli_http *s) {
   pthread_join(s->thread, NULL);
   close(s->fd);
   s->fd = -1;
+}
+
+/* ---- Profiles written for the tests. ---- */
+
+typedef struct pbuf {
+  unsigned char *b;
+  size_t n, cap;
+  int oom;
+} pbuf;
+
+static void pb_byte(pbuf *o, unsigned char c) {
+  if (o->n == o->cap) {
+    size_t nc = o->cap ? o->cap * 2 : 256;
+    unsigned char *q = realloc(o->b, nc);
+    if (q == NULL) {
+      o->oom = 1;
+      return;
+    }
+    o->b = q;
+    o->cap = nc;
+  }
+  o->b[o->n++] = c;
+}
+
+static void pb_varint(pbuf *o, unsigned long long v) {
+  while (v >= 0x80) {
+    pb_byte(o, (unsigned char)(v | 0x80));
+    v >>= 7;
+  }
+  pb_byte(o, (unsigned char)v);
+}
+
+static void pb_int(pbuf *o, unsigned field, unsigned long long v) {
+  pb_varint(o, (unsigned long long)field << 3);
+  pb_varint(o, v);
+}
+
+static void pb_msg(pbuf *o, unsigned field, const pbuf *m) {
+  pb_varint(o, (unsigned long long)field << 3 | 2);
+  pb_varint(o, m->n);
+  for (size_t i = 0; i < m->n; i++) pb_byte(o, m->b[i]);
+}
+
+/* The string table: index of S, added when new. */
+typedef struct strtab {
+  const char *v[4096];
+  size_t n;
+} strtab;
+
+static unsigned long long str_ix(strtab *t, const char *s) {
+  for (size_t i = 0; i < t->n; i++)
+    if (strcmp(t->v[i], s) == 0) return i;
+  if (t->n == sizeof t->v / sizeof t->v[0]) return 0;
+  t->v[t->n] = s;
+  return t->n++;
+}
+
+unsigned char *cli_profile(const cli_sample *s, size_t n, long long time_nanos, size_t *len) {
+  static strtab t;
+  pbuf o = {NULL, 0, 0, 0}, m = {NULL, 0, 0, 0};
+  size_t nfuncs = 0, nlocs = 0;
+  t.n = 0;
+  str_ix(&t, "");
+  static const char *const types[2][2] = {{"inuse_objects", "count"}, {"inuse_space", "bytes"}};
+  for (int k = 0; k < 2; k++) {
+    m.n = 0;
+    pb_int(&m, 1, str_ix(&t, types[k][0]));
+    pb_int(&m, 2, str_ix(&t, types[k][1]));
+    pb_msg(&o, 1, &m);
+  }
+  /* Functions by (name, file), locations one per frame occurrence. */
+  const char *fname[1024], *ffile[1024];
+  for (size_t i = 0; i < n; i++) {
+    pbuf sm = {NULL, 0, 0, 0};
+    for (size_t f = 0; f < s[i].nframes; f++) {
+      const cli_frame *fr = &s[i].frames[f];
+      size_t fid = 0;
+      while (fid < nfuncs && !(strcmp(fname[fid], fr->func) == 0 && strcmp(ffile[fid], fr->file) == 0)) fid++;
+      if (fid == nfuncs && nfuncs < 1024) {
+        fname[nfuncs] = fr->func;
+        ffile[nfuncs++] = fr->file;
+        m.n = 0;
+        pb_int(&m, 1, fid + 1);
+        pb_int(&m, 2, str_ix(&t, fr->func));
+        pb_int(&m, 4, str_ix(&t, fr->file));
+        pb_msg(&o, 5, &m);
+      }
+      pbuf line = {NULL, 0, 0, 0};
+      pb_int(&line, 1, fid + 1);
+      pb_int(&line, 2, (unsigned long long)fr->line);
+      m.n = 0;
+      pb_int(&m, 1, ++nlocs);
+      pb_msg(&m, 4, &line);
+      free(line.b);
+      pb_msg(&o, 4, &m);
+      pb_int(&sm, 1, nlocs);
+    }
+    pb_int(&sm, 2, (unsigned long long)(s[i].bytes / 1024));
+    pb_int(&sm, 2, (unsigned long long)s[i].bytes);
+    pb_msg(&o, 2, &sm);
+    free(sm.b);
+  }
+  pb_int(&o, 9, (unsigned long long)time_nanos);
+  m.n = 0;
+  pb_int(&m, 1, str_ix(&t, "space"));
+  pb_int(&m, 2, str_ix(&t, "bytes"));
+  pb_msg(&o, 11, &m);
+  pb_int(&o, 12, 1);
+  for (size_t i = 0; i < t.n; i++) {
+    pbuf sb = {NULL, 0, 0, 0};
+    for (const char *c = t.v[i]; *c; c++) pb_byte(&sb, (unsigned char)*c);
+    pb_msg(&o, 6, &sb);
+    free(sb.b);
+  }
+  free(m.b);
+  if (o.oom) {
+    free(o.b);
+    return NULL;
+  }
+  *len = o.n;
+  return o.b;
+}
+
+int cli_write(const char *path, const void *bytes, size_t len) {
+  FILE *f = fopen(path, "wb");
+  if (f == NULL) return -1;
+  int ok = fwrite(bytes, 1, len, f) == len;
+  return fclose(f) == 0 && ok ? 0 : -1;
 }

@@ -34,6 +34,9 @@ typedef struct cli_http_route {
   const void *body;     /* served as is */
   size_t len;
   int delay_ms;         /* wait this long before answering */
+  const void *const *bodies; /* when not NULL: the Nth request gets bodies[N % nbodies] */
+  const size_t *lens;        /* (a NULL body is answered with status 500) */
+  size_t nbodies;
 } cli_http_route;
 
 typedef struct cli_http {
@@ -41,6 +44,7 @@ typedef struct cli_http {
   const cli_http_route *routes;
   size_t nroutes;
   char requests[8192]; /* the request lines, one per line */
+  size_t hits[16];     /* requests answered per route (the first 16) */
   atomic_int stop;
   pthread_t thread;
 } cli_http;
@@ -49,3 +53,24 @@ typedef struct cli_http {
 int cli_http_start(cli_http *s, const cli_http_route *routes, size_t nroutes);
 /* Stops S and waits for its thread. */
 void cli_http_stop(cli_http *s);
+
+/* A profile.proto written here for the tests, shaped like a Go heap profile:
+ * two sample types (inuse_objects/count, inuse_space/bytes), one location per
+ * frame, functions shared by name and file. */
+typedef struct cli_frame {
+  const char *func, *file;
+  long long line;
+} cli_frame;
+
+typedef struct cli_sample {
+  const cli_frame *frames; /* leaf first */
+  size_t nframes;
+  long long bytes;   /* inuse_space; inuse_objects is bytes / 1024 */
+} cli_sample;
+
+/* Encodes the profile (raw, not gzipped) into a malloc'd buffer; *LEN gets its
+ * length. NULL when out of memory. */
+unsigned char *cli_profile(const cli_sample *s, size_t n, long long time_nanos, size_t *len);
+
+/* Writes BYTES to PATH; 0 or -1. */
+int cli_write(const char *path, const void *bytes, size_t len);

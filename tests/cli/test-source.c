@@ -43,8 +43,8 @@ TEST(source_url_fetches_a_heap_profile_with_gc) {
   size_t len;
   char *prof = cli_slurp(OUT "leaky-4.pb.gz", &len);
   CHECK(prof != NULL);
-  cli_http_route routes[] = {{"/debug/pprof/heap", 200, "application/octet-stream", prof, len, 0},
-                             {"/moved", 302, NULL, "", 0, 0}};
+  cli_http_route routes[] = {{"/debug/pprof/heap", 200, "application/octet-stream", prof, len, 0, NULL, NULL, 0},
+                             {"/moved", 302, NULL, "", 0, 0, NULL, NULL, 0}};
   cli_http s;
   CHECK_EQ(cli_http_start(&s, routes, 2), 0);
   char args[512];
@@ -70,13 +70,13 @@ TEST(source_url_fetches_a_heap_profile_with_gc) {
 
 TEST(source_bad_answers_are_one_line_and_status_2) {
   cli_http_route routes[] = {
-      {"/debug/pprof/nosuch", 404, "text/plain; charset=utf-8", "Unknown profile\n", 16, 0},
-      {"/debug/pprof/", 200, "text/html; charset=utf-8", k_html, sizeof k_html - 1, 0},
-      {"/text", 200, "text/plain; charset=utf-8", k_text, sizeof k_text - 1, 0},
-      {"/html-as-octets", 200, "application/octet-stream", k_html, sizeof k_html - 1, 0},
-      {"/empty", 200, "application/octet-stream", "", 0, 0},
-      {"/garbage", 200, "application/octet-stream", "\x1f\x8bxyz", 5, 0},
-      {"/slow", 200, "application/octet-stream", "", 0, 3000},
+      {"/debug/pprof/nosuch", 404, "text/plain; charset=utf-8", "Unknown profile\n", 16, 0, NULL, NULL, 0},
+      {"/debug/pprof/", 200, "text/html; charset=utf-8", k_html, sizeof k_html - 1, 0, NULL, NULL, 0},
+      {"/text", 200, "text/plain; charset=utf-8", k_text, sizeof k_text - 1, 0, NULL, NULL, 0},
+      {"/html-as-octets", 200, "application/octet-stream", k_html, sizeof k_html - 1, 0, NULL, NULL, 0},
+      {"/empty", 200, "application/octet-stream", "", 0, 0, NULL, NULL, 0},
+      {"/garbage", 200, "application/octet-stream", "\x1f\x8bxyz", 5, 0, NULL, NULL, 0},
+      {"/slow", 200, "application/octet-stream", "", 0, 3000, NULL, NULL, 0},
   };
   cli_http s;
   CHECK_EQ(cli_http_start(&s, routes, sizeof routes / sizeof routes[0]), 0);

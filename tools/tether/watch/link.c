@@ -156,6 +156,12 @@ static int calls(scan_str text, scan_str name) {
   return 0;
 }
 
+/* The last element of a function name (main.(*T).Run.func1: func1), as a call writes it. */
+static scan_str short_name(const char *name) {
+  const char *dot = strrchr(name, '.'), *s = dot ? dot + 1 : name;
+  return (scan_str){s, (uint32_t)strlen(s)};
+}
+
 /* The capture a fix names: the first that holds references, else the first. */
 static int main_capture(const scan_facts *fx) {
   for (size_t c = 0; c < fx->ncaptures; c++)
@@ -179,9 +185,12 @@ static int closure_link(watch_suspect *s, const frames *fr, const scan_set *scan
         strong = (int)c;
   }
   /* Only when the closure's function is not itself on the stacks: it ran after
-   * the allocation returned, with what was allocated as an argument. */
-  for (size_t k = 1; k < fr->n && !on_stack && strong < 0 && call_line == 0; k++)
-    if (calls(source_line(scan, fr->v[k].file, fr->v[k].line), fx->func)) call_line = fr->v[k].line;
+   * the allocation returned, with what was allocated as an argument, on the
+   * line that called the allocating function (the frame below). */
+  for (size_t k = 2; k < fr->n && !on_stack && strong < 0 && call_line == 0; k++) {
+    scan_str text = source_line(scan, fr->v[k].file, fr->v[k].line);
+    if (calls(text, fx->func) && calls(text, short_name(fr->v[k - 1].function))) call_line = fr->v[k].line;
+  }
   if (strong < 0 && call_line > 0) strong = main_capture(fx);
   if (!on_stack && strong < 0 && call_line == 0) return 0;
   if (add_link(s, WATCH_LINK_CLOSURE, x) != 0) return -1;
