@@ -5,7 +5,8 @@
 #   check   what the test tiers need (sanitizer runtimes, valgrind, clang, libFuzzer)
 #   bench   benchmark peers (GLib, liburcu)
 #   go      Debian's Go toolchain (stdlib scan tier, fixture generation)
-#   browser headless Chromium (the tether watch tier renders its HTML report)
+#   browser headless Chromium and Python (the tether watch tier renders its HTML report
+#           and checks the screenshot)
 set -euo pipefail
 
 want=()
@@ -16,7 +17,7 @@ for group in "$@"; do
     check) want+=(valgrind clang libclang-rt-14-dev libtsan2 libasan8 libubsan1) ;;
     bench) want+=(libglib2.0-dev liburcu-dev) ;;
     go)    want+=(golang-go) ;;
-    browser) want+=(chromium) ;;
+    browser) want+=(chromium python3) ;;
     *) echo "deps.sh: unknown group '$group'" >&2; exit 2 ;;
   esac
 done
