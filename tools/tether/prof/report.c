@@ -50,6 +50,11 @@ typedef struct build {
   size_t klen, kcap;
   tcli_regex *focus, *ignore;
   int has_focus, has_ignore;
+  /* The direct walk (prof_opts.rows_only, one profile, no negative value):
+   * samples are walked as they are, without merging. */
+  const prof_profile *direct;
+  size_t direct_type;
+  uint32_t *direct_sig; /* per location of DIRECT: its frame-list id */
   char *err;
   size_t errlen;
 } build;
@@ -195,22 +200,34 @@ static int merge_batch(build *b, const prof_profile *p, size_t from, size_t to, 
   return 0;
 }
 
-/* Merges P's samples (value TYPE, times SIGN) into b->samples; adds their sum to *SUM. */
-static int merge(build *b, const prof_profile *p, size_t type, int sign, int64_t *sum) {
+/* Interns P's frames and locations; *SIG_OF gets each location's frame-list id
+ * (malloc'd; the caller frees it). b->gid stays for P's labels: drop_gid ends it. */
+static int intern_profile(build *b, const prof_profile *p, uint32_t **sig_of) {
   uint32_t *frame_of = malloc((p->nlines ? p->nlines : 1) * sizeof *frame_of);
-  uint32_t *sig_of = malloc((p->nlocs ? p->nlocs : 1) * sizeof *sig_of);
+  *sig_of = malloc((p->nlocs ? p->nlocs : 1) * sizeof **sig_of);
   b->gid = malloc(p->nstr * sizeof *b->gid);
   if (b->gid) memset(b->gid, 0xff, p->nstr * sizeof *b->gid);
-  int rc = frame_of && sig_of && b->gid ? intern_frames(b, p, frame_of) : fail(b, "out of memory");
-  if (rc == 0) rc = intern_locations(b, p, frame_of, sig_of);
+  int rc = frame_of && *sig_of && b->gid ? intern_frames(b, p, frame_of) : fail(b, "out of memory");
+  if (rc == 0) rc = intern_locations(b, p, frame_of, *sig_of);
+  free(frame_of);
+  return rc;
+}
+
+static void drop_gid(build *b) {
+  free(b->gid);
+  b->gid = NULL;
+}
+
+/* Merges P's samples (value TYPE, times SIGN) into b->samples; adds their sum to *SUM. */
+static int merge(build *b, const prof_profile *p, size_t type, int sign, int64_t *sum) {
+  uint32_t *sig_of = NULL;
+  int rc = intern_profile(b, p, &sig_of);
   for (size_t i = 0; rc == 0 && i < p->nsamples; i += MERGE_BATCH) {
     size_t to = p->nsamples - i < MERGE_BATCH ? p->nsamples : i + MERGE_BATCH;
     rc = merge_batch(b, p, i, to, sig_of, type, sign, sum);
   }
-  free(frame_of);
   free(sig_of);
-  free(b->gid);
-  b->gid = NULL;
+  drop_gid(b);
   return rc;
 }
 
@@ -431,10 +448,31 @@ static void walk(build *b, acc *a, const uint32_t *w, size_t nw, int64_t v, uint
   if (leaf >= 0) a->flat[leaf] += v;
 }
 
+/* Walks the samples of b->direct as they are (see build). */
+static int walk_direct(build *b, acc *a, const frame_info *fi, const frame_info *si, int64_t *kept) {
+  const prof_profile *p = b->direct;
+  for (size_t s = 0; s < p->nsamples; s++) {
+    const prof_sample *smp = &p->samples[s];
+    int64_t v = p->values[smp->value_start + b->direct_type];
+    if (v == 0) continue;
+    b->klen = 0;
+    if (key_room(b, smp->loc_count) != 0) return fail(b, "out of memory");
+    for (size_t i = 0; i < smp->loc_count; i++) b->key[i] = b->direct_sig[p->sample_locs[smp->loc_start + i]];
+    if (!sample_kept(b, b->key, smp->loc_count, si)) continue;
+    *kept += v;
+    walk(b, a, b->key, smp->loc_count, v, (uint32_t)s + 1, fi);
+  }
+  return 0;
+}
+
 static int walk_all(build *b, acc *a, const frame_info *fi, int64_t *kept) {
   frame_info *si = sig_infos(b, fi);
   if (si == NULL) return fail(b, "out of memory");
-  for (size_t s = 0; s < b->samples.n; s++) {
+  if (b->direct && walk_direct(b, a, fi, si, kept) != 0) {
+    free(si);
+    return -1;
+  }
+  for (size_t s = 0; !b->direct && s < b->samples.n; s++) {
     int64_t v = b->mvalue[s];
     const uint32_t *w = (const uint32_t *)(const void *)prof_intern_key(&b->samples, s, NULL);
     if (v == 0 || !sample_kept(b, w + 1, w[0], si)) continue;
@@ -533,6 +571,13 @@ static int pick_type(build *b, const prof_profile *p, const char *want, size_t *
   return 0;
 }
 
+/* Whether no sample of P has a negative value of TYPE. */
+static int direct_ok(const prof_profile *p, size_t type) {
+  for (size_t s = 0; s < p->nsamples; s++)
+    if (p->values[p->samples[s].value_start + type] < 0) return 0;
+  return 1;
+}
+
 static int build_report(build *b, const prof_profile *base, const prof_profile *cur, prof_report *rep) {
   size_t ct = 0, bt = 0;
   if (pick_type(b, cur, b->o->sample_index, &ct, "the") != 0) return -1;
@@ -541,6 +586,18 @@ static int build_report(build *b, const prof_profile *base, const prof_profile *
   if (base && pick_type(b, base, rep->type, &bt, "the base") != 0) return -1;
   if (b->o->focus && (b->has_focus = compile(b, &b->focus, b->o->focus, "focus")) < 0) return -1;
   if (b->o->ignore && (b->has_ignore = compile(b, &b->ignore, b->o->ignore, "ignore")) < 0) return -1;
+  if (b->o->rows_only && base == NULL && direct_ok(cur, ct)) {
+    /* Merging samples only adds values of equal keys: when none is negative,
+     * the rows and the total come out the same without it. */
+    b->direct = cur;
+    b->direct_type = ct;
+    int rc = intern_profile(b, cur, &b->direct_sig);
+    drop_gid(b);
+    if (rc != 0) return -1;
+    for (size_t s = 0; s < cur->nsamples; s++) rep->cur_sum += cur->values[cur->samples[s].value_start + ct];
+    rep->total = rep->cur_sum;
+    return report_nodes(b, rep);
+  }
   /* Room for every sample key up front: no rehash while merging. */
   size_t n = cur->nsamples + (base ? base->nsamples : 0);
   size_t words = cur->nsamples + cur->nsample_locs + 5 * cur->nlabels;
@@ -576,6 +633,7 @@ int prof_report_build(const prof_profile *base, const prof_profile *cur, const p
   prof_intern_free(&b.samples);
   prof_intern_free(&b.edges);
   free(b.mvalue);
+  free(b.direct_sig);
   free(b.fstart);
   free(b.key);
   rep->priv = b.own;

@@ -16,6 +16,8 @@ typedef struct prof_opts {
   const char *ignore;       /* drop samples with such a frame */
   int lines;                /* one row per source line instead of per function */
   int closures;             /* only stacks with a Go closure, one row per closure */
+  int rows_only;            /* only rows and totals are wanted: nsamples is left 0, which lets a
+                               profile without base or negative values skip merging its samples */
 } prof_opts;
 
 typedef struct prof_row {

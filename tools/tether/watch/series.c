@@ -283,6 +283,7 @@ int watch_add(watch *w, prof_profile *p, int64_t time_nanos, const char *source,
   prof_report r;
   memset(&o, 0, sizeof o);
   o.sample_index = w->type ? w->type : w->o->sample_index;
+  o.rows_only = 1;
   if (prof_report_build(NULL, p, &o, &r, err, errlen) != 0) {
     prof_free(p);
     return -1;

@@ -44,6 +44,7 @@ typedef struct options {
   prof_source_opts fetch;
   watch_opts wo;
   const char *min_growth; /* as given, checked against the unit later */
+  int stats;              /* --stats: time spent reading and analysing, on stderr */
 } options;
 
 static void usage(FILE *out) {
@@ -71,6 +72,7 @@ static void usage(FILE *out) {
         "  --late-ratio X         second-half slope / slope needed (default 0.25)\n"
         "  --min-snapshots N      fewer snapshots judged give insufficient (default 5)\n"
         "  --top N                at most N suspects (default 10)\n"
+        "  --stats                print the time spent reading and analysing to stderr\n"
         "  --help, --version\n\n"
         "Exit status: 0 report printed, 1 --fail-on-growth tripped, 2 usage error or no\n"
         "snapshot could be read.\n",
@@ -161,6 +163,10 @@ static int parse_args(int argc, char **argv, options *o) {
     const char *a = argv[i];
     if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) return usage(stdout), -1;
     if (strcmp(a, "--version") == 0) return printf("tether %s\n", TETHER_VERSION), -1;
+    if (strcmp(a, "--stats") == 0) {
+      o->stats = 1;
+      continue;
+    }
     if (a[0] != '-' || a[1] == 0) {
       o->sources[o->nsources++] = a;
       continue;
@@ -220,6 +226,8 @@ typedef struct run {
   double t0;
   int progress;   /* stderr is a terminal: a line per snapshot */
   size_t planned; /* snapshots planned, 0 when not known */
+  double read_s;  /* time spent reading and decoding snapshots (--stats) */
+  double add_s;   /* ... reducing them to series */
 } run;
 
 static void add_failure(run *r, const char *source, const char *error) {
@@ -311,7 +319,9 @@ static void take(run *r) {
   size_t len = 0;
   const char *url = r->o->sources[0];
   int64_t fetched = wall_nanos();
+  double t0 = mono_s();
   prof_profile *p = prof_source_load(url, r->fetcher, &r->o->fetch, r->o->keep ? &raw : NULL, &len, err, sizeof err);
+  r->read_s += mono_s() - t0;
   if (p == NULL) {
     if (!g_stop) add_failure(r, url, err);
     return;
@@ -319,7 +329,10 @@ static void take(run *r) {
   int64_t t = p->time_nanos ? p->time_nanos : fetched;
   char *kept = raw ? keep_snapshot(r, raw, len, t) : NULL;
   free(raw);
-  if (watch_add(r->w, p, t, url, kept, err, sizeof err) != 0) add_failure(r, url, err);
+  t0 = mono_s();
+  int rc = watch_add(r->w, p, t, url, kept, err, sizeof err);
+  r->add_s += mono_s() - t0;
+  if (rc != 0) add_failure(r, url, err);
   else progress(r, url);
   free(kept);
 }
@@ -353,12 +366,17 @@ static int64_t file_time(const prof_profile *p, const char *path) {
 
 static void read_file(run *r, const char *path) {
   char err[512];
+  double t0 = mono_s();
   prof_profile *p = prof_source_load(path, NULL, &r->o->fetch, NULL, NULL, err, sizeof err);
+  r->read_s += mono_s() - t0;
   if (p == NULL) {
     add_failure(r, path, err);
     return;
   }
-  if (watch_add(r->w, p, file_time(p, path), path, NULL, err, sizeof err) != 0) add_failure(r, path, err);
+  t0 = mono_s();
+  int rc = watch_add(r->w, p, file_time(p, path), path, NULL, err, sizeof err);
+  r->add_s += mono_s() - t0;
+  if (rc != 0) add_failure(r, path, err);
   else progress(r, path);
 }
 
@@ -459,6 +477,7 @@ static int link_source(const options *o, watch *w, watch_result *res, scan_set *
 static int report(options *o, run *r, FILE *html) {
   watch_result res;
   scan_set scan;
+  double t0 = mono_s();
   scan_set_init(&scan, "tether watch --source");
   int rc = unit_checks(o, r->w);
   if (rc == 0 && watch_analyse(r->w, &res) != 0) rc = tcli_usage_error("watch", "out of memory");
@@ -487,6 +506,13 @@ static int report(options *o, run *r, FILE *html) {
     if (rc == 0) rc = info.gate_tripped ? TCLI_FOUND : TCLI_OK;
   }
   scan_set_free(&scan);
+  if (o->stats) {
+    double rest = mono_s() - t0;
+    fprintf(stderr, "tether watch: stats: %zu snapshots; reading %.3f s; analysis %.3f s (series %.3f s, fits, "
+            "links and report %.3f s); analysis/reading %.2f\n",
+            watch_count(r->w), r->read_s, r->add_s + rest, r->add_s, rest,
+            r->read_s > 0 ? (r->add_s + rest) / r->read_s : 0);
+  }
   return rc;
 }
 
