@@ -1,7 +1,7 @@
-/* PCRE2 behind regex.h. Each expression gets its own match data block and is
- * JIT-compiled when the platform allows (matching then falls back to the
- * interpreter silently). A regex is not for concurrent use: its match data is
- * shared by its calls. */
+/* PCRE2 behind regex.h. Each expression gets its own match data block. The
+ * interpreter is used, not the JIT: expressions are matched once per function
+ * or file name, never per sample, and JIT code confuses valgrind. A regex is not
+ * for concurrent use: its match data is shared by its calls. */
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include "common/regex.h"
 
@@ -32,7 +32,6 @@ tcli_regex *tcli_regex_new(const char *pattern, char *err, size_t errlen) {
     free(re);
     return NULL;
   }
-  pcre2_jit_compile(re->code, PCRE2_JIT_COMPLETE);
   re->md = pcre2_match_data_create_from_pattern(re->code, NULL);
   if (re->md == NULL) {
     snprintf(err, errlen, "out of memory");

@@ -288,7 +288,10 @@ static void total_card(FILE *out, const watch_info *in, int64_t *totals) {
   const int64_t *v[1] = {totals};
   const char *colors[1] = {"#2563c9"}, *labels[1] = {"total"};
   fputs("<section class=\"card\"><h2>Total heap</h2>", out);
-  if (r->verdict == WATCH_INSUFFICIENT)
+  if (r->verdict == WATCH_INSUFFICIENT && r->nsnaps - r->judged_from >= r->min_snapshots)
+    fputs("<p class=\"muted\">The snapshots judged were all taken at the same time: no trend can be fitted.</p>",
+          out);
+  else if (r->verdict == WATCH_INSUFFICIENT)
     fprintf(out, "<p class=\"muted\">Too few snapshots to judge: %zu judged, at least %zu are needed.</p>",
             r->nsnaps - r->judged_from, r->min_snapshots);
   else if (r->verdict == WATCH_STABLE)

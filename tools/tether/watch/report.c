@@ -178,8 +178,11 @@ static void text_verdict(FILE *out, const watch_info *in) {
   static const char *const k_color[] = {"\033[33m", "\033[32m", "\033[1;31m"};
   fprintf(out, "verdict: %s%s%s", in->color ? k_color[r->verdict] : "", verdict_name(r->verdict),
           in->color ? "\033[0m" : "");
-  if (r->verdict == WATCH_INSUFFICIENT)
-    fprintf(out, " (%zu snapshots judged; at least %zu are needed)", r->nsnaps - r->judged_from,
+  size_t judged = r->nsnaps - r->judged_from;
+  if (r->verdict == WATCH_INSUFFICIENT && judged >= r->min_snapshots)
+    fprintf(out, " (the snapshots judged were all taken at the same time: no trend can be fitted)");
+  else if (r->verdict == WATCH_INSUFFICIENT)
+    fprintf(out, " (%zu snapshot%s judged; at least %zu are needed)", judged, judged == 1 ? "" : "s",
             r->min_snapshots);
   else if (r->nsuspects > 0)
     fprintf(out, ": %zu suspect%s", r->nsuspects, r->nsuspects == 1 ? "" : "s");

@@ -528,9 +528,10 @@ int tether_cmd_watch(int argc, char **argv) {
     free(o.sources);
     return rc < 0 ? TCLI_OK : rc;
   }
-  if (o.keep && mkdir(o.keep, 0777) != 0 && errno != EEXIST) {
+  struct stat st;
+  if (o.keep && ((mkdir(o.keep, 0777) != 0 && errno != EEXIST) || stat(o.keep, &st) != 0 || !S_ISDIR(st.st_mode))) {
     free(o.sources);
-    return tcli_usage_error("watch", "--keep %s: %s", o.keep, strerror(errno));
+    return tcli_usage_error("watch", "--keep %s: %s", o.keep, errno == EEXIST ? "not a directory" : strerror(errno));
   }
   FILE *html = o.html ? fopen(o.html, "w") : NULL;
   if (o.html && html == NULL) {
