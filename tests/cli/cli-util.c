@@ -304,3 +304,33 @@ int cli_write(const char *path, const void *bytes, size_t len) {
   int ok = fwrite(bytes, 1, len, f) == len;
   return fclose(f) == 0 && ok ? 0 : -1;
 }
+
+/* ---- Running the tool. ---- */
+
+int cli_tether(const char *args, char *out, size_t cap, char *err, size_t errcap) {
+  char *cmd = NULL, errpath[] = "/tmp/tether-cli-test-XXXXXX";
+  int fd = mkstemp(errpath);
+  if (fd < 0) return -1;
+  close(fd);
+  if (asprintf(&cmd, "%s %s 2>%s", TETHER_BIN, args, errpath) < 0) {
+    unlink(errpath);
+    return -1;
+  }
+  int st = cli_shell_buf(cmd, out, cap);
+  free(cmd);
+  char *e = cli_slurp(errpath, NULL);
+  snprintf(err, errcap, "%s", e ? e : "");
+  free(e);
+  unlink(errpath);
+  return st;
+}
+
+int cli_one_error_line(const char *args, const char *needle) {
+  static char out[1 << 16], err[8192];
+  if (cli_tether(args, out, sizeof out, err, sizeof err) != 2) return 0;
+  int lines = 0;
+  for (const char *p = err; *p; p++) lines += *p == '\n';
+  int ok = lines == 1 && strncmp(err, "tether ", 7) == 0 && strstr(err, needle) != NULL;
+  if (!ok) printf("    stderr: %s", err);
+  return ok;
+}

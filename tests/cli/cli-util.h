@@ -74,3 +74,12 @@ unsigned char *cli_profile(const cli_sample *s, size_t n, long long time_nanos, 
 
 /* Writes BYTES to PATH; 0 or -1. */
 int cli_write(const char *path, const void *bytes, size_t len);
+
+/* Runs "TETHER_BIN ARGS" through the shell (ARGS may redirect standard input).
+ * Returns its exit status; up to CAP-1 bytes of standard output go to OUT and
+ * of standard error to ERR (ERRCAP bytes). */
+int cli_tether(const char *args, char *out, size_t cap, char *err, size_t errcap);
+
+/* Whether "TETHER_BIN ARGS" exits 2 with exactly one line on standard error,
+ * starting "tether " and containing NEEDLE; prints that stderr when not. */
+int cli_one_error_line(const char *args, const char *needle);

@@ -13,19 +13,7 @@
 static char g_out[1 << 16], g_err[4096];
 
 /* Runs "tether ARGS"; returns the exit status, stdout in g_out, stderr in g_err. */
-static int tether(const char *args) {
-  char cmd[4096], errpath[] = "/tmp/tether-prof-test-XXXXXX";
-  int fd = mkstemp(errpath);
-  if (fd < 0) return -1;
-  close(fd);
-  snprintf(cmd, sizeof cmd, "%s %s 2>%s", TETHER_BIN, args, errpath);
-  int st = cli_shell_buf(cmd, g_out, sizeof g_out);
-  char *err = cli_slurp(errpath, NULL);
-  snprintf(g_err, sizeof g_err, "%s", err ? err : "");
-  free(err);
-  unlink(errpath);
-  return st;
-}
+static int tether(const char *args) { return cli_tether(args, g_out, sizeof g_out, g_err, sizeof g_err); }
 
 static int lines_in(const char *s) {
   int n = 0;
@@ -81,10 +69,7 @@ TEST(prof_cli_closures_name_the_enclosing_function) {
 }
 
 /* Each bad input: exit 2 and exactly one line on stderr naming the file. */
-static int one_error_line(const char *args, const char *needle) {
-  if (tether(args) != 2) return 0;
-  return lines_in(g_err) == 1 && strncmp(g_err, "tether ", 7) == 0 && strstr(g_err, needle) != NULL;
-}
+#define one_error_line cli_one_error_line
 
 TEST(prof_cli_bad_input_is_one_line_and_status_2) {
   CHECK(one_error_line("top " CORPUS "empty", "empty: not a pprof profile"));

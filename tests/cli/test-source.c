@@ -14,27 +14,9 @@
 
 static char g_out[1 << 16], g_err[4096];
 
-static int tether(const char *args) {
-  char cmd[4096], errpath[] = "/tmp/tether-source-test-XXXXXX";
-  int fd = mkstemp(errpath);
-  if (fd < 0) return -1;
-  close(fd);
-  snprintf(cmd, sizeof cmd, "%s %s 2>%s", TETHER_BIN, args, errpath);
-  int st = cli_shell_buf(cmd, g_out, sizeof g_out);
-  char *err = cli_slurp(errpath, NULL);
-  snprintf(g_err, sizeof g_err, "%s", err ? err : "");
-  free(err);
-  unlink(errpath);
-  return st;
-}
+static int tether(const char *args) { return cli_tether(args, g_out, sizeof g_out, g_err, sizeof g_err); }
 
-static int one_error_line(const char *args, const char *needle) {
-  if (tether(args) != 2) return 0;
-  int lines = 0;
-  for (const char *p = g_err; *p; p++) lines += *p == '\n';
-  if (lines != 1 || strstr(g_err, needle) == NULL) printf("    stderr: %s", g_err);
-  return lines == 1 && strstr(g_err, needle) != NULL;
-}
+#define one_error_line cli_one_error_line
 
 static const char k_html[] = "<!DOCTYPE html><html><body>/debug/pprof/</body></html>\n";
 static const char k_text[] = "heap profile: 3: 1024 [4: 2048] @ heap/1048576\n1: 512 [1: 512] @ 0x1\n";

@@ -19,26 +19,17 @@
 
 static char g_out[1 << 17], g_err[8192];
 
+/* Runs "tether watch ARGS"; the exit status, stdout in g_out, stderr in g_err. */
 static int tether(const char *args) {
-  char cmd[8192], errpath[] = "/tmp/tether-watch-test-XXXXXX";
-  int fd = mkstemp(errpath);
-  if (fd < 0) return -1;
-  close(fd);
-  snprintf(cmd, sizeof cmd, "%s watch %s 2>%s", TETHER_BIN, args, errpath);
-  int st = cli_shell_buf(cmd, g_out, sizeof g_out);
-  char *err = cli_slurp(errpath, NULL);
-  snprintf(g_err, sizeof g_err, "%s", err ? err : "");
-  free(err);
-  unlink(errpath);
-  return st;
+  char cmd[8192];
+  snprintf(cmd, sizeof cmd, "watch %s", args);
+  return cli_tether(cmd, g_out, sizeof g_out, g_err, sizeof g_err);
 }
 
 static int one_error_line(const char *args, const char *needle) {
-  if (tether(args) != 2) return 0;
-  int lines = 0;
-  for (const char *p = g_err; *p; p++) lines += *p == '\n';
-  if (lines != 1 || strstr(g_err, needle) == NULL) printf("    stderr: %s", g_err);
-  return lines == 1 && strstr(g_err, needle) != NULL;
+  char cmd[8192];
+  snprintf(cmd, sizeof cmd, "watch %s", args);
+  return cli_one_error_line(cmd, needle);
 }
 
 static const cli_frame k_bus[] = {{"main.newRequestState", "/build/leakbus/main.go", 20},

@@ -55,12 +55,15 @@ static prof_profile *snapshot(int i, int n, valuer a, valuer b, valuer w, valuer
   return p;
 }
 
-/* Adds N snapshots (one every 10 s) to a new watch and analyses it. */
-static watch *run(const watch_opts *o, int n, valuer a, valuer b, valuer w, valuer s, watch_result *r) {
+/* Makes snapshot I of N from CTX. */
+typedef prof_profile *(*maker)(int i, int n, const void *ctx);
+
+/* Adds N snapshots from MAKE to a new watch and analyses it. */
+static watch *watch_of(const watch_opts *o, int n, maker make, const void *ctx, watch_result *r) {
   watch *wt = watch_new(o);
   char err[256];
   for (int i = 0; wt && i < n; i++) {
-    prof_profile *p = snapshot(i, n, a, b, w, s);
+    prof_profile *p = make(i, n, ctx);
     if (p == NULL || watch_add(wt, p, p->time_nanos, "synth", NULL, err, sizeof err) != 0) {
       watch_free(wt);
       return NULL;
@@ -71,6 +74,22 @@ static watch *run(const watch_opts *o, int n, valuer a, valuer b, valuer w, valu
     return NULL;
   }
   return wt;
+}
+
+/* The parts of run(): the valuers of the two leak stacks, the warm-up and the sawtooth. */
+typedef struct parts {
+  valuer a, b, w, s;
+} parts;
+
+static prof_profile *from_parts(int i, int n, const void *ctx) {
+  const parts *p = ctx;
+  return snapshot(i, n, p->a, p->b, p->w, p->s);
+}
+
+/* N snapshots (one every 10 s) of the parts given, analysed. */
+static watch *run(const watch_opts *o, int n, valuer a, valuer b, valuer w, valuer s, watch_result *r) {
+  parts p = {a, b, w, s};
+  return watch_of(o, n, from_parts, &p, r);
 }
 
 TEST(watch_leak_is_one_suspect_at_its_user_function) {
@@ -243,26 +262,28 @@ static const cli_frame k_c[] = {{"g_signal_connect", "/usr/src/glib/gsignal.c", 
 static const cli_frame k_c_table[] = {{"malloc", "malloc.c", 1}, {"make_ctx", "/build/tc203.c", 40},
                                       {"add_handler", "/build/tc203.c", 14}};
 
-/* A watch of N growing snapshots of STACK (grows 1 MiB each). */
-static watch *grow(const watch_opts *o, const cli_frame *stack, size_t nframes, watch_result *r) {
-  watch *w = watch_new(o);
+/* A stack and its length, for one_stack. */
+typedef struct stack {
+  const cli_frame *frames;
+  size_t n;
+} stack;
+
+/* Snapshot I: the stack grown to I + 1 MiB, beside a level part. */
+static prof_profile *one_stack(int i, int n, const void *ctx) {
+  const stack *st = ctx;
+  cli_sample s[2] = {{st->frames, st->n, (i + 1) * MB}, {k_base, 2, base(i, n)}};
+  size_t len;
   char err[256];
-  for (int i = 0; w && i < 8; i++) {
-    cli_sample s[2] = {{stack, nframes, (i + 1) * MB}, {k_base, 2, base(i, 8)}};
-    size_t len;
-    unsigned char *buf = cli_profile(s, 2, (i + 1) * SEC, &len);
-    prof_profile *p = buf ? prof_decode(buf, len, err, sizeof err) : NULL;
-    free(buf);
-    if (p == NULL || watch_add(w, p, p->time_nanos, "synth", NULL, err, sizeof err) != 0) {
-      watch_free(w);
-      return NULL;
-    }
-  }
-  if (w && watch_analyse(w, r) != 0) {
-    watch_free(w);
-    return NULL;
-  }
-  return w;
+  unsigned char *buf = cli_profile(s, 2, (i + 1) * SEC, &len);
+  prof_profile *p = buf ? prof_decode(buf, len, err, sizeof err) : NULL;
+  free(buf);
+  return p;
+}
+
+/* A watch of 8 snapshots of STACK growing 1 MiB each. */
+static watch *grow(const watch_opts *o, const cli_frame *frames, size_t nframes, watch_result *r) {
+  stack st = {frames, nframes};
+  return watch_of(o, 8, one_stack, &st, r);
 }
 
 static scan_set *scan_of(const char *dir) {

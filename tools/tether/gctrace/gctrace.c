@@ -70,16 +70,6 @@ static void usage(FILE *out) {
         out);
 }
 
-/* Parses a finite number >= 0 for option NAME. */
-static int number(const char *name, const char *s, double *v) {
-  char *end;
-  errno = 0;
-  *v = strtod(s, &end);
-  if (end == s || *end != '\0' || errno != 0 || !isfinite(*v) || *v < 0)
-    return tcli_usage_error("gctrace", "%s wants a number >= 0, not '%s'", name, s);
-  return 0;
-}
-
 /* Handles one option that takes VALUE; returns 0, or 2 on a bad value. */
 static int option_value(options *o, const char *name, const char *value) {
   double v;
@@ -108,7 +98,7 @@ static int option_value(options *o, const char *name, const char *value) {
     o->json = strcmp(value, "json") == 0;
     return 0;
   }
-  if (number(name, value, &v) != 0) return TCLI_USAGE;
+  if (tcli_number("gctrace", name, value, &v) != 0) return TCLI_USAGE;
   if (strcmp(name, "--fail-on-growth") == 0) o->gate = v;
   else if (strcmp(name, "--min-gcs") == 0) o->th.min_gcs = v > 1e9 ? (size_t)1e9 : (size_t)v;
   else if (strcmp(name, "--min-growth") == 0) o->th.min_growth_mb = v;
@@ -142,17 +132,12 @@ static int parse_args(int argc, char **argv, options *o) {
       o->input = a;
       continue;
     }
-    const char *eq = strchr(a, '=');
-    size_t len = eq ? (size_t)(eq - a) : strlen(a);
     char name[32];
-    if (len >= sizeof name) return tcli_usage_error("gctrace", "unknown option '%s' (see --help)", a);
-    memcpy(name, a, len);
-    name[len] = 0;
-    int known = 0;
-    for (size_t k = 0; k < sizeof k_valued / sizeof k_valued[0]; k++) known |= strcmp(name, k_valued[k]) == 0;
-    if (!known) return tcli_usage_error("gctrace", "unknown option '%s' (see --help)", a);
-    if (eq == NULL && i + 1 >= argc) return tcli_usage_error("gctrace", "%s needs a value", name);
-    int rc = option_value(o, name, eq ? eq + 1 : argv[++i]);
+    const char *value;
+    if (tcli_valued_option("gctrace", argc, argv, &i, k_valued, sizeof k_valued / sizeof k_valued[0], name,
+                           sizeof name, &value) != 0)
+      return TCLI_USAGE;
+    int rc = option_value(o, name, value);
     if (rc != 0) return rc;
   }
   if (o->input == NULL) o->input = "-";

@@ -79,15 +79,6 @@ static void usage(FILE *out) {
         out);
 }
 
-static int number(const char *name, const char *s, double *v) {
-  char *end;
-  errno = 0;
-  *v = strtod(s, &end);
-  if (end == s || *end != '\0' || errno != 0 || !isfinite(*v) || *v < 0)
-    return tcli_usage_error("watch", "%s wants a number >= 0, not '%s'", name, s);
-  return 0;
-}
-
 static int count(const char *name, const char *s, long *out, long min) {
   char *end;
   errno = 0;
@@ -143,7 +134,7 @@ static int option_value(options *o, const char *name, const char *v) {
     if (count(name, v, &k, 1) != 0) return TCLI_USAGE;
     o->wo.max_suspects = (size_t)k;
   } else {
-    if (number(name, v, &x) != 0) return TCLI_USAGE;
+    if (tcli_number("watch", name, v, &x) != 0) return TCLI_USAGE;
     if (strcmp(name, "--min-rel") == 0) o->wo.min_rel = x / 100;
     else if (strcmp(name, "--min-tau") == 0) o->wo.min_tau = x;
     else if (strcmp(name, "--late-ratio") == 0) o->wo.late_ratio = x;
@@ -171,18 +162,12 @@ static int parse_args(int argc, char **argv, options *o) {
       o->sources[o->nsources++] = a;
       continue;
     }
-    const char *eq = strchr(a, '=');
-    size_t len = eq ? (size_t)(eq - a) : strlen(a);
     char name[32];
-    int known = 0;
-    if (len < sizeof name) {
-      memcpy(name, a, len);
-      name[len] = 0;
-      for (size_t k = 0; k < sizeof k_valued / sizeof k_valued[0]; k++) known |= strcmp(name, k_valued[k]) == 0;
-    }
-    if (!known) return tcli_usage_error("watch", "unknown option '%s' (see --help)", a);
-    if (eq == NULL && i + 1 >= argc) return tcli_usage_error("watch", "%s needs a value", name);
-    int rc = option_value(o, name, eq ? eq + 1 : argv[++i]);
+    const char *value;
+    if (tcli_valued_option("watch", argc, argv, &i, k_valued, sizeof k_valued / sizeof k_valued[0], name,
+                           sizeof name, &value) != 0)
+      return TCLI_USAGE;
+    int rc = option_value(o, name, value);
     if (rc != 0) return rc;
   }
   if (o->nsources == 0) return tcli_usage_error("watch", "wants a URL, a directory or profiles (see --help)");
