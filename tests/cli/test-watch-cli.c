@@ -76,8 +76,9 @@ TEST(watch_cli_directory_json_has_the_schema) {
   static const char *const keys[] = {
       "{\"tool\":\"tether watch\"", "\"verdict\":\"growing\"", "\"snapshots\":10,", "\"span_seconds\":45,",
       "\"sample_type\":\"inuse_space\"", "\"unit\":\"bytes\"", "\"total\":{\"first\":11534336,\"last\":20971520,",
-      "\"slope_per_min\":", "\"suspects\":[{\"function\":\"main.newRequestState\",\"file\":\"/build/leakbus/main.go\","
-      "\"line\":20,", "\"tau\":1,", "\"growth\":", "\"verdict\":\"growing\"", "\"series\":{\"site\":[1048576,",
+      "\"slope_per_min\":",
+      "\"suspects\":[{\"function\":\"main.newRequestState\",\"file\":\"/build/leakbus/main.go\",\"line\":20,",
+      "\"tau\":1,", "\"growth\":", "\"verdict\":\"growing\"", "\"series\":{\"site\":[1048576,",
       "\"links\":[{\"rule\":\"TG104\",\"role\":\"closure\",\"file\":", "\"line\":29,\"message\":",
       "\"variable\":\"st\",\"variable_line\":28", "{\"rule\":\"TG102\",\"role\":\"map\"", "\"map_shrinks\":false",
       "\"fix\":\"copy the fields", "\"failures\":[{\"source\":", "notes.txt\",\"error\":\"not a pprof profile",
