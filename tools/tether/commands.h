@@ -8,5 +8,6 @@ int tether_cmd_scan(int argc, char **argv);    /* scan/ */
 int tether_cmd_diff(int argc, char **argv);    /* prof/ */
 int tether_cmd_top(int argc, char **argv);     /* prof/ */
 int tether_cmd_gctrace(int argc, char **argv); /* gctrace/ */
+int tether_cmd_watch(int argc, char **argv);   /* watch/ */
 
 #endif

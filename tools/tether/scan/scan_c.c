@@ -67,6 +67,7 @@ typedef struct c_call {
   uint32_t line, col;
   size_t pair;
   scan_str name;
+  scan_str func; /* the function making the call */
 } c_call;
 
 typedef struct c_struct { /* a struct (or typedef name) that holds a callback */
@@ -79,6 +80,7 @@ typedef struct c_table {
   uint32_t line, col;
   int fnptr_array; /* 1: an array of function pointers; 0: of callback structs */
   int filled, cleared;
+  scan_str fill_func; /* the first function that fills it */
 } c_table;
 
 typedef struct scan_c_facts {
@@ -101,9 +103,10 @@ typedef struct cwalk {
   struct { c_struct *v; size_t n, cap; } structs;
   struct { scan_str *v; size_t n, cap; } fnptr_types;
   struct { c_table *v; size_t n, cap; } tables;
-  struct { TSNode *v; size_t n, cap; } tc201;
+  struct { struct tc201 { TSNode call; scan_str func; } *v; size_t n, cap; } tc201;
   int ptr_arrays; /* file-scope arrays of data pointers (context tables) */
   uint32_t func_end; /* end byte of the function definition being walked, or 0 */
+  scan_str func;     /* its name */
 } cwalk;
 
 static scan_str str_of(cwalk *w, TSNode n) { return scan_node_str(w->f, n); }
@@ -286,8 +289,12 @@ static void on_assign(cwalk *w, TSNode n) {
   c_table *t = lvalue_table(w, field(n, F_LEFT));
   if (t == NULL) return;
   TSNode rhs = field(n, F_RIGHT);
-  if (is_null_value(w, rhs) || lvalue_table(w, rhs) == t) t->cleared = 1;
-  else t->filled = 1;
+  if (is_null_value(w, rhs) || lvalue_table(w, rhs) == t) {
+    t->cleared = 1;
+  } else {
+    if (!t->filled) t->fill_func = w->func;
+    t->filled = 1;
+  }
 }
 
 /* Whether the subtree N names identifier NAME (a bounded walk). */
@@ -350,12 +357,12 @@ static void on_call(cwalk *w, TSNode n) {
       (scan_str_eq(name, "tether_register_at") && nargs == 8)) {
     if (registers_forever(w, args, nargs)) {
       SCAN_RESERVE(w->tc201);
-      w->tc201.v[w->tc201.n++] = n;
+      w->tc201.v[w->tc201.n++] = (struct tc201){n, w->func};
     }
   }
   for (size_t p = 0; p < w->o->npairs; p++) {
     if (!pattern_matches(w->o->pairs[p].reg, name)) continue;
-    c_call call = {ts_node_start_point(n).row + 1, ts_node_start_point(n).column + 1, p, name};
+    c_call call = {ts_node_start_point(n).row + 1, ts_node_start_point(n).column + 1, p, name, w->func};
     SCAN_RESERVE(w->c->regs);
     w->c->regs.v[w->c->regs.n++] = call;
     break;
@@ -369,9 +376,26 @@ static void on_identifier(cwalk *w, TSNode n) {
     if (w->o->pairs[p].unreg[0] && pattern_matches(w->o->pairs[p].unreg, s)) w->c->unreg_seen[p] = 1;
 }
 
+/* The name a function definition declares: through pointer and parenthesised
+ * declarators to the function declarator's identifier. */
+static scan_str function_name(cwalk *w, TSNode def) {
+  TSNode d = field(def, F_DECLARATOR);
+  for (int i = 0; i < 16 && !ts_node_is_null(d); i++) {
+    int k = kind(d);
+    if (k == C_IDENTIFIER) return str_of(w, d);
+    if (k == C_PARENTHESIZED_DECLARATOR) d = nth(d, 0);
+    else if (k == C_POINTER_DECLARATOR || k == C_FUNCTION_DECLARATOR) d = field(d, F_DECLARATOR);
+    else break;
+  }
+  return (scan_str){"", 0};
+}
+
 static void visit(cwalk *w, TSNode n, int depth) {
   int k = kind(n);
-  if (w->func_end && ts_node_start_byte(n) >= w->func_end) w->func_end = 0;
+  if (w->func_end && ts_node_start_byte(n) >= w->func_end) {
+    w->func_end = 0;
+    w->func = (scan_str){"", 0};
+  }
   switch (k) {
     case C_COMMENT: scan_note_comment(w->f, n); break;
     case C_STRUCT_SPECIFIER: on_struct(w, n); break;
@@ -379,7 +403,10 @@ static void visit(cwalk *w, TSNode n, int depth) {
     case C_DECLARATION:
       if (depth == 1) on_global_decl(w, n);
       break;
-    case C_FUNCTION_DEFINITION: w->func_end = ts_node_end_byte(n); break;
+    case C_FUNCTION_DEFINITION:
+      w->func_end = ts_node_end_byte(n);
+      w->func = function_name(w, n);
+      break;
     case C_ASSIGNMENT_EXPRESSION:
       if (w->func_end) on_assign(w, n);
       break;
@@ -389,19 +416,22 @@ static void visit(cwalk *w, TSNode n, int depth) {
   }
 }
 
+/* Adds a finding naming FUNC (the function it is in or about) unless its rule
+ * is off or suppressed there. */
 static void emit(cwalk *w, uint32_t line, uint32_t col, scan_rule rule, const char *hint,
-                 const char *msg) {
+                 const char *msg, scan_str func) {
   if (!scan_rule_enabled(w->o, rule) || scan_suppressed(w->f, line, rule)) return;
   scan_add(&w->f->findings, w->f, line, col, rule, scan_rules[rule].severity, hint, "%s", msg);
+  scan_add_facts(&w->f->findings)->func = func;
 }
 
 static void finish_file(cwalk *w) {
   for (size_t i = 0; i < w->tc201.n; i++) {
-    TSPoint p = ts_node_start_point(w->tc201.v[i]);
+    TSPoint p = ts_node_start_point(w->tc201.v[i].call);
     emit(w, p.row + 1, p.column + 1, SCAN_TC201,
          "keep the id (out_id) and tether_unregister it, or give the registration an owner "
          "or a ttl_ms",
-         "registration discards its id and has no owner or TTL: nothing can ever remove it");
+         "registration discards its id and has no owner or TTL: nothing can ever remove it", w->tc201.v[i].func);
   }
   for (size_t i = 0; i < w->tables.n; i++) {
     const c_table *t = &w->tables.v[i];
@@ -415,7 +445,7 @@ static void finish_file(cwalk *w) {
     emit(w, t->line, t->col, SCAN_TC203,
          "clear the slot (fn = NULL, ctx = NULL) in an unregister function, or use a "
          "tether_registry with owners",
-         msg);
+         msg, t->fill_func);
   }
 }
 
@@ -475,6 +505,7 @@ void scan_c_rules(scan_file **files, size_t n, const scan_options *o) {
       scan_add(&f->findings, f, call->line, call->col, SCAN_TC202, SCAN_WARNING, hint,
                "%.*s registers a callback, but no scanned file calls %s: it is never removed",
                (int)call->name.n, call->name.s, pair->unreg);
+      scan_add_facts(&f->findings)->func = call->func;
     }
   }
   free(seen);

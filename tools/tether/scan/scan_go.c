@@ -122,6 +122,7 @@ typedef struct go_type {
 
 typedef struct go_func {
   scan_str name;
+  scan_str recv; /* a method's receiver type (without *), else empty */
   uint32_t line, col;
   size_t param_first, param_count;
 } go_func;
@@ -154,12 +155,14 @@ typedef struct go_capture {
   scan_str name;
   vkind kind;
   scan_str tname;
+  uint32_t decl_line; /* where the enclosing function declares it */
 } go_capture;
 
 typedef enum { ROLE_NONE, ROLE_STORE, ROLE_ARG } lrole;
 
 typedef struct go_lit {
-  uint32_t line, col;
+  uint32_t line, col, end_line;
+  long func; /* the top-level function it is in (index into funcs), -1 outside */
   lrole role;
   scan_str target; /* ROLE_STORE: the map; ROLE_ARG: the callee */
   int is_field, argi;
@@ -198,6 +201,7 @@ typedef struct decl {
   scan_str name;
   vkind kind;
   scan_str tname;
+  uint32_t line;
 } decl;
 
 typedef struct ctx { /* a function, method or func literal being walked */
@@ -230,9 +234,25 @@ typedef struct walker {
   struct { read_fact *v; size_t n, cap; } reads;
   long func; /* current top-level function, -1 outside */
   int in_lit; /* number of literal contexts open */
+  const char *line_at; /* line_of's position in the buffer and its line */
+  uint32_t line_no;
 } walker;
 
 static scan_str str_of(walker *w, TSNode n) { return scan_node_str(w->f, n); }
+
+/* The line of byte P of the buffer. The walk asks in increasing order mostly,
+ * so the count goes on from the last answer; going back starts over. */
+static uint32_t line_of(walker *w, const char *p) {
+  const char *start = (const char *)w->f->data;
+  if (p < start || p > start + w->f->len) return 0;
+  if (w->line_at == NULL || p < w->line_at) {
+    w->line_at = start;
+    w->line_no = 1;
+  }
+  for (const char *q = w->line_at; q < p; q++) w->line_no += *q == '\n';
+  w->line_at = p;
+  return w->line_no;
+}
 
 static void pos_of(TSNode n, uint32_t *line, uint32_t *col) {
   TSPoint p = ts_node_start_point(n);
@@ -353,7 +373,7 @@ static mvclass var_map_class(walker *w, TSNode type, TSNode value, scan_str *tna
 static void declare(walker *w, scan_str name, vkind k, scan_str tname) {
   if (w->ctxs.n == 0 || name.n == 0 || scan_str_eq(name, "_")) return;
   SCAN_RESERVE(w->decls);
-  w->decls.v[w->decls.n++] = (decl){name, k, tname};
+  w->decls.v[w->decls.n++] = (decl){name, k, tname, line_of(w, name.s)};
 }
 
 /* Looks NAME up in the open contexts, innermost first; NULL when not declared. */
@@ -665,12 +685,24 @@ static void push_ctx(walker *w, TSNode n, int is_lit, long lit) {
   if (is_lit) w->in_lit++;
 }
 
+/* The type name of a method's receiver list `(s *Server)`, without * or type
+ * arguments; empty for a function. */
+static scan_str receiver_type(walker *w, TSNode recv) {
+  scan_str none = {"", 0};
+  if (ts_node_is_null(recv) || nchild(recv) == 0) return none;
+  TSNode t = unparen_type(field(nth(recv, 0), F_TYPE));
+  if (kind(t) == N_POINTER_TYPE) t = unparen_type(nth(t, 0));
+  if (kind(t) == N_GENERIC_TYPE) t = field(t, F_TYPE);
+  return kind(t) == N_TYPE_IDENTIFIER ? str_of(w, t) : none;
+}
+
 static void on_function(walker *w, TSNode n) {
   go_func fn;
   memset(&fn, 0, sizeof fn);
   TSNode name = field(n, F_NAME);
   fn.name = str_of(w, name);
   pos_of(name, &fn.line, &fn.col);
+  fn.recv = receiver_type(w, field(n, F_RECEIVER));
   fn.param_first = w->g->params.n;
   TSNode params = field(n, F_PARAMETERS);
   uint32_t np = nchild(params);
@@ -718,6 +750,8 @@ static void on_literal(walker *w, TSNode n) {
     go_lit l;
     memset(&l, 0, sizeof l);
     pos_of(n, &l.line, &l.col);
+    l.end_line = ts_node_end_point(n).row + 1;
+    l.func = w->func;
     l.role = p.role;
     l.target = p.target;
     l.is_field = p.is_field;
@@ -761,7 +795,7 @@ static void close_literal(walker *w, const ctx *c) {
     const decl *d = lit ? lookup(w, u, 0) : NULL;
     if (d == NULL || d->kind == K_CONST) continue;
     SCAN_RESERVE(w->g->caps);
-    w->g->caps.v[w->g->caps.n++] = (go_capture){u, d->kind, d->tname};
+    w->g->caps.v[w->g->caps.n++] = (go_capture){u, d->kind, d->tname, d->line};
   }
   free(own);
   if (lit) lit->cap_count = w->g->caps.n - lit->cap_first;
@@ -990,13 +1024,16 @@ static int is_func_map(const pkg *p, const go_var *v) {
   return 0;
 }
 
-/* The func map a write or literal targets, if the package declares one. */
-static const go_var *find_func_map(const pkg *p, scan_str target, int is_field) {
+/* The func map a write or literal targets, if the package declares one; *FILE
+ * (when not NULL) gets the file declaring it. */
+static const go_var *find_func_map(const pkg *p, scan_str target, int is_field, const scan_file **file) {
   for (size_t i = 0; i < p->n; i++) {
     const scan_go_facts *g = p->files[i]->go;
     for (size_t v = 0; g && v < g->vars.n; v++)
-      if (same_target(&g->vars.v[v], target, is_field) && is_func_map(p, &g->vars.v[v]))
+      if (same_target(&g->vars.v[v], target, is_field) && is_func_map(p, &g->vars.v[v])) {
+        if (file) *file = p->files[i];
         return &g->vars.v[v];
+      }
   }
   return NULL;
 }
@@ -1036,10 +1073,23 @@ static int writes_to(const pkg *p, const go_var *v, const go_write **first, scan
   return 0;
 }
 
-static void emit(const pkg *p, scan_file *f, uint32_t line, uint32_t col, scan_rule rule,
-                 scan_severity sev, const char *hint, const char *msg) {
-  if (!scan_rule_enabled(p->o, rule) || scan_suppressed(f, line, rule)) return;
+/* Adds a finding unless its rule is off or suppressed there; returns its facts
+ * record (to fill) or NULL. */
+static scan_facts *emit(const pkg *p, scan_file *f, uint32_t line, uint32_t col, scan_rule rule,
+                        scan_severity sev, const char *hint, const char *msg) {
+  if (!scan_rule_enabled(p->o, rule) || scan_suppressed(f, line, rule)) return NULL;
   scan_add(&f->findings, f, line, col, rule, sev, hint, "%s", msg);
+  return scan_add_facts(&f->findings);
+}
+
+/* The facts every finding about map V (declared in F) carries. */
+static void map_facts(const pkg *p, scan_facts *fx, const scan_file *f, const go_var *v) {
+  if (fx == NULL) return;
+  fx->map = v->name;
+  fx->owner = v->owner;
+  fx->map_file = f->path;
+  fx->map_line = v->line;
+  fx->map_shrinks = shrinks(p, v);
 }
 
 static int name_matches(const char *pat, const char *s, size_t n) {
@@ -1065,10 +1115,11 @@ static void check_map(const pkg *p, scan_file *f, const go_var *v) {
   if (!v->is_field) {
     snprintf(msg, sizeof msg, "package-level variable '%.*s' is a map of funcs (%.*s)",
              (int)v->name.n, v->name.s, (int)v->type_text.n, v->type_text.s);
-    emit(p, f, v->line, v->col, SCAN_TG101, SCAN_WARNING,
-         "keep callbacks in a registry value with an owner and an Unregister that deletes, "
-         "not in a package-level map that lives as long as the program",
-         msg);
+    map_facts(p, emit(p, f, v->line, v->col, SCAN_TG101, SCAN_WARNING,
+                      "keep callbacks in a registry value with an owner and an Unregister that deletes, "
+                      "not in a package-level map that lives as long as the program",
+                      msg),
+              f, v);
   }
   const go_write *first = NULL;
   scan_file *wf = NULL;
@@ -1078,10 +1129,11 @@ static void check_map(const pkg *p, scan_file *f, const go_var *v) {
            "deletes from it: every func stored stays reachable, with all it captured",
            what, (int)v->owner.n, v->owner.s, v->is_field ? "." : "", (int)v->name.n,
            v->name.s, wf->path, first->line);
-  emit(p, f, v->line, v->col, SCAN_TG102, SCAN_ERROR,
-       "add an Unregister that calls delete(m, key) (or a Close that clears the map) and "
-       "make callers defer it",
-       msg);
+  map_facts(p, emit(p, f, v->line, v->col, SCAN_TG102, SCAN_ERROR,
+                    "add an Unregister that calls delete(m, key) (or a Close that clears the map) and "
+                    "make callers defer it",
+                    msg),
+            f, v);
   for (size_t i = 0; i < p->n; i++) {
     const scan_go_facts *g = p->files[i]->go;
     long last = -2;
@@ -1094,22 +1146,27 @@ static void check_map(const pkg *p, scan_file *f, const go_var *v) {
       snprintf(msg, sizeof msg,
                "'%.*s' adds to func map '%.*s' and no function in the package removes from it",
                (int)fn->name.n, fn->name.s, (int)v->name.n, v->name.s);
-      emit(p, p->files[i], fn->line, fn->col, SCAN_TG103, SCAN_WARNING,
-           "pair it with an Unregister (or return a cancel func) that deletes the entry", msg);
+      scan_facts *fx = emit(p, p->files[i], fn->line, fn->col, SCAN_TG103, SCAN_WARNING,
+                            "pair it with an Unregister (or return a cancel func) that deletes the entry", msg);
+      map_facts(p, fx, f, v);
+      if (fx) {
+        fx->func = fn->name;
+        fx->recv = fn->recv;
+      }
     }
   }
 }
 
 /* Whether a function named CALLEE in the package stores its parameter ARGI into a
  * func map. */
-static int stores_param(const pkg *p, scan_str callee, int argi, const go_var **map) {
+static int stores_param(const pkg *p, scan_str callee, int argi, const go_var **map, const scan_file **file) {
   for (size_t i = 0; i < p->n; i++) {
     const scan_go_facts *g = p->files[i]->go;
     for (size_t w = 0; g && w < g->writes.n; w++) {
       const go_write *wr = &g->writes.v[w];
       if (wr->func < 0 || wr->rhs_param != argi) continue;
       if (!scan_str_same(g->funcs.v[wr->func].name, callee)) continue;
-      *map = find_func_map(p, wr->target, wr->is_field);
+      *map = find_func_map(p, wr->target, wr->is_field, file);
       if (*map != NULL) return 1;
     }
   }
@@ -1120,8 +1177,9 @@ static int stores_param(const pkg *p, scan_str callee, int argi, const go_var **
 static void check_literal(const pkg *p, scan_file *f, const go_lit *l) {
   if (l->cap_count == 0) return;
   const go_var *map = NULL;
-  if (l->role == ROLE_STORE) map = find_func_map(p, l->target, l->is_field);
-  else if (l->role == ROLE_ARG) stores_param(p, l->target, l->argi, &map);
+  const scan_file *mfile = NULL;
+  if (l->role == ROLE_STORE) map = find_func_map(p, l->target, l->is_field, &mfile);
+  else if (l->role == ROLE_ARG) stores_param(p, l->target, l->argi, &map, &mfile);
   if (map == NULL) return;
   char list[512] = "", first_ref[128] = "";
   size_t used = 0;
@@ -1152,7 +1210,23 @@ static void check_literal(const pkg *p, scan_file *f, const go_lit *l) {
            "copy the fields the func needs into locals before the literal (id := %s.ID) and "
            "capture those, not %s",
            first_ref[0] ? first_ref : "data", first_ref[0] ? first_ref : "the whole object");
-  emit(p, f, l->line, l->col, SCAN_TG104, any_ref ? SCAN_ERROR : SCAN_NOTE, hint, msg);
+  scan_facts *fx = emit(p, f, l->line, l->col, SCAN_TG104, any_ref ? SCAN_ERROR : SCAN_NOTE, hint, msg);
+  if (fx == NULL) return;
+  map_facts(p, fx, mfile, map);
+  if (l->func >= 0) {
+    fx->func = f->go->funcs.v[l->func].name;
+    fx->recv = f->go->funcs.v[l->func].recv;
+  }
+  if (l->role == ROLE_ARG) fx->via = l->target;
+  fx->end_line = l->end_line;
+  for (size_t i = 0; i < l->cap_count && fx->ncaptures < SCAN_MAX_CAPTURES; i++) {
+    const go_capture *c = &f->go->caps.v[l->cap_first + i];
+    int ref = 0;
+    resolve(p, c->kind, c->tname, 0, &ref);
+    if (ref) fx->capture_ref |= 1u << fx->ncaptures;
+    fx->capture_line[fx->ncaptures] = c->decl_line;
+    fx->capture[fx->ncaptures++] = c->name;
+  }
 }
 
 static void check_overwrites(const pkg *p, scan_file *f) {
@@ -1160,7 +1234,7 @@ static void check_overwrites(const pkg *p, scan_file *f) {
   for (size_t w = 0; w < g->writes.n; w++) {
     const go_write *wr = &g->writes.v[w];
     if (wr->kind != W_ASSIGN || wr->rhs_nil || wr->checked) continue;
-    const go_var *map = find_func_map(p, wr->target, wr->is_field);
+    const go_var *map = find_func_map(p, wr->target, wr->is_field, NULL);
     if (map == NULL) continue;
     char msg[256];
     snprintf(msg, sizeof msg,
