@@ -27,6 +27,11 @@ bench:
 	@scripts/deps.sh build bench go
 	@scripts/bench.sh
 
+# The article's comparison table, measured (docs/bench.md): into build-bench/.
+.PHONY: bench-article
+bench-article:
+	@scripts/bench-article.sh build-bench
+
 stress: build
 	@./build/tests/stress $${STRESS_SECONDS:-120}
 
@@ -34,8 +39,12 @@ fuzz:
 	@scripts/deps.sh build check
 	@scripts/fuzz.sh $${FUZZ_SECONDS:-120}
 
-install: build
-	@DESTDIR=$(DESTDIR) $(CMAKE) --install build --prefix $(PREFIX)
+# The installed copy is a release build: NDEBUG, no tests (build-release/).
+install: deps
+	@$(CMAKE) -S . -B build-release -DCMAKE_BUILD_TYPE=Release -DCMAKE_C_FLAGS_RELEASE="-O2 -g -DNDEBUG" \
+	  -DTETHER_BUILD_TESTS=OFF -DCMAKE_INSTALL_PREFIX=$(PREFIX) >/dev/null
+	@$(CMAKE) --build build-release -j $(JOBS)
+	@DESTDIR=$(DESTDIR) $(CMAKE) --install build-release --prefix $(PREFIX)
 
 format:
 	@clang-format -i include/tether/*.h src/*.c src/*.h tests/*.c tests/*.h tests/cli/*.c \

@@ -1,10 +1,12 @@
-/* What bench-registry and ab-dispatch share: the workload (1000 names
- * "handler-N" in one fixed shuffled order, the trivial callback), the clock,
- * rculfhash as the peer, and the median. Each program includes it once (with
- * _GNU_SOURCE and _LGPL_SOURCE defined first, so urcu's read side is inline). */
+/* What the benchmarks share: the workload (NAMES names "handler-N", 1000
+ * unless the program defines more, in one fixed shuffled order, the trivial
+ * callback), the clock, a counting allocator, rculfhash as the peer, and the
+ * median. Each program includes it once (with _GNU_SOURCE and _LGPL_SOURCE
+ * defined first, so urcu's read side is inline). */
 #ifndef TETHER_BENCH_COMMON_H
 #define TETHER_BENCH_COMMON_H
 
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,8 +18,13 @@
 #include "internal.h" /* tether__hash: the library's string hash, given to rculfhash too */
 #include "tether/tether.h"
 
+/* A program may define NAMES (and OPS) before including this header. */
+#ifndef NAMES
 #define NAMES 1000
+#endif
+#ifndef OPS
 #define OPS 2000000
+#endif
 
 /* The names and the order every workload visits them in. */
 static char g_names[NAMES][16];
@@ -54,6 +61,23 @@ typedef struct handler {
   counter *ctx;
 } handler;
 
+/* A counting tether_allocator (ud is a count_alloc): bytes holds what is live,
+ * total every byte ever asked for. */
+typedef struct count_alloc {
+  _Atomic uint64_t bytes, total;
+} count_alloc;
+
+static inline void *ca_alloc(void *ud, size_t size) {
+  atomic_fetch_add(&((count_alloc *)ud)->bytes, size);
+  atomic_fetch_add(&((count_alloc *)ud)->total, size);
+  return malloc(size);
+}
+
+static inline void ca_free(void *ud, void *p, size_t size) {
+  atomic_fetch_sub(&((count_alloc *)ud)->bytes, size);
+  free(p);
+}
+
 static inline double now_ns(void) {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -68,6 +92,11 @@ typedef struct lf_node {
   size_t len;
   handler h;
 } lf_node;
+
+/* The hash rculfhash's nodes are filed under: tether's string hash. */
+static inline unsigned long lf_hash(const char *name, size_t len) {
+  return (unsigned long)tether__hash(name, len);
+}
 
 static inline int lf_match(struct cds_lfht_node *node, const void *key) {
   const lf_node *n = caa_container_of(node, lf_node, node);
@@ -86,7 +115,7 @@ static inline struct cds_lfht *lf_table_new(lf_node *nodes, counter *ctx) {
     nodes[i].h = (handler){trivial, ctx};
     cds_lfht_node_init(&nodes[i].node);
     urcu_memb_read_lock();
-    cds_lfht_add(ht, (unsigned long)tether__hash(g_names[i], nodes[i].len), &nodes[i].node);
+    cds_lfht_add(ht, lf_hash(g_names[i], nodes[i].len), &nodes[i].node);
     urcu_memb_read_unlock();
   }
   urcu_memb_unregister_thread();
@@ -97,7 +126,7 @@ static inline struct cds_lfht *lf_table_new(lf_node *nodes, counter *ctx) {
 static inline void lf_call(struct cds_lfht *ht, const char *name, void *arg) {
   struct cds_lfht_iter it;
   urcu_memb_read_lock();
-  cds_lfht_lookup(ht, (unsigned long)tether__hash(name, strlen(name)), lf_match, name, &it);
+  cds_lfht_lookup(ht, lf_hash(name, strlen(name)), lf_match, name, &it);
   struct cds_lfht_node *node = cds_lfht_iter_get_node(&it);
   if (node) {
     lf_node *n = caa_container_of(node, lf_node, node);

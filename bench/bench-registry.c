@@ -255,20 +255,6 @@ static void *churn_writer_urcu(void *arg) {
 
 /* ---- memory per registration ---- */
 
-typedef struct count_alloc {
-  _Atomic uint64_t bytes;
-} count_alloc;
-
-static void *ca_alloc(void *ud, size_t size) {
-  atomic_fetch_add(&((count_alloc *)ud)->bytes, size);
-  return malloc(size);
-}
-
-static void ca_free(void *ud, void *p, size_t size) {
-  atomic_fetch_sub(&((count_alloc *)ud)->bytes, size);
-  free(p);
-}
-
 static void nop_free(void *ctx) { (void)ctx; }
 
 /* FULL: every registration also has a destructor, a ctx_size, an owner and a TTL. */
@@ -423,6 +409,55 @@ int main(void) {
   printf("  %-44s %7d %10.2f scaling %.2fx (target >= 1.80)\n", "tether_emit", 2, te2, median(s_te, ROUNDS2));
   printf("  %-44s %7d %10.2f scaling %.2fx\n", "GHashTable + GRWLock", 2, gl2, median(s_gl, ROUNDS2));
   printf("  %-44s %7d %10.2f scaling %.2fx\n", "liburcu rculfhash (memb)", 2, lf2, median(s_lf, ROUNDS2));
+
+  /* Call tracking: the same names on a registry with track_calls, against the
+   * untracked one in interleaved rounds (counts are per thread, so two threads
+   * should still scale); then what a registering stack costs a registration. */
+  tether_registry *rt = NULL;
+  tether_options to = {.track_calls = 1};
+  tether_registry_new(&rt, &to);
+  for (unsigned i = 0; i < NAMES; i++) tether_register(rt, g_names[i], trivial, &ctx, NULL, NULL, NULL);
+  run_tether(rt, 0);
+  double off1 = 1e30, on1 = 1e30, on2 = 1e30, r_on[ROUNDS], s_on[ROUNDS2];
+  for (int k = 0; k < ROUNDS; k++) {
+    double a_off = measure_runs(run_tether, r, 1, 1), a_on = measure_runs(run_tether, rt, 1, 1);
+    r_on[k] = a_on / a_off;
+    keep_min(&off1, a_off);
+    keep_min(&on1, a_on);
+  }
+  for (int k = 0; k < ROUNDS2; k++) {
+    double a1 = measure_runs(run_tether, rt, 1, 1), a2 = measure_runs(run_tether, rt, 2, 1);
+    s_on[k] = a1 / a2;
+    keep_min(&on2, a2);
+  }
+  printf("\n  call tracking (track_calls: per-thread counts, last call to a 100 ms tick)\n");
+  printf("  %-44s %7d %10.2f %s\n", "tether_emit, tracking off", 1, off1, "1.00");
+  printf("  %-44s %7d %10.2f %.2fx (on/off median %.2f, target <= 1.50)\n", "tether_emit, tracking on", 1, on1,
+         on1 / off1, median(r_on, ROUNDS));
+  printf("  %-44s %7d %10.2f scaling %.2fx (target >= 1.80)\n", "tether_emit, tracking on", 2, on2,
+         median(s_on, ROUNDS2));
+  tether_registry_free(rt);
+  static const unsigned depths[] = {0, 8, 32};
+  printf("  %-44s %7s %10s\n", "register + unregister (capture_stack depth)", "depth", "ns/op");
+  for (size_t k = 0; k < sizeof depths / sizeof depths[0]; k++) {
+    tether_registry *rs = NULL;
+    tether_options so = {.capture_stack = depths[k]};
+    tether_registry_new(&rs, &so);
+    enum { REGS = 20000 };
+    double best = 1e30;
+    for (int round = 0; round < 5; round++) {
+      double t0 = now_ns();
+      for (unsigned i = 0; i < REGS; i++) {
+        tether_id id = 0;
+        tether_register(rs, g_names[i % NAMES], trivial, &ctx, NULL, NULL, &id);
+        tether_unregister(rs, id);
+      }
+      keep_min(&best, (now_ns() - t0) / REGS);
+    }
+    tether_registry_free(rs);
+    printf("  %-44s %7u %10.1f\n", k == 0 ? "register + unregister, no stack" : "register + unregister, with stack",
+           depths[k], best);
+  }
 
   /* Churn: a writer registers and unregisters other names in a tight loop. When
    * readers + writer outnumber the CPUs, the readers lose CPU time, not just

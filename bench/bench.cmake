@@ -16,3 +16,8 @@ target_link_libraries(ab-dispatch PRIVATE PkgConfig::URCU ${CMAKE_DL_LIBS})
 target_compile_options(ab-dispatch PRIVATE -Wall -Wextra)
 target_include_directories(ab-dispatch PRIVATE ${CMAKE_SOURCE_DIR}/src ${CMAKE_SOURCE_DIR}/include)
 target_compile_definitions(ab-dispatch PRIVATE _GNU_SOURCE)
+# make bench-article: the article's comparison table (adds C++ and Boost).
+option(TETHER_BUILD_BENCH_ARTICLE "build bench-article (needs Boost and uthash too)" OFF)
+if(TETHER_BUILD_BENCH_ARTICLE)
+  include(${CMAKE_SOURCE_DIR}/bench/article.cmake)
+endif()

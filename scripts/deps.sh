@@ -5,15 +5,21 @@
 #   check   what the test tiers need (sanitizer runtimes, valgrind, clang, libFuzzer)
 #   bench   benchmark peers (GLib, liburcu)
 #   go      Debian's Go toolchain (stdlib scan tier, fixture generation)
+#   bench-article  make bench-article: compilers, Go, Boost, uthash, GLib, liburcu, valgrind
+#   browser headless Chromium and Python (the tether watch tier renders its HTML report
+#           and checks the screenshot)
 set -euo pipefail
 
 want=()
 for group in "$@"; do
   case "$group" in
-    build) want+=(build-essential cmake pkg-config zlib1g-dev libtree-sitter-dev nodejs npm) ;;
+    build) want+=(build-essential cmake pkg-config zlib1g-dev libtree-sitter-dev nodejs npm
+                 libcurl4-openssl-dev libpcre2-dev) ;;
     check) want+=(valgrind clang libclang-rt-14-dev libtsan2 libasan8 libubsan1) ;;
     bench) want+=(libglib2.0-dev liburcu-dev) ;;
     go)    want+=(golang-go) ;;
+    bench-article) want+=(build-essential cmake pkg-config golang-go g++ libboost-dev uthash-dev libglib2.0-dev liburcu-dev valgrind) ;;
+    browser) want+=(chromium python3) ;;
     *) echo "deps.sh: unknown group '$group'" >&2; exit 2 ;;
   esac
 done

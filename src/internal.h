@@ -12,11 +12,12 @@
  *   LIVE -> CLAIMED (exactly one remover wins a CAS) -> RETIRED (in limbo) ->
  *   ZOMBIE (grace period over, refs still held) -> freed.
  * - rec: a thread's record for one registry; `epoch` (non-zero while inside,
- *   nesting included) is written only by the owning thread, `help` by writers whose epoch advance it blocked.
+ *   nesting included) is written only by the owning thread, `help` by writers whose epoch advance
+ * it blocked.
  *
- * Lock order: owner->mu before registry->mu. tether__g_mu (records, background
- * thread) is never held together with either. No lock is held while a handler or
- * a destructor runs. */
+ * Lock order: owner->mu before registry->mu, and tether__g_mu (the registry list,
+ * thread records, the background thread) is never taken while either is held.
+ * No lock is held while a handler or a destructor runs. */
 #ifndef TETHER_INTERNAL_H
 #define TETHER_INTERNAL_H
 
@@ -28,6 +29,17 @@
 #include <string.h>
 
 #include "tether/tether.h"
+
+/* Compiled with -fsanitize=thread: the ThreadSanitizer mode (fences, no
+ * membarrier), as -DTETHER_SANITIZE=thread selects. */
+#if !defined(TETHER_SANITIZE_THREAD) && defined(__SANITIZE_THREAD__)
+#define TETHER_SANITIZE_THREAD 1
+#endif
+#if !defined(TETHER_SANITIZE_THREAD) && defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define TETHER_SANITIZE_THREAD 1
+#endif
+#endif
 
 #define TETHER__CACHELINE 64
 /* Thread-locals use the initial-exec model: one %fs-relative load instead of a
@@ -50,35 +62,57 @@ enum { TETHER__LIVE = 0, TETHER__CLAIMED = 1, TETHER__RETIRED = 2, TETHER__ZOMBI
  * (an entry with a TTL or TETHER_ONCE; always set in a slot). Dispatch calls an
  * entry right away only when the whole word is 0. */
 #define TETHER__S_SLOW 4u
+/* Claimed by a TETHER_REPLACE whose new entry is already published: a reader that
+ * finds it looks the name up again (kept through RETIRED and ZOMBIE). */
+#define TETHER__S_REPLACED 8u
+/* Bits 4..7: why the entry was removed (set when it is retired). */
+#define TETHER__S_WHY_SHIFT 4
+#define TETHER__S_WHY_MASK (15u << TETHER__S_WHY_SHIFT)
+/* Bits 8..31: bumped by every tether_touch, so an expirer that read the old
+ * deadline fails its claim (a compare-and-swap of the whole word). */
+#define TETHER__S_VERSION (1u << 8)
+#define TETHER__S_VERSION_MASK (~0u << 8)
 
-/* Why a registration was removed (for the stats). */
+/* Why a registration was removed (stats, on_remove): tether_removal's values. */
 typedef enum tether__why {
-  TETHER__BY_UNREGISTER,
-  TETHER__BY_EXPIRY,
-  TETHER__BY_OWNER,
-  TETHER__BY_REPLACE,
-  TETHER__BY_ONCE,
-  TETHER__BY_FREE
+  TETHER__BY_UNREGISTER = TETHER_REMOVED_UNREGISTER,
+  TETHER__BY_EXPIRY = TETHER_REMOVED_EXPIRED,
+  TETHER__BY_OWNER = TETHER_REMOVED_OWNER,
+  TETHER__BY_REPLACE = TETHER_REMOVED_REPLACED,
+  TETHER__BY_ONCE = TETHER_REMOVED_ONCE,
+  TETHER__BY_FREE = TETHER_REMOVED_REGISTRY_FREE
 } tether__why;
 
 /* Node flags (immutable). Entries and slots are both "nodes": they keep their
  * flags and name length at offset 0 and (MAP entries and slots) their name at
  * TETHER__NAME_OFF, so a lookup compares names without knowing which it found. */
-#define TETHER__F_ONCE (1u << 0)  /* entry: TETHER_ONCE */
-#define TETHER__F_COPY (1u << 1)  /* entry: the context is copied into the tail */
-#define TETHER__F_SLOT (1u << 2)  /* the node is a slot (a name with a handler list) */
-#define TETHER__F_BUS (1u << 3)   /* entry: lives in a slot (its id leads there); no name in the tail */
+#define TETHER__F_ONCE (1u << 0) /* entry: TETHER_ONCE */
+#define TETHER__F_COPY (1u << 1) /* entry: the context is copied into the tail */
+#define TETHER__F_SLOT (1u << 2) /* the node is a slot (a name with a handler list) */
+#define TETHER__F_BUS \
+  (1u << 3) /* entry: lives in a slot (its id leads there); no name in the tail */
 #define TETHER__F_SIZED (1u << 4) /* entry: ctx_size != 0, kept in the tail */
-#define TETHER__F_OWNED (1u << 5) /* entry: registered with an owner; the tail holds tether__owned */
+#define TETHER__F_OWNED \
+  (1u << 5) /* entry: registered with an owner; the tail holds tether__owned */
+#define TETHER__F_NOTIFY (1u << 6) /* entry: has an on_remove callback in the tail */
+#define TETHER__F_TRACK (1u << 7)  /* entry: its calls are counted (tether__track in the tail) */
+#define TETHER__F_STACK (1u << 8)  /* entry: keeps its registering call stack (tether__stack) */
 
-/* Kinds of retired objects in the limbo list. */
-enum { TETHER__K_ENTRY = 0, TETHER__K_SLOT = 1, TETHER__K_ARRAY = 2, TETHER__K_TABLE = 3 };
+/* Kinds of retired objects in the limbo list (TETHER__KIND_BITS bits). */
+enum {
+  TETHER__K_ENTRY = 0,
+  TETHER__K_SLOT = 1,
+  TETHER__K_ARRAY = 2,
+  TETHER__K_TABLE = 3,
+  TETHER__K_COUNTS = 4 /* a per-thread call-count directory replaced by a bigger one */
+};
+#define TETHER__KIND_BITS 3
 
 /* The link every retired object carries: the limbo list is intrusive, so a
  * removal never allocates. */
 typedef struct tether__retire {
   struct tether__retire *next;
-  uint64_t epoch_kind; /* epoch << 2 | kind */
+  uint64_t epoch_kind; /* epoch << TETHER__KIND_BITS | kind */
 } tether__retire;
 
 #define TETHER__NAME_OFF 64
@@ -92,12 +126,14 @@ typedef struct tether__node {
 } tether__node;
 
 /* A registration: 64 bytes, then a tail: the name and its NUL (MAP; a BUS
- * entry's name is its slot's); then, 8-aligned, ctx_size (F_SIZED) and tether__owned (F_OWNED);
- * then, 16-aligned, the copied context (F_COPY). Fields a registration without
- * those options does not need cost it nothing. */
+ * entry's name is its slot's); then, 8-aligned, ctx_size (F_SIZED), tether__owned
+ * (F_OWNED) and the on_remove callback (F_NOTIFY); then, 16-aligned, the copied
+ * context (F_COPY). Fields a registration without those options does not need
+ * cost it nothing. */
 struct tether__entry {
-  /* While registered: id and creation time. Once retired (neither is read again):
-   * the limbo link. */
+  /* While registered: id and creation time. Claimed by a reader (ONCE, expiry),
+   * the creation time becomes the hand-off link to the background thread. Once
+   * retired (neither is read again): the limbo link. */
   union {
     struct {
       tether_id id;
@@ -119,11 +155,18 @@ struct tether__entry {
 };
 _Static_assert(sizeof(struct tether__entry) == TETHER__NAME_OFF, "an entry's header is 64 bytes");
 
-/* An entry's owner and its links in the owner's list (F_OWNED). */
+/* An entry's owner and its links in the owner's list (F_OWNED). Once unlinked,
+ * the links are dead and `notify` names the owner to tell when the destructor has
+ * run (the owner's memory is kept until then). */
 typedef struct tether__owned {
   tether_registry *reg;
-  tether_owner *owner; /* NULL once detached by tether_owner_free */
-  tether__entry *prev, *next;
+  tether_owner *owner; /* NULL once unlinked from the owner's list */
+  union {
+    struct {
+      tether__entry *prev, *next;
+    } link;
+    tether_owner *notify;
+  } u;
 } tether__owned;
 
 /* A handler array (BUS mode, two or more handlers): elements are set to NULL in
@@ -148,7 +191,8 @@ struct tether__slot {
   char unused2_[24];
   char name[]; /* len bytes and a NUL */
 };
-_Static_assert(sizeof(struct tether__slot) == TETHER__NAME_OFF, "a slot's name is where an entry's is");
+_Static_assert(sizeof(struct tether__slot) == TETHER__NAME_OFF,
+               "a slot's name is where an entry's is");
 _Static_assert(offsetof(struct tether__slot, state) == offsetof(struct tether__entry, state),
                "a slot's state word is where an entry's is");
 _Static_assert(offsetof(struct tether__slot, flags) == offsetof(tether__node, flags) &&
@@ -156,6 +200,17 @@ _Static_assert(offsetof(struct tether__slot, flags) == offsetof(tether__node, fl
                    offsetof(struct tether__slot, len) == offsetof(tether__node, len) &&
                    offsetof(struct tether__entry, len) == offsetof(tether__node, len),
                "nodes keep flags and length where a lookup reads them");
+
+/* A slot's handlers word: 0, an entry, or an array | 1. */
+static inline tether__array *tether__as_array(uintptr_t h) {
+  return (tether__array *)(h & ~(uintptr_t)1);
+}
+static inline int tether__is_array(uintptr_t h) {
+  return (int)(h & 1);
+}
+static inline int tether__is_slot(const void *node) {
+  return (((const tether__node *)node)->flags & TETHER__F_SLOT) != 0;
+}
 
 static inline uint32_t tether__state(const tether__entry *e) {
   return atomic_load_explicit(&e->state, memory_order_acquire) & TETHER__STATE_MASK;
@@ -165,7 +220,8 @@ static inline uint32_t tether__state(const tether__entry *e) {
 static inline int tether__claim(tether__entry *e) {
   uint32_t s = atomic_load_explicit(&e->state, memory_order_acquire);
   while ((s & TETHER__STATE_MASK) == TETHER__LIVE) {
-    if (atomic_compare_exchange_weak_explicit(&e->state, &s, (s & ~TETHER__STATE_MASK) | TETHER__CLAIMED,
+    if (atomic_compare_exchange_weak_explicit(&e->state, &s,
+                                              (s & ~TETHER__STATE_MASK) | TETHER__CLAIMED,
                                               memory_order_acq_rel, memory_order_acquire))
       return 1;
   }
@@ -189,7 +245,9 @@ static inline const char *tether__node_name(const void *node) {
 #define TETHER__TAG_BITS ((uint64_t)0xffff000000000001ull)
 
 /* The tag a tagged word for hash H carries: its top 16 bits, and bit 0. */
-static inline uint64_t tether__tag(uint64_t h) { return (h & TETHER__TAG_BITS) | 1; }
+static inline uint64_t tether__tag(uint64_t h) {
+  return (h & TETHER__TAG_BITS) | 1;
+}
 
 static inline uint64_t tether__bucket_word(const void *node, uint64_t h) {
   uint64_t p = (uint64_t)(uintptr_t)node;
@@ -228,12 +286,15 @@ static inline size_t tether__home(const tether__table *t, uint64_t h) {
  * alignment; 128 because adjacent-line prefetch moves lines in pairs), so
  * readers never share a line. */
 struct tether__rec {
-  _Atomic uint64_t epoch;     /* 0: outside; else the epoch seen on entry */
-  _Atomic uint32_t help;      /* a writer's advance waited on this record */
-  _Atomic(void *) thread;     /* owning thread state; NULL = free for reuse */
-  tether__rec *next;          /* registry's list; immutable once linked */
+  _Atomic uint64_t epoch; /* 0: outside; else the epoch seen on entry */
+  _Atomic uint32_t help;  /* a writer's advance waited on this record */
+  _Atomic(void *) thread; /* owning thread state; NULL = free for reuse */
+  tether__rec *next;      /* registry's list; immutable once linked */
   tether_registry *reg;
-  void *raw;                  /* the allocation this record lies in */
+  void *raw; /* the allocation this record lies in */
+  /* With call tracking: this record's call counts (calls.c), written only by the
+   * thread that owns the record; replaced (and the old one retired) to grow. */
+  _Atomic(struct tether__count_dir *) counts;
 };
 /* Records are written on every emit by their own thread: each gets a 128-byte
  * block to itself, since Intel's adjacent-line prefetcher moves lines in pairs. */
@@ -241,8 +302,13 @@ struct tether__rec {
 #define TETHER__REC_ALLOC (2 * TETHER__REC_ALIGN)
 _Static_assert(sizeof(tether__rec) <= TETHER__CACHELINE, "a record fits one cache line");
 
+/* An interned registration site: the caller's pointers (the lookup key) and
+ * the registry's own copies of the strings, which are what anyone reads. */
 typedef struct tether__site_rec {
-  tether_site site;
+  tether_site site;                /* file and func point into `copy` (or are NULL) */
+  const char *key_file, *key_func; /* as the caller passed them; never dereferenced */
+  char *copy;
+  size_t copy_size;
 } tether__site_rec;
 
 struct tether_owner {
@@ -251,17 +317,29 @@ struct tether_owner {
                           (an entry's owner field changes only with both the
                           owner's and its registry's mutex held) */
   size_t count;
-  _Atomic int pins;    /* removals in progress that will lock mu */
+  uint64_t *serials; /* the registries it ever had registrations in (by serial), guarded by mu */
+  size_t nserials, capserials;
+  /* References to the owner's memory: 1 for the handle until tether_owner_free,
+   * 1 per registration unlinked from it whose destructor has not run, 1 per
+   * removal in progress that will lock mu. The last one frees the owner. */
+  _Atomic size_t refs;
 };
 
+/* Every held topic and ref is on its registry's list (mutex held), with where it
+ * was taken: tether_registry_free's EBUSY report names them. */
 struct tether_topic {
   tether_registry *reg;
   tether__slot *slot;
+  uint32_t site;
+  struct tether_topic *prev, *next;
 };
 
 struct tether_ref {
   tether_registry *reg;
   tether__entry *entry;
+  const void *holder; /* the taking thread (tether__self) */
+  uint32_t site;
+  struct tether_ref *prev, *next;
 };
 
 /* A batch of objects whose grace period is over, to be destroyed outside the lock.
@@ -301,23 +379,53 @@ struct tether_registry {
   size_t limbo_count;
   size_t limbo_mark;                /* limbo size at which a writer reclaims inline next */
   _Atomic uint64_t inline_reclaims; /* writers' inline reclaim attempts (tests read it) */
-  uint64_t retire_seq; /* entries retired so far (destructors_pending) */
-  tether__entry *zombies; /* grace period over, refs held; linked through u.retire */
+  uint64_t retire_seq;              /* entries retired so far (destructors_pending) */
+  tether__entry *zombies;           /* grace period over, refs held; linked through u.retire */
   tether__batch *inflight;
   uint32_t topics_held, refs_held;
-  size_t ttl_live; /* live entries with an expiry: sweeping skips the walk at 0 */
-  tether_stats st; /* counters; destructors_* are kept below */
+  tether_topic *topics;         /* held topics */
+  tether_ref *refs;             /* held refs */
+  int freeing;                  /* tether_registry_free has started: refuse new registrations */
+  uint32_t sync_waiters;        /* threads waiting in tether_unregister_sync for a removal */
+  size_t ttl_live;              /* live entries with an expiry: sweeping skips the walk at 0 */
+  tether_stats st;              /* counters; live_bytes and destructors_* are kept below */
+  unsigned __int128 live_bytes; /* exact sum of live ctx_size (saturated when reported) */
   _Atomic uint64_t destructors_run;
   pthread_cond_t done_cv; /* broadcast when a batch finishes (with mu) */
   FILE *leak_report;
 
-  /* Background thread bookkeeping, guarded by tether__g_mu. */
+  /* Entries claimed by readers (TETHER_ONCE, expiry) whose removal the
+   * background thread (or the next writer) finishes: a lock-free stack linked
+   * through u.live.created_ms, low bits the reason. */
+  _Atomic uintptr_t handoff;
+  _Atomic uint32_t handoff_busy; /* threads finishing hand-offs right now */
+
+  /* Background thread bookkeeping: the list and bg_busy are guarded by
+   * tether__g_mu; arming is lock-free. */
   tether_registry *g_next;
   _Atomic int bg_armed;
-  uint64_t bg_due_ms;
+  _Atomic uint64_t bg_due_ms; /* 0: nothing due */
   int bg_busy;
   unsigned sweep_interval_ms;
   uint64_t next_sweep_ms;
+
+  /* Call tracking (calls.c) and the other diagnostics' options. */
+  int track_calls;
+  _Atomic uint64_t tick_ms;       /* the registry's clock, refreshed every TETHER_TICK_MS */
+  uint64_t next_tick_ms;          /* guarded by tether__g_mu */
+  _Atomic uint32_t calls_nchunks; /* count chunks every record should have (mutex held to grow) */
+  uint64_t never_called_ms;
+  unsigned capture_stack;
+  unsigned metrics_top_sites;
+  /* TETHER_PROFILE and TETHER_DEBUG=trace (export.c); the periodic profile's
+   * schedule is guarded by tether__g_mu. */
+  char *profile_dir;
+  unsigned profile_interval_ms;
+  uint64_t next_profile_ms;
+  uint64_t profile_seq;
+  int profile_failed;
+  int trace;
+  uint64_t trace_passes;
 };
 
 static inline tether__entry *tether__entry_of(tether__retire *o) {
@@ -326,32 +434,81 @@ static inline tether__entry *tether__entry_of(tether__retire *o) {
 static inline tether__entry *tether__zombie_next(const tether__entry *z) {
   return z->u.retire.next ? tether__entry_of(z->u.retire.next) : NULL;
 }
-static inline uint64_t tether__retire_epoch(const tether__retire *o) { return o->epoch_kind >> 2; }
+static inline uint64_t tether__retire_epoch(const tether__retire *o) {
+  return o->epoch_kind >> TETHER__KIND_BITS;
+}
+static inline int tether__retire_kind(const tether__retire *o) {
+  return (int)(o->epoch_kind & ((1u << TETHER__KIND_BITS) - 1));
+}
 
 /* ---- an entry's tail ---- */
 
-/* Bytes of the tail before the optional fields: the name and its NUL (MAP). */
-static inline size_t tether__tail_base(const tether__entry *e) {
-  return (e->flags & TETHER__F_BUS) ? 0 : (size_t)e->len + 1;
+static inline size_t tether__align(size_t n, size_t a) {
+  return (n + a - 1) & ~(a - 1);
 }
-static inline size_t tether__align(size_t n, size_t a) { return (n + a - 1) & ~(a - 1); }
-static inline size_t tether__opt_off(const tether__entry *e) {
-  return tether__align(sizeof(tether__entry) + tether__tail_base(e), 8);
+typedef void (*tether__notify_fn)(void *ctx, tether_removal why);
+
+/* A tracked entry's counters (F_TRACK): its id and id index are copied here, since
+ * dispatch reads them while a remover may be overwriting u.live with the limbo link. */
+typedef struct tether__track {
+  tether_id id;
+  uint32_t idx;                /* the id's index: the slot of its per-thread counts */
+  uint32_t unused_;
+  _Atomic uint64_t last_tick;  /* the tick of the last call counted in overflow (0: none) */
+  _Atomic uint64_t overflow;   /* calls counted here when a thread's counts had no slot */
+} tether__track;
+
+/* A registering call stack (F_STACK): return addresses, the caller of the
+ * registering function first. */
+typedef struct tether__stack {
+  uint64_t depth;
+  uintptr_t pc[];
+} tether__stack;
+
+/* The optional fields of a tail, in this order, each there only with its flag,
+ * from an 8-aligned offset after the name: tether__track (first: dispatch finds
+ * it with one addition), ctx_size, tether__owned, on_remove, tether__stack
+ * (last: its size depends on its depth). */
+static inline size_t tether__opt_base(unsigned flags, size_t len) {
+  return tether__align(sizeof(tether__entry) + ((flags & TETHER__F_BUS) ? 0 : len + 1), 8);
+}
+static inline size_t tether__opt_offset(unsigned flags, size_t len, unsigned which) {
+  size_t off = tether__opt_base(flags, len);
+  if (which == TETHER__F_TRACK) return off;
+  if (flags & TETHER__F_TRACK) off += sizeof(tether__track);
+  if (which == TETHER__F_SIZED) return off;
+  if (flags & TETHER__F_SIZED) off += sizeof(size_t);
+  if (which == TETHER__F_OWNED) return off;
+  if (flags & TETHER__F_OWNED) off += sizeof(tether__owned);
+  if (which == TETHER__F_NOTIFY) return off;
+  if (flags & TETHER__F_NOTIFY) off += sizeof(tether__notify_fn);
+  return off; /* TETHER__F_STACK, or the end of the fields without a stack */
+}
+static inline void *tether__opt_field(const tether__entry *e, unsigned which) {
+  if (!(e->flags & which)) return NULL;
+  return (char *)(uintptr_t)e + tether__opt_offset(e->flags, e->len, which);
 }
 static inline size_t tether__ctx_size(const tether__entry *e) {
-  if (!(e->flags & TETHER__F_SIZED)) return 0;
-  size_t n;
-  memcpy(&n, (const char *)e + tether__opt_off(e), sizeof n);
+  const void *p = tether__opt_field(e, TETHER__F_SIZED);
+  size_t n = 0;
+  if (p != NULL) memcpy(&n, p, sizeof n);
   return n;
 }
 static inline tether__owned *tether__owned_of(const tether__entry *e) {
-  if (!(e->flags & TETHER__F_OWNED)) return NULL;
-  size_t off = tether__opt_off(e) + ((e->flags & TETHER__F_SIZED) ? sizeof(size_t) : 0);
-  return (tether__owned *)(void *)((char *)(uintptr_t)e + off);
+  return (tether__owned *)tether__opt_field(e, TETHER__F_OWNED);
 }
 static inline tether_owner *tether__owner_of(const tether__entry *e) {
   const tether__owned *w = tether__owned_of(e);
   return w ? w->owner : NULL;
+}
+static inline tether__notify_fn *tether__notify_of(const tether__entry *e) {
+  return (tether__notify_fn *)tether__opt_field(e, TETHER__F_NOTIFY);
+}
+static inline tether__track *tether__track_of(const tether__entry *e) {
+  return (tether__track *)tether__opt_field(e, TETHER__F_TRACK);
+}
+static inline tether__stack *tether__stack_of(const tether__entry *e) {
+  return (tether__stack *)tether__opt_field(e, TETHER__F_STACK);
 }
 /* A BUS entry's slot: the id index keeps it in the entry's stead (mutex held,
  * entry still registered). */
@@ -480,7 +637,9 @@ static inline size_t tether__len17(const char *s) {
   return n > 17 ? 17 : n;
 }
 #else
-static inline size_t tether__len17(const char *s) { return strnlen(s, 17); }
+static inline size_t tether__len17(const char *s) {
+  return strnlen(s, 17);
+}
 #endif
 
 /* Checks a name (non-NULL, 1..TETHER_NAME_MAX bytes) and stores its length. */
@@ -531,7 +690,8 @@ static inline void *tether__lookup_at(const tether__table *t, const char *name, 
   return NULL;
 }
 
-static inline void *tether__lookup(const tether__table *t, const char *name, size_t len, uint64_t h) {
+static inline void *tether__lookup(const tether__table *t, const char *name, size_t len,
+                                   uint64_t h) {
   size_t at;
   return tether__lookup_at(t, name, len, h, &at);
 }
@@ -550,14 +710,35 @@ tether__entry *tether__ids_find(const tether_registry *r, tether_id id);
 void tether__ids_remove(tether_registry *r, tether__entry *e);
 /* The first of S's handlers (in order) for which MATCH returns non-zero, or NULL
  * (mutex held). MATCH may claim the entry it is shown. */
-tether__entry *tether__slot_find(const tether__slot *s, int (*match)(tether__entry *e, void *arg), void *arg);
+tether__entry *tether__slot_find(const tether__slot *s, int (*match)(tether__entry *e, void *arg),
+                                 void *arg);
 /* Calls VISIT for every registered entry (MAP entries in the table, entries in
  * slots), live or claimed, until it returns non-zero (mutex held). */
 void tether__each_entry(tether_registry *r, int (*visit)(tether__entry *e, void *arg), void *arg);
 int tether__site_intern(tether_registry *r, tether_site site, uint32_t *out);
+void tether__sites_free(tether_registry *r);
 
 /* ---- reclamation (reclaim.c) ---- */
 extern pthread_mutex_t tether__g_mu;
+/* This thread's identity (the address of its thread state): what a ref records. */
+const void *tether__self(void);
+/* Frames of user code that tether runs for a registry on this thread outside a
+ * read section: destructors, walk visitors, leak reports, the background thread's
+ * work. tether__busy_with tells whether one of KINDS is open for R; waits and
+ * registry free refuse then. A frame is pushed and popped by scope (the cleanup
+ * attribute), so a frame left by an exception or a thread exit is popped too. */
+enum { TETHER__FR_DESTRUCTOR = 1, TETHER__FR_WALK = 2, TETHER__FR_BG = 4, TETHER__FR_HANDOFF = 8 };
+typedef struct tether__frame {
+  const tether_registry *reg;
+  int kind;
+  struct tether__frame *up;
+} tether__frame;
+void tether__frame_push(tether__frame *f, const tether_registry *r, int kind);
+void tether__frame_pop(tether__frame *f);
+int tether__busy_with(const tether_registry *r, int kinds);
+#define TETHER__FRAME(name, r, kind)                                      \
+  tether__frame name __attribute__((cleanup(tether__frame_pop), unused)); \
+  tether__frame_push(&name, (r), (kind))
 int tether__global_init(void);
 tether__rec *tether__rec_slow(tether_registry *r);
 tether__rec *tether__rec_peek(const tether_registry *r);
@@ -572,18 +753,172 @@ int tether__unlock(tether_registry *r);
 void tether__reclaim_if(tether_registry *r, int many);
 #define TETHER__LIMBO_INLINE 1024
 int tether__in_destructor_of(const tether_registry *r);
+/* Hand-off of reader-claimed entries: push (lock-free, from dispatch) and finish
+ * them all (any thread outside a read section of R that may take its locks). */
+void tether__handoff(tether_registry *r, tether__entry *e, tether__why why);
+void tether__handoff_finish(tether_registry *r);
+/* Drops one reference to O's memory (owner.c); the last one frees it. */
+void tether__owner_unref(tether_owner *o);
+/* Whether O is the owner TETHER_SCOPED_OWNER gives when out of memory. */
+int tether__owner_refuses(const tether_owner *o);
+/* Notes that O has a registration in R (O's mutex held). 0 or TETHER_ENOMEM. */
+int tether__owner_note_registry(tether_owner *o, const tether_registry *r);
+/* Whether this thread runs user code of the registry with SERIAL: inside one of
+ * its read sections, or in a destructor, walk or background work of it. */
+int tether__thread_busy_in(uint64_t serial);
+/* Calls VISIT with the live registry of SERIAL, its mutex held (no-op when it is
+ * gone); returns VISIT's result, or 0. */
+int tether__with_registry(uint64_t serial, int (*visit)(tether_registry *r, void *arg), void *arg);
 void tether__register_registry(tether_registry *r);
 void tether__unregister_registry(tether_registry *r);
 void tether__free_recs(tether_registry *r);
-int tether__drain(tether_registry *r, int wait_all);
+/* Waits until every entry retired before the call has been destroyed
+ * (TETHER__DRAIN_BARRIER: returns TETHER_EDEADLK, at once or while waiting, when
+ * this thread holds a ref of a removed registration), or until limbo, zombies and
+ * batches in flight are all empty (TETHER__DRAIN_ALL, for registry free). */
+enum { TETHER__DRAIN_BARRIER = 0, TETHER__DRAIN_ALL = 1 };
+int tether__drain(tether_registry *r, int mode);
+/* Whether this thread holds a ref (taken by it) of a removed registration of R,
+ * or of registration ID when ID is not 0 (mutex held). */
+int tether__self_blocked_locked(const tether_registry *r, tether_id id);
+
+/* Holds off cancellation for the rest of the scope: tether's waits (barrier,
+ * unregister_sync, owner_free_sync, registry free) are not cancellation points.
+ * Cancelled inside pthread_cond_wait a thread would unwind with the registry
+ * mutex held; the cancellation is acted on at the caller's next cancellation
+ * point instead. */
+typedef struct tether__nocancel {
+  int old;
+} tether__nocancel;
+static inline void tether__nocancel_end(tether__nocancel *n) {
+  pthread_setcancelstate(n->old, NULL);
+}
+#define TETHER__NO_CANCEL(name)                                                 \
+  tether__nocancel name __attribute__((cleanup(tether__nocancel_end), unused)); \
+  pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &name.old)
+
+/* A deadline NOW + TTL that saturates at UINT64_MAX instead of wrapping. */
+static inline uint64_t tether__deadline(uint64_t now, uint64_t ttl) {
+  return ttl > UINT64_MAX - now ? UINT64_MAX : now + ttl;
+}
 
 /* ---- removal (registry.c), entry claimed by the caller ---- */
 void tether__finish_removal(tether_registry *r, tether__entry *e, tether__why why);
 void tether__remove_locked(tether_registry *r, tether__entry *e, tether__why why);
 void tether__owner_unlink_locked(tether_owner *o, tether__entry *e);
 
+/* ---- call tracking (calls.c) ----
+ * Each record keeps a directory of chunks of count slots, indexed by the id
+ * index of the entry (a slot holds the entry's id, so a reused index starts
+ * again from 0). A registration reserves the slot chunk its index needs in
+ * every record before anything is published. */
+#define TETHER__COUNT_CHUNK 256
+typedef struct tether__count_slot {
+  _Atomic uint64_t id, n;
+  _Atomic uint64_t tick; /* the registry's tick at this thread's last call of it */
+} tether__count_slot;
+typedef struct tether__count_dir {
+  tether__retire retire;
+  uint32_t nchunks;
+  _Atomic(tether__count_slot *) chunk[];
+} tether__count_dir;
+/* What registering one tracked entry needs: new directories and chunks, one per
+ * record that lacks them. */
+typedef struct tether__calls_plan {
+  struct tether__calls_grow *grow; /* NULL: nothing to do */
+  size_t n;
+} tether__calls_plan;
+int tether__calls_reserve(tether_registry *r, tether__calls_plan *p, uint32_t idx);
+void tether__calls_commit(tether_registry *r, tether__calls_plan *p, tether__entry *e);
+void tether__calls_undo(tether_registry *r, tether__calls_plan *p);
+/* A new record's directory, sized to the chunks the registry uses now (tether__g_mu
+ * held). 0 or TETHER_ENOMEM. */
+int tether__calls_attach(tether_registry *r, tether__rec *c);
+void tether__calls_free(tether_registry *r, tether__rec *c);
+void tether__calls_free_dir(tether_registry *r, tether__count_dir *d);
+/* Counts one call of tracked entry E on this thread (record C, NULL: look it
+ * up): dispatch. The common case is inline; the rest in calls.c. */
+void tether__count_call_slow(tether__rec *c, tether__track *t, uint64_t tick);
+static inline void tether__count_call(tether_registry *r, tether__rec *c, const tether__entry *e) {
+  tether__track *t = (tether__track *)(void *)((char *)(uintptr_t)e + tether__opt_base(e->flags, e->len));
+  uint32_t k = t->idx / TETHER__COUNT_CHUNK;
+  const tether__count_dir *d = c ? atomic_load_explicit(&c->counts, memory_order_acquire) : NULL;
+  tether__count_slot *ch = d != NULL && k < d->nchunks ? atomic_load_explicit(&d->chunk[k], memory_order_acquire) : NULL;
+  tether__count_slot *s = ch ? &ch[t->idx % TETHER__COUNT_CHUNK] : NULL;
+  uint64_t tick = atomic_load_explicit(&r->tick_ms, memory_order_relaxed);
+  if (TETHER__LIKELY(s != NULL && atomic_load_explicit(&s->id, memory_order_relaxed) == t->id)) {
+    atomic_store_explicit(&s->n, atomic_load_explicit(&s->n, memory_order_relaxed) + 1, memory_order_relaxed);
+    atomic_store_explicit(&s->tick, tick, memory_order_relaxed);
+  } else {
+    tether__count_call_slow(c, t, tick);
+  }
+}
+/* E's calls so far, and the tick of the last (0: never called); mutex held, or a
+ * snapshot being taken under it. */
+uint64_t tether__calls_of(const tether_registry *r, const tether__entry *e, uint64_t *last_tick);
+/* The index tether__ids_insert will give the next registration. */
+uint32_t tether__ids_next_index(const tether_registry *r);
+
+/* ---- registering stacks and loaded objects (stack.c) ---- */
+/* Fills PCS with up to DEPTH return addresses of the caller of the public
+ * registering function and its callers; returns how many. */
+size_t tether__stack_capture(uintptr_t *pcs, size_t depth);
+void tether__stack_warm(void);
+
+/* tether_sweep, also counting the registrations with a TTL it looked at. */
+size_t tether__sweep(tether_registry *r, size_t *scanned);
+
+/* ---- exports (export.c): the background thread's periodic profiles and trace ---- */
+int tether__export_init(tether_registry *r);
+void tether__export_free(tether_registry *r);
+/* Writes R's periodic profile now (the background thread, or registry free). */
+void tether__export_profile(tether_registry *r);
+/* One TETHER_DEBUG=trace line for a pass of the background thread. */
+void tether__export_trace(tether_registry *r, uint64_t t0_ns, size_t scanned, size_t expired,
+                          uint64_t destructors);
+uint64_t tether__mono_ns(void);
+
 /* ---- diagnostics (diag.c) ---- */
+uint64_t tether__sat_add(uint64_t a, uint64_t b);
+/* The live registrations, copied under the mutex together with the stats, oldest
+ * first: one allocation of the registry's allocator. v[i]'s name is copied; its
+ * site's strings are the registry's (stable until it is freed); site[i] is its
+ * interned site; with STACKS, its registering stack is pcs[stack_at[i]], of
+ * stack_len[i] frames. */
+typedef struct tether__snap {
+  tether_registry *reg; /* for the cleanup of a scope that owns the snapshot */
+  tether_info *v;
+  size_t n;
+  uint32_t *site;
+  size_t *stack_at;
+  uint32_t *stack_len;
+  uintptr_t *pcs;
+  const tether__site_rec *sites;
+  tether_stats st;
+  uint64_t now;
+  void *mem;
+  size_t size;
+} tether__snap;
+/* Returns how many registrations were copied, or TETHER_ENOMEM. */
+int tether__snapshot(tether_registry *r, tether__snap *s, int stacks);
+void tether__snap_free(tether_registry *r, tether__snap *s);
+/* Registrations of a snapshot grouped by site (compared by text), most bytes
+ * first; KEEP (may be NULL) selects. Returns how many groups, or TETHER_ENOMEM;
+ * free with tether__groups_free. */
+typedef struct tether__site_group {
+  tether_site site;
+  uint64_t count, bytes;
+  size_t first; /* index of the first member in the snapshot */
+} tether__site_group;
+int tether__group_sites(tether_registry *r, const tether__snap *s, int (*keep)(const tether_info *in, void *arg),
+                        void *arg, tether__site_group **out, size_t *nout);
+void tether__groups_free(tether_registry *r, tether__site_group *g, const tether__snap *s);
 void tether__report_survivors(tether_registry *r);
+/* A malloc'd text listing the refs and topics held, with where each was taken
+ * (mutex held; NULL when out of memory), and its printing by the rules of the
+ * leak report (the text is freed). */
+char *tether__describe_held_locked(const tether_registry *r);
+void tether__report_held(tether_registry *r, char *text);
 
 /* A full memory fence. TSan does not model atomic_thread_fence (gcc refuses it
  * under -fsanitize=thread): sanitizer builds use a seq_cst read-modify-write on a
@@ -644,8 +979,14 @@ static inline void tether__epoch_out(tether__rec *c, int outer, int fenced) {
   assert(atomic_load_explicit(&c->epoch, memory_order_relaxed) != 0);
   if (TETHER__LIKELY(outer)) {
     atomic_store_explicit(&c->epoch, 0, memory_order_release);
-    if (fenced) TETHER__FULL_FENCE();
-    if (TETHER__UNLIKELY(atomic_load_explicit(&c->help, memory_order_relaxed))) tether__help(c->reg, c);
+    /* The help load must not be hoisted above the store: with membarrier the
+     * hardware order is the writer's business, the compiler's is ours. */
+    if (fenced)
+      TETHER__FULL_FENCE();
+    else
+      atomic_signal_fence(memory_order_seq_cst);
+    if (TETHER__UNLIKELY(atomic_load_explicit(&c->help, memory_order_relaxed)))
+      tether__help(c->reg, c);
   }
 }
 
@@ -675,5 +1016,24 @@ static inline tether__rec *tether__enter(tether_registry *r, int *outer) {
 static inline void tether__leave(tether__rec *c, int outer) {
   tether__epoch_out(c, outer, !tether__use_membarrier);
 }
+
+/* A read section closed by scope: the cleanup attribute leaves it when the
+ * block ends, by return, by goto, or by unwinding (a C++ exception, pthread_exit
+ * or cancellation inside a handler: the library is built with -fexceptions), so a
+ * thread never stays "inside" after leaving a handler abnormally. */
+typedef struct tether__section {
+  tether__rec *c;
+  int outer;
+} tether__section;
+static inline void tether__section_end(tether__section *s) {
+  tether__leave(s->c, s->outer);
+}
+static inline void tether__section_end_fast(tether__section *s) {
+  tether__leave_fast(s->c, s->outer);
+}
+#define TETHER__SECTION(name) \
+  tether__section name __attribute__((cleanup(tether__section_end), unused))
+#define TETHER__SECTION_FAST(name) \
+  tether__section name __attribute__((cleanup(tether__section_end_fast), unused))
 
 #endif /* TETHER_INTERNAL_H */

@@ -4,7 +4,10 @@ file(GLOB TETHER_LIB_SOURCES CONFIGURE_DEPENDS ${CMAKE_SOURCE_DIR}/src/*.c)
 add_library(tether_obj OBJECT ${TETHER_LIB_SOURCES})
 target_include_directories(tether_obj PUBLIC ${CMAKE_SOURCE_DIR}/include)
 target_link_libraries(tether_obj PRIVATE tether_warnings)
-target_compile_options(tether_obj PRIVATE -fvisibility=hidden)
+# -fexceptions: a handler may leave by a C++ exception, pthread_exit or
+# cancellation; the library's cleanups (read sections, frames, batches) then run
+# as the stack unwinds through it.
+target_compile_options(tether_obj PRIVATE -fvisibility=hidden -fexceptions)
 target_compile_definitions(tether_obj PRIVATE TETHER_BUILDING=1)
 
 add_library(tether_static STATIC $<TARGET_OBJECTS:tether_obj>)

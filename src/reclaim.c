@@ -14,11 +14,21 @@
  *   the reader sees it on its outermost exit and hands the registry to the
  *   background thread. Writers also arm the background thread after retiring, so
  *   nothing stays in limbo once every thread has left (guarantee 5).
+ * - Arming is lock-free (an atomic due time and a futex doorbell), so readers
+ *   can arm from dispatch and writers can arm while they still hold the registry
+ *   mutex, before anyone may free the registry.
+ * - Entries that readers claim (TETHER_ONCE, expiry) are handed to the
+ *   background thread through a lock-free stack; it, or the next writer-side
+ *   call, finishes their removal with the locks in order.
  * - Destructors run outside every lock, on the background thread, a writer, a
  *   barrier, or the thread that releases the last ref.
  * - Records are per (thread, registry), reused after their thread exits; a
  *   pthread key destructor releases them, so short-lived threads leave nothing. */
 #include <errno.h>
+#include <sched.h>
+#include <signal.h>
+#include <limits.h>
+#include <linux/futex.h>
 #include <linux/membarrier.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,8 +45,10 @@ int tether__use_membarrier;
 TETHER__TLS _Atomic int tether__fence_word;
 #endif
 
-/* Registry tether_registry_free waits on while the background thread works on it. */
-static pthread_cond_t g_cv = PTHREAD_COND_INITIALIZER;      /* wakes the background thread */
+/* The background thread sleeps on g_bell (a futex word) and every arm bumps it;
+ * g_bg_sleeping spares the wake-up system call while it is awake. */
+static _Atomic uint32_t g_bell;
+static _Atomic int g_bg_sleeping;
 static pthread_cond_t g_idle_cv = PTHREAD_COND_INITIALIZER; /* a registry stopped being busy */
 static tether_registry *g_registries;                       /* every live registry */
 static uint64_t g_next_serial = 1;
@@ -44,8 +56,8 @@ static pthread_t g_bg;
 static pthread_once_t g_once = PTHREAD_ONCE_INIT;
 static int g_init_rc;
 static pthread_key_t g_key;
-static TETHER__TLS const tether_registry *t_in_destructor; /* registry whose destructor runs */
-static TETHER__TLS const tether_registry *t_bg_current; /* registry the background thread serves */
+static TETHER__TLS tether__frame
+    *t_frames; /* user code tether runs on this thread, innermost first */
 
 /* Each thread's map from registry serial to record. */
 typedef struct thr_map_ent {
@@ -60,7 +72,9 @@ static TETHER__TLS thr_state t_thr;
 
 /* ---- memory and clock ---- */
 
-void *tether__alloc(tether_registry *r, size_t size) { return r->alloc.alloc(r->alloc.ud, size); }
+void *tether__alloc(tether_registry *r, size_t size) {
+  return r->alloc.alloc(r->alloc.ud, size);
+}
 
 void tether__free(tether_registry *r, void *p, size_t size) {
   if (p != NULL) r->alloc.free(r->alloc.ud, p, size);
@@ -73,9 +87,45 @@ uint64_t tether__default_clock_ms(void *ud) {
   return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
 }
 
-uint64_t tether__now(const tether_registry *r) { return r->clock_ms(r->clock_ud); }
+uint64_t tether__now(const tether_registry *r) {
+  return r->clock_ms(r->clock_ud);
+}
 
-static uint64_t mono_ms(void) { return tether__default_clock_ms(NULL); }
+static uint64_t mono_ms(void) {
+  return tether__default_clock_ms(NULL);
+}
+
+/* ---- frames ---- */
+
+void tether__frame_push(tether__frame *f, const tether_registry *r, int kind) {
+  f->reg = r;
+  f->kind = kind;
+  f->up = t_frames;
+  t_frames = f;
+}
+
+void tether__frame_pop(tether__frame *f) {
+  assert(t_frames == f);
+  t_frames = f->up;
+}
+
+int tether__busy_with(const tether_registry *r, int kinds) {
+  for (const tether__frame *f = t_frames; f != NULL; f = f->up)
+    if (f->reg == r && (f->kind & kinds)) return 1;
+  return 0;
+}
+
+/* ---- the doorbell ---- */
+
+static void bell_wait(uint32_t seen, const struct timespec *timeout) {
+  syscall(SYS_futex, &g_bell, FUTEX_WAIT_PRIVATE, seen, timeout, NULL, 0);
+}
+
+static void bell_ring(void) {
+  atomic_fetch_add_explicit(&g_bell, 1, memory_order_seq_cst);
+  if (atomic_load_explicit(&g_bg_sleeping, memory_order_seq_cst))
+    syscall(SYS_futex, &g_bell, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
+}
 
 /* ---- fences ---- */
 
@@ -102,16 +152,22 @@ static void *bg_main(void *arg);
  * membarrier again, or falls back to fences while it is still single-threaded. */
 static int g_bg_started; /* guarded by tether__g_mu */
 
-static void atfork_prepare(void) { pthread_mutex_lock(&tether__g_mu); }
-static void atfork_parent(void) { pthread_mutex_unlock(&tether__g_mu); }
+static void atfork_prepare(void) {
+  pthread_mutex_lock(&tether__g_mu);
+}
+static void atfork_parent(void) {
+  pthread_mutex_unlock(&tether__g_mu);
+}
 
 static void atfork_child(void) {
   g_bg_started = 0;
   g_registries = NULL;
+  atomic_store(&g_bell, 0);
+  atomic_store(&g_bg_sleeping, 0);
+  t_frames = NULL;
   if (tether__use_membarrier &&
       syscall(__NR_membarrier, MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED, 0, 0) != 0)
     tether__use_membarrier = 0;
-  pthread_cond_init(&g_cv, NULL);
   pthread_cond_init(&g_idle_cv, NULL);
   pthread_mutex_init(&tether__g_mu, NULL);
 }
@@ -132,22 +188,30 @@ static void global_init_once(void) {
     g_init_rc = TETHER_ENOMEM;
 }
 
+/* Starts the background thread unless it runs (g_mu held). Its signals are
+ * blocked, so that process-directed signals go to the program's own threads. */
+static int start_bg_locked(void) {
+  if (g_bg_started) return 0;
+  pthread_attr_t attr;
+  sigset_t all, old;
+  pthread_attr_init(&attr);
+  pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+  sigfillset(&all);
+  pthread_sigmask(SIG_SETMASK, &all, &old);
+  int rc = pthread_create(&g_bg, &attr, bg_main, NULL);
+  pthread_sigmask(SIG_SETMASK, &old, NULL);
+  pthread_attr_destroy(&attr);
+  if (rc != 0) return TETHER_ENOMEM;
+  g_bg_started = 1;
+  return 0;
+}
+
 /* Process-wide set-up once, then the background thread (again after a fork). */
 int tether__global_init(void) {
   pthread_once(&g_once, global_init_once);
   if (g_init_rc != 0) return g_init_rc;
-  int rc = 0;
   pthread_mutex_lock(&tether__g_mu);
-  if (!g_bg_started) {
-    pthread_attr_t attr;
-    pthread_attr_init(&attr);
-    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-    if (pthread_create(&g_bg, &attr, bg_main, NULL) == 0)
-      g_bg_started = 1;
-    else
-      rc = TETHER_ENOMEM;
-    pthread_attr_destroy(&attr);
-  }
+  int rc = start_bg_locked();
   pthread_mutex_unlock(&tether__g_mu);
   return rc;
 }
@@ -195,6 +259,10 @@ static tether__rec *attach_locked(tether_registry *r) {
   uintptr_t at = ((uintptr_t)raw + TETHER__REC_ALIGN - 1) & ~(uintptr_t)(TETHER__REC_ALIGN - 1);
   c = (tether__rec *)at;
   memset((void *)c, 0, sizeof *c);
+  if (r->track_calls && tether__calls_attach(r, c) != 0) {
+    tether__free(r, raw, TETHER__REC_ALLOC);
+    return NULL;
+  }
   c->raw = raw;
   atomic_init(&c->epoch, 0);
   atomic_init(&c->help, 0);
@@ -277,6 +345,7 @@ void tether__free_recs(tether_registry *r) {
   tether__rec *c = atomic_load_explicit(&r->recs, memory_order_relaxed);
   while (c != NULL) {
     tether__rec *next = c->next;
+    tether__calls_free(r, c);
     tether__free(r, c->raw, TETHER__REC_ALLOC);
     c = next;
   }
@@ -284,7 +353,35 @@ void tether__free_recs(tether_registry *r) {
 }
 
 int tether__in_destructor_of(const tether_registry *r) {
-  return t_in_destructor == r || t_bg_current == r;
+  return tether__busy_with(r, TETHER__FR_DESTRUCTOR | TETHER__FR_BG);
+}
+
+const void *tether__self(void) {
+  return &t_thr;
+}
+
+int tether__thread_busy_in(uint64_t serial) {
+  for (const tether__frame *f = t_frames; f != NULL; f = f->up)
+    if (f->reg->serial == serial) return 1;
+  for (size_t i = 0; i < t_thr.n; i++)
+    if (t_thr.map[i].serial == serial)
+      return atomic_load_explicit(&t_thr.map[i].rec->epoch, memory_order_relaxed) != 0;
+  return 0;
+}
+
+/* g_mu, then the registry's mutex: the one place that order is taken (nothing
+ * takes g_mu with a registry mutex held). */
+int tether__with_registry(uint64_t serial, int (*visit)(tether_registry *r, void *arg), void *arg) {
+  int rc = 0;
+  pthread_mutex_lock(&tether__g_mu);
+  tether_registry *r = find_registry_locked(serial);
+  if (r != NULL) {
+    pthread_mutex_lock(&r->mu);
+    rc = visit(r, arg);
+    pthread_mutex_unlock(&r->mu);
+  }
+  pthread_mutex_unlock(&tether__g_mu);
+  return rc;
 }
 
 /* ---- epochs and limbo ---- */
@@ -292,7 +389,7 @@ int tether__in_destructor_of(const tether_registry *r) {
 void tether__retire_obj(tether_registry *r, tether__retire *obj, int kind) {
   uint64_t e = atomic_load_explicit(&r->epoch, memory_order_relaxed);
   obj->next = NULL;
-  obj->epoch_kind = e << 2 | (uint64_t)kind;
+  obj->epoch_kind = e << TETHER__KIND_BITS | (uint64_t)kind;
   if (r->limbo_tail != NULL)
     r->limbo_tail->next = obj;
   else
@@ -327,7 +424,6 @@ static int try_advance(tether_registry *r) {
   return 1;
 }
 
-
 /* Moves every object whose grace period is over into B (mutex held). Entries
  * still pinned by refs become zombies; their last ref release destroys them. B
  * is linked into the registry's in-flight list until tether__destroy_batch. */
@@ -336,19 +432,24 @@ void tether__collect(tether_registry *r, tether__batch *b) {
   b->min_epoch = UINT64_MAX;
   b->next_inflight = NULL;
   if (r->limbo_head == NULL) return;
+  /* Advance until the newest object is old enough (at most twice: it was retired
+   * at an epoch no later than the current one), or a reader blocks: that reader
+   * then has its help flag set and re-arms the background thread as it leaves.
+   * Stopping once the oldest was old enough would leave newer objects with no one
+   * to come back for them when their writer's arm found the thread already armed. */
   for (int i = 0; i < 2; i++) {
-    uint64_t oldest = r->limbo_head->epoch_kind >> 2;
-    if (oldest + 2 <= atomic_load_explicit(&r->epoch, memory_order_relaxed)) break;
+    uint64_t newest = tether__retire_epoch(r->limbo_tail);
+    if (newest + 2 <= atomic_load_explicit(&r->epoch, memory_order_relaxed)) break;
     if (!try_advance(r)) break;
   }
   uint64_t now = atomic_load_explicit(&r->epoch, memory_order_relaxed);
-  while (r->limbo_head != NULL && (r->limbo_head->epoch_kind >> 2) + 2 <= now) {
+  while (r->limbo_head != NULL && tether__retire_epoch(r->limbo_head) + 2 <= now) {
     tether__retire *o = r->limbo_head;
     r->limbo_head = o->next;
     if (r->limbo_head == NULL) r->limbo_tail = NULL;
     r->limbo_count--;
     o->next = NULL;
-    if ((o->epoch_kind & 3) == TETHER__K_ENTRY) {
+    if (tether__retire_kind(o) == TETHER__K_ENTRY) {
       tether__entry *en = tether__entry_of(o);
       if (en->refs > 0) {
         atomic_store_explicit(&en->state, TETHER__ZOMBIE, memory_order_relaxed);
@@ -370,19 +471,35 @@ void tether__collect(tether_registry *r, tether__batch *b) {
   }
 }
 
+/* What is left to do once an entry's destructor has returned (or, had it thrown
+ * or ended its thread, is unwinding): free the entry, count it, tell its owner. */
+typedef struct destroying {
+  tether_registry *r;
+  tether__entry *e;
+  tether_owner *notify;
+} destroying;
+
+static void destroy_entry_end(destroying *d) {
+  tether__free(d->r, d->e, tether__entry_size(d->e));
+  atomic_fetch_add_explicit(&d->r->destructors_run, 1, memory_order_release);
+  if (d->notify != NULL) tether__owner_unref(d->notify);
+}
+
 void tether__destroy_entry(tether_registry *r, tether__entry *e) {
-  const tether_registry *saved = t_in_destructor;
-  if (e->ctx_free != NULL && !(e->flags & TETHER__F_COPY)) {
-    t_in_destructor = r;
-    e->ctx_free(e->ctx);
-    t_in_destructor = saved;
+  const tether__owned *w = tether__owned_of(e);
+  destroying d __attribute__((cleanup(destroy_entry_end), unused)) = {
+      r, e, w != NULL && w->owner == NULL ? w->u.notify : NULL};
+  TETHER__FRAME(frame, r, TETHER__FR_DESTRUCTOR);
+  tether__notify_fn *on_remove = tether__notify_of(e);
+  if (on_remove != NULL) {
+    uint32_t s = atomic_load_explicit(&e->state, memory_order_relaxed);
+    (*on_remove)(e->ctx, (tether_removal)((s & TETHER__S_WHY_MASK) >> TETHER__S_WHY_SHIFT));
   }
-  tether__free(r, e, tether__entry_size(e));
-  atomic_fetch_add_explicit(&r->destructors_run, 1, memory_order_relaxed);
+  if (e->ctx_free != NULL && !(e->flags & TETHER__F_COPY)) e->ctx_free(e->ctx);
 }
 
 static void destroy_object(tether_registry *r, tether__retire *o) {
-  switch ((int)(o->epoch_kind & 3)) {
+  switch ((int)tether__retire_kind(o)) {
     case TETHER__K_ENTRY:
       tether__destroy_entry(r, tether__entry_of(o));
       break;
@@ -396,6 +513,9 @@ static void destroy_object(tether_registry *r, tether__retire *o) {
       tether__free(r, a, tether__array_size(a->n));
       break;
     }
+    case TETHER__K_COUNTS:
+      tether__calls_free_dir(r, (tether__count_dir *)(void *)o);
+      break;
     default: {
       tether__table *t = (tether__table *)o;
       tether__free(r, t, tether__table_size(t->mask));
@@ -404,26 +524,58 @@ static void destroy_object(tether_registry *r, tether__retire *o) {
   }
 }
 
-/* Destroys B's objects (no lock held), then unlinks B and wakes barrier waiters. */
-void tether__destroy_batch(tether_registry *r, tether__batch *b) {
-  if (b->head == NULL) return;
-  for (tether__retire *o = b->head; o != NULL;) {
-    tether__retire *next = o->next;
-    destroy_object(r, o);
-    o = next;
-  }
+/* A batch being destroyed: where it stands, so that a destructor that throws or
+ * ends its thread leaves the registry whole. The objects not yet destroyed go
+ * back to the head of limbo (their grace period is over; limbo stays in epoch
+ * order), and the batch leaves the in-flight list either way. */
+typedef struct batch_run {
+  tether_registry *r;
+  tether__batch *b;
+  tether__retire *rest; /* objects not yet destroyed */
+  int cancel_state;
+} batch_run;
+
+static void batch_run_end(batch_run *x) {
+  tether_registry *r = x->r;
   pthread_mutex_lock(&r->mu);
+  if (x->rest != NULL) {
+    tether__retire *tail = x->rest;
+    size_t n = 1;
+    for (; tail->next != NULL; tail = tail->next) n++;
+    tail->next = r->limbo_head;
+    if (r->limbo_head == NULL) r->limbo_tail = tail;
+    r->limbo_head = x->rest;
+    r->limbo_count += n;
+  }
   for (tether__batch **p = &r->inflight; *p != NULL; p = &(*p)->next_inflight) {
-    if (*p == b) {
-      *p = b->next_inflight;
+    if (*p == x->b) {
+      *p = x->b->next_inflight;
       break;
     }
   }
   pthread_cond_broadcast(&r->done_cv);
+  if (x->rest != NULL) tether__arm(r, 0);
   pthread_mutex_unlock(&r->mu);
+  pthread_setcancelstate(x->cancel_state, NULL);
 }
 
-/* Releases the mutex and arms the background thread when limbo is not empty.
+/* Destroys B's objects (no lock held), then unlinks B and wakes barrier waiters.
+ * Cancellation is held off meanwhile: a destructor is not a cancellation point
+ * of the caller's. */
+void tether__destroy_batch(tether_registry *r, tether__batch *b) {
+  if (b->head == NULL) return;
+  batch_run x __attribute__((cleanup(batch_run_end))) = {r, b, b->head, 0};
+  pthread_setcancelstate(PTHREAD_CANCEL_DISABLE, &x.cancel_state);
+  while (x.rest != NULL) {
+    tether__retire *o = x.rest;
+    x.rest = o->next;
+    destroy_object(r, o);
+  }
+}
+
+/* Arms the background thread when limbo is not empty, then releases the mutex:
+ * arming touches R, which another thread may free as soon as the mutex is free
+ * (tether_owner_free racing tether_registry_free).
  * Returns 1 when limbo has grown past TETHER__LIMBO_INLINE objects since the
  * last inline attempt: the caller should then reclaim on its own thread
  * (tether__reclaim_if) once it holds no lock, which bounds limbo under a writer
@@ -434,8 +586,8 @@ void tether__destroy_batch(tether_registry *r, tether__batch *b) {
 int tether__unlock(tether_registry *r) {
   int pending = r->limbo_head != NULL;
   int many = r->limbo_count >= TETHER__LIMBO_INLINE && r->limbo_count >= r->limbo_mark;
-  pthread_mutex_unlock(&r->mu);
   if (pending) tether__arm(r, 1);
+  pthread_mutex_unlock(&r->mu);
   return many;
 }
 
@@ -472,68 +624,155 @@ void tether__help(tether_registry *r, tether__rec *c) {
 
 /* ---- the background thread: deferred reclamation and sweeping ---- */
 
+/* Lock-free: an atomic due time and the doorbell. Callable from dispatch and with
+ * the registry mutex held. An already armed registry is left alone unless the
+ * work is due now (DELAY_MS 0: a reader answering a blocked advance). */
 void tether__arm(tether_registry *r, unsigned delay_ms) {
   if (atomic_exchange_explicit(&r->bg_armed, 1, memory_order_acq_rel) != 0 && delay_ms > 0) return;
-  pthread_mutex_lock(&tether__g_mu);
   uint64_t due = mono_ms() + delay_ms;
-  if (r->bg_due_ms == 0 || due < r->bg_due_ms) r->bg_due_ms = due;
-  pthread_cond_signal(&g_cv);
-  pthread_mutex_unlock(&tether__g_mu);
+  uint64_t cur = atomic_load_explicit(&r->bg_due_ms, memory_order_relaxed);
+  while ((cur == 0 || due < cur) &&
+         !atomic_compare_exchange_weak_explicit(&r->bg_due_ms, &cur, due, memory_order_seq_cst,
+                                                memory_order_relaxed)) {
+  }
+  bell_ring();
 }
 
-/* Picks the registry with the earliest due work (g_mu held); sets *wait_ms when
- * nothing is due yet. */
-static tether_registry *bg_pick_locked(uint64_t now, uint64_t *wait_ms, int *do_sweep) {
+/* ---- hand-off of reader-claimed entries ---- */
+
+#define HANDOFF_EXPIRY ((uintptr_t)1)
+
+void tether__handoff(tether_registry *r, tether__entry *e, tether__why why) {
+  assert(why == TETHER__BY_ONCE || why == TETHER__BY_EXPIRY);
+  uintptr_t node = (uintptr_t)e | (why == TETHER__BY_EXPIRY ? HANDOFF_EXPIRY : 0);
+  uintptr_t head = atomic_load_explicit(&r->handoff, memory_order_relaxed);
+  do {
+    e->u.live.created_ms = head;
+  } while (!atomic_compare_exchange_weak_explicit(&r->handoff, &head, node, memory_order_release,
+                                                  memory_order_relaxed));
+  tether__arm(r, 0);
+}
+
+/* Finishes what readers handed off, and waits for other threads finishing some
+ * (unless this thread is one of them, further up its stack): once it returns,
+ * every removal a dispatch call made before it is complete. */
+void tether__handoff_finish(tether_registry *r) {
+  if (atomic_load_explicit(&r->handoff, memory_order_acquire) != 0) {
+    atomic_fetch_add_explicit(&r->handoff_busy, 1, memory_order_acq_rel);
+    TETHER__FRAME(frame, r, TETHER__FR_HANDOFF);
+    uintptr_t node = atomic_exchange_explicit(&r->handoff, 0, memory_order_acquire);
+    while (node != 0) {
+      tether__entry *e = (tether__entry *)(node & ~HANDOFF_EXPIRY);
+      tether__why why = (node & HANDOFF_EXPIRY) ? TETHER__BY_EXPIRY : TETHER__BY_ONCE;
+      node = (uintptr_t)e->u.live.created_ms;
+      tether__finish_removal(r, e, why);
+    }
+    atomic_fetch_sub_explicit(&r->handoff_busy, 1, memory_order_acq_rel);
+  }
+  if (atomic_load_explicit(&r->handoff_busy, memory_order_acquire) != 0 &&
+      !tether__busy_with(r, TETHER__FR_HANDOFF))
+    while (atomic_load_explicit(&r->handoff_busy, memory_order_acquire) != 0) sched_yield();
+}
+
+/* Work the background thread does for a registry. */
+enum { BG_RECLAIM = 1, BG_SWEEP = 2, BG_TICK = 4, BG_PROFILE = 8 };
+
+/* Picks a registry with work due (g_mu held) and says which work in *WORK; sets
+ * *WAIT_MS until the earliest work when none is due. */
+static tether_registry *bg_pick_locked(uint64_t now, uint64_t *wait_ms, int *work) {
   uint64_t soonest = UINT64_MAX;
   for (tether_registry *r = g_registries; r != NULL; r = r->g_next) {
-    if (r->bg_due_ms != 0 && r->bg_due_ms <= now) {
-      *do_sweep = 0;
+    uint64_t due = atomic_load_explicit(&r->bg_due_ms, memory_order_acquire);
+    uint64_t at[4] = {due, r->sweep_interval_ms ? r->next_sweep_ms : 0, r->track_calls ? r->next_tick_ms : 0,
+                      r->profile_dir && !r->profile_failed ? r->next_profile_ms : 0};
+    int w = 0;
+    for (int k = 0; k < 4; k++) {
+      if (at[k] == 0) continue;
+      if (at[k] <= now) w |= 1 << k;
+      if (at[k] < soonest) soonest = at[k];
+    }
+    if (w != 0) {
+      *work = w;
       return r;
     }
-    if (r->sweep_interval_ms > 0 && r->next_sweep_ms <= now) {
-      *do_sweep = 1;
-      return r;
-    }
-    if (r->bg_due_ms != 0 && r->bg_due_ms < soonest) soonest = r->bg_due_ms;
-    if (r->sweep_interval_ms > 0 && r->next_sweep_ms < soonest) soonest = r->next_sweep_ms;
   }
   *wait_ms = soonest == UINT64_MAX ? UINT64_MAX : soonest - now;
   return NULL;
 }
 
+/* One pass of the background thread's work on R (no lock held). */
+static void bg_work(tether_registry *r, int work) {
+  TETHER__FRAME(frame, r, TETHER__FR_BG);
+  if (work & BG_TICK) atomic_store_explicit(&r->tick_ms, tether__now(r), memory_order_relaxed);
+  if (work & (BG_RECLAIM | BG_SWEEP)) {
+    uint64_t t0 = tether__mono_ns();
+    uint64_t run0 = atomic_load_explicit(&r->destructors_run, memory_order_relaxed);
+    size_t scanned = 0, expired = 0;
+    tether__handoff_finish(r);
+    if (work & BG_SWEEP) expired = tether__sweep(r, &scanned);
+    tether__reclaim_now(r);
+    if (r->trace)
+      tether__export_trace(r, t0, scanned, expired,
+                           atomic_load_explicit(&r->destructors_run, memory_order_relaxed) - run0);
+  }
+  if (work & BG_PROFILE) tether__export_profile(r);
+}
+
+/* Sleeps until the doorbell rings or WAIT_MS pass (UINT64_MAX: no limit), with
+ * g_mu released. A ring after SEEN was read makes the wait return at once. */
+static void bg_sleep(uint32_t seen, uint64_t wait_ms) {
+  pthread_mutex_unlock(&tether__g_mu);
+  atomic_store_explicit(&g_bg_sleeping, 1, memory_order_seq_cst);
+  struct timespec ts = {(time_t)(wait_ms / 1000), (long)(wait_ms % 1000) * 1000000L};
+  bell_wait(seen, wait_ms == UINT64_MAX ? NULL : &ts);
+  atomic_store_explicit(&g_bg_sleeping, 0, memory_order_relaxed);
+  pthread_mutex_lock(&tether__g_mu);
+}
+
+static int start_bg_locked(void);
+
+/* Runs only if a destructor (or a sweep's removal) that the background thread
+ * ran ended the thread (pthread_exit): the registry it served is released and a
+ * new background thread takes over. */
+static void bg_ended(tether_registry **serving) {
+  pthread_mutex_lock(&tether__g_mu);
+  if (*serving != NULL) {
+    (*serving)->bg_busy = 0;
+    pthread_cond_broadcast(&g_idle_cv);
+  }
+  g_bg_started = 0;
+  start_bg_locked();
+  pthread_mutex_unlock(&tether__g_mu);
+}
+
 static void *bg_main(void *arg) {
   (void)arg;
+  tether_registry *serving __attribute__((cleanup(bg_ended), unused)) = NULL;
   pthread_mutex_lock(&tether__g_mu);
   for (;;) {
+    uint32_t seen = atomic_load_explicit(&g_bell, memory_order_seq_cst);
     uint64_t now = mono_ms(), wait_ms = 0;
-    int do_sweep = 0;
-    tether_registry *r = bg_pick_locked(now, &wait_ms, &do_sweep);
+    int work = 0;
+    tether_registry *r = bg_pick_locked(now, &wait_ms, &work);
     if (r == NULL) {
-      if (wait_ms == UINT64_MAX) {
-        pthread_cond_wait(&g_cv, &tether__g_mu);
-      } else {
-        struct timespec ts;
-        clock_gettime(CLOCK_REALTIME, &ts);
-        uint64_t ns = (uint64_t)ts.tv_nsec + (wait_ms % 1000) * 1000000u;
-        ts.tv_sec += (time_t)(wait_ms / 1000 + ns / 1000000000u);
-        ts.tv_nsec = (long)(ns % 1000000000u);
-        pthread_cond_timedwait(&g_cv, &tether__g_mu, &ts);
-      }
+      bg_sleep(seen, wait_ms);
       continue;
     }
     r->bg_busy = 1;
-    if (do_sweep) {
-      r->next_sweep_ms = now + r->sweep_interval_ms;
-    } else {
-      r->bg_due_ms = 0;
-      atomic_store_explicit(&r->bg_armed, 0, memory_order_release);
+    if (work & BG_SWEEP) r->next_sweep_ms = now + r->sweep_interval_ms;
+    if (work & BG_TICK) r->next_tick_ms = now + TETHER_TICK_MS;
+    if (work & BG_PROFILE) r->next_profile_ms = now + r->profile_interval_ms;
+    if (work & BG_RECLAIM) {
+      /* Due time first, then the armed flag: an arm in between still finds the
+       * flag set and this run, which collects after it, does its work. */
+      atomic_store_explicit(&r->bg_due_ms, 0, memory_order_seq_cst);
+      atomic_store_explicit(&r->bg_armed, 0, memory_order_seq_cst);
     }
+    serving = r;
     pthread_mutex_unlock(&tether__g_mu);
-    t_bg_current = r;
-    if (do_sweep) tether_sweep(r);
-    tether__reclaim_now(r);
-    t_bg_current = NULL;
+    bg_work(r, work);
     pthread_mutex_lock(&tether__g_mu);
+    serving = NULL;
     r->bg_busy = 0;
     pthread_cond_broadcast(&g_idle_cv);
   }
@@ -546,7 +785,7 @@ static void *bg_main(void *arg) {
 static int drain_pending(const tether_registry *r, uint64_t target, int wait_all) {
   for (const tether__retire *o = r->limbo_head; o != NULL; o = o->next) {
     if (wait_all) return 1;
-    if ((o->epoch_kind & 3) == TETHER__K_ENTRY && tether__retire_epoch(o) <= target) return 1;
+    if (tether__retire_kind(o) == TETHER__K_ENTRY && tether__retire_epoch(o) <= target) return 1;
   }
   for (const tether__entry *z = r->zombies; z != NULL; z = tether__zombie_next(z))
     if (wait_all || tether__retire_epoch(&z->u.retire) <= target) return 1;
@@ -555,14 +794,23 @@ static int drain_pending(const tether_registry *r, uint64_t target, int wait_all
   return 0;
 }
 
-/* Waits until every entry retired before the call has been destroyed (barrier),
- * or, with WAIT_ALL, until limbo, zombies and in-flight batches are all empty.
- * The caller must not be inside a read section of R nor in one of its destructors. */
-int tether__drain(tether_registry *r, int wait_all) {
+/* See internal.h. The caller must not be inside a read section of R nor in one of
+ * its destructors. */
+int tether__drain(tether_registry *r, int mode) {
+  TETHER__NO_CANCEL(nocancel);
+  int wait_all = mode == TETHER__DRAIN_ALL;
+  tether__handoff_finish(r);
   pthread_mutex_lock(&r->mu);
   /* Everything retired before this call carries an epoch up to the current one. */
   uint64_t target = atomic_load_explicit(&r->epoch, memory_order_relaxed);
+  int rc = 0;
   for (unsigned spin = 0;; spin++) {
+    /* A ref this thread holds would keep what it waits for pending forever: at
+     * the call, or once another thread removed its registration meanwhile. */
+    if (!wait_all && tether__self_blocked_locked(r, 0)) {
+      rc = TETHER_EDEADLK;
+      break;
+    }
     tether__batch b;
     tether__collect(r, &b);
     pthread_mutex_unlock(&r->mu);
@@ -580,5 +828,5 @@ int tether__drain(tether_registry *r, int wait_all) {
     }
   }
   pthread_mutex_unlock(&r->mu);
-  return 0;
+  return rc;
 }

@@ -150,9 +150,16 @@ void tether__ids_insert(tether_registry *r, tether__entry *e, tether__slot *s) {
   e->u.live.id = ((uint64_t)gen << 32 | ((uint64_t)i + 1)) ^ r->id_salt;
 }
 
-static tether__slot *ids_slot(uint64_t v) { return (tether__slot *)(uintptr_t)(v & ~(uint64_t)3); }
+uint32_t tether__ids_next_index(const tether_registry *r) {
+  return r->ids_free != 0 ? r->ids_free - 1 : r->ids_used;
+}
 
-tether__entry *tether__slot_find(const tether__slot *s, int (*match)(tether__entry *e, void *arg), void *arg) {
+static tether__slot *ids_slot(uint64_t v) {
+  return (tether__slot *)(uintptr_t)(v & ~(uint64_t)3);
+}
+
+tether__entry *tether__slot_find(const tether__slot *s, int (*match)(tether__entry *e, void *arg),
+                                 void *arg) {
   uintptr_t h = atomic_load_explicit(&s->handlers, memory_order_relaxed);
   if (h == 0) return NULL;
   if (!(h & 1)) return match((tether__entry *)h, arg) ? (tether__entry *)h : NULL;
@@ -164,7 +171,9 @@ tether__entry *tether__slot_find(const tether__slot *s, int (*match)(tether__ent
   return NULL;
 }
 
-static int has_id(tether__entry *e, void *arg) { return e->u.live.id == *(const tether_id *)arg; }
+static int has_id(tether__entry *e, void *arg) {
+  return e->u.live.id == *(const tether_id *)arg;
+}
 
 tether__entry *tether__ids_find(const tether_registry *r, tether_id id) {
   uint64_t raw = id ^ r->id_salt;
@@ -208,18 +217,27 @@ void tether__each_entry(tether_registry *r, int (*visit)(tether__entry *e, void 
   }
 }
 
-/* ---- registration sites: interned, so an entry keeps a 4-byte index ---- */
+/* ---- registration sites: interned, so an entry keeps a 4-byte index ----
+ * A site is found by the caller's pointers and line (cheap), and matched only
+ * when its strings also equal the registry's copies: pointers into a plugin that
+ * was unloaded may be reused by another one with other strings. What anyone
+ * reads are the copies, made once per distinct site. */
 
-static uint32_t site_hash(tether_site s) {
-  uint64_t h = ((uint64_t)(uintptr_t)s.file * 0x9e3779b97f4a7c15ull) ^
-               ((uint64_t)(uintptr_t)s.func * 0xc2b2ae3d27d4eb4full) ^ (uint64_t)(uint32_t)s.line;
+static uint32_t site_hash(const char *file, const char *func, int line) {
+  uint64_t h = ((uint64_t)(uintptr_t)file * 0x9e3779b97f4a7c15ull) ^
+               ((uint64_t)(uintptr_t)func * 0xc2b2ae3d27d4eb4full) ^ (uint64_t)(uint32_t)line;
   h ^= h >> 29;
   h *= 0xbf58476d1ce4e5b9ull;
   return (uint32_t)(h >> 32);
 }
 
-static int site_eq(tether_site a, tether_site b) {
-  return a.file == b.file && a.func == b.func && a.line == b.line;
+static int same_text(const char *copy, const char *s) {
+  return copy == s || (copy != NULL && s != NULL && strcmp(copy, s) == 0);
+}
+
+static int site_matches(const tether__site_rec *k, tether_site s) {
+  return k->key_file == s.file && k->key_func == s.func && k->site.line == s.line &&
+         same_text(k->site.file, s.file) && same_text(k->site.func, s.func);
 }
 
 static int sites_grow(tether_registry *r) {
@@ -235,7 +253,7 @@ static int sites_grow(tether_registry *r) {
   if (r->nsites) memcpy(ns, r->sites, r->nsites * sizeof *ns);
   memset(ni, 0xff, (nmask + 1) * sizeof *ni);
   for (uint32_t k = 0; k < r->nsites; k++) {
-    uint32_t i = site_hash(ns[k].site) & nmask;
+    uint32_t i = site_hash(ns[k].key_file, ns[k].key_func, ns[k].site.line) & nmask;
     while (ni[i] != UINT32_MAX) i = (i + 1) & nmask;
     ni[i] = k;
   }
@@ -248,24 +266,57 @@ static int sites_grow(tether_registry *r) {
   return 0;
 }
 
+/* Copies SITE's strings into one block of the registry's memory. */
+static int site_copy(tether_registry *r, tether_site site, tether__site_rec *k) {
+  size_t nf = site.file ? strlen(site.file) + 1 : 0, nu = site.func ? strlen(site.func) + 1 : 0;
+  k->copy = NULL;
+  k->copy_size = nf + nu;
+  if (k->copy_size > 0) {
+    k->copy = tether__alloc(r, k->copy_size);
+    if (k->copy == NULL) return TETHER_ENOMEM;
+    if (nf) memcpy(k->copy, site.file, nf);
+    if (nu) memcpy(k->copy + nf, site.func, nu);
+  }
+  k->key_file = site.file;
+  k->key_func = site.func;
+  k->site.file = nf ? k->copy : NULL;
+  k->site.func = nu ? k->copy + nf : NULL;
+  k->site.line = site.line;
+  return 0;
+}
+
 /* Finds or adds SITE. Growing the site table is the only change made, and it is
- * invisible, so a later failure of the same operation needs no undo. */
+ * invisible, so a later failure of the same operation needs no undo; it is the
+ * last allocation here, so a failure leaves every block as it was. */
 int tether__site_intern(tether_registry *r, tether_site site, uint32_t *out) {
+  uint32_t h = site_hash(site.file, site.func, site.line);
   if (r->site_idx != NULL) {
-    uint32_t i = site_hash(site) & r->site_mask;
+    uint32_t i = h & r->site_mask;
     for (uint32_t k; (k = r->site_idx[i]) != UINT32_MAX; i = (i + 1) & r->site_mask) {
-      if (site_eq(r->sites[k].site, site)) {
+      if (site_matches(&r->sites[k], site)) {
         *out = k;
         return 0;
       }
     }
   }
-  if (r->nsites == r->capsites && sites_grow(r) != 0) return TETHER_ENOMEM;
-  uint32_t k = r->nsites++;
-  r->sites[k].site = site;
-  uint32_t i = site_hash(site) & r->site_mask;
+  if (r->nsites == UINT32_MAX / 2) return TETHER_ENOMEM;
+  tether__site_rec k;
+  if (site_copy(r, site, &k) != 0) return TETHER_ENOMEM;
+  if (r->nsites == r->capsites && sites_grow(r) != 0) {
+    tether__free(r, k.copy, k.copy_size);
+    return TETHER_ENOMEM;
+  }
+  uint32_t n = r->nsites++;
+  r->sites[n] = k;
+  uint32_t i = h & r->site_mask;
   while (r->site_idx[i] != UINT32_MAX) i = (i + 1) & r->site_mask;
-  r->site_idx[i] = k;
-  *out = k;
+  r->site_idx[i] = n;
+  *out = n;
   return 0;
+}
+
+void tether__sites_free(tether_registry *r) {
+  for (uint32_t k = 0; k < r->nsites; k++) tether__free(r, r->sites[k].copy, r->sites[k].copy_size);
+  if (r->sites) tether__free(r, r->sites, r->capsites * sizeof *r->sites);
+  if (r->site_idx) tether__free(r, r->site_idx, (r->site_mask + 1) * sizeof *r->site_idx);
 }

@@ -2,12 +2,14 @@
  * (register with random owner/TTL/ONCE (MAP: and REPLACE), unregister,
  * unregister_sync, unregister_name, emit, call, topic emit on held topics, topic
  * get/emit/release, acquire/ref_call/release, owner free, clock advance, sweep,
- * touch) on a BUS or MAP registry of a few dozen names, and some handlers remove
- * registrations re-entrantly. Topics are held on even names only: in MAP mode the
- * odd names are entries in the table, turned into slots and back as topics come
- * and go. Every context is checked with
- * counters: its destructor ran exactly once (by the end), never while a call of it
- * was running, and no call started after its destructor. Contexts are never freed
+ * touch, count) on a BUS or MAP registry of a few dozen names, and some handlers
+ * remove registrations re-entrantly. Half the owners are freed with
+ * tether_owner_free_sync, which must return only once every registration bound to
+ * that owner is destroyed; half the registrations have an on_remove callback,
+ * which must run exactly once, before the destructor. Topics are held on even names only: in MAP
+ * mode the odd names are entries in the table, turned into slots and back as topics come and go.
+ * Every context is checked with counters: its destructor ran exactly once (by the end), never while
+ * a call of it was running, and no call started after its destructor. Contexts are never freed
  * during the run, so a late call reads valid memory and is reported, not crashed. */
 #include "stress.h"
 
@@ -26,11 +28,25 @@
 #define IDS 512
 #define OWNERS 8
 
+/* One owner as the stress test knows it: how many of its registrations are not
+ * destroyed yet (kept for the whole run). */
+typedef struct owner_gen {
+  tether_owner *o;
+  _Atomic int alive;
+  struct owner_gen *next;
+} owner_gen;
+
 typedef struct sctx {
   _Atomic int freed;
   _Atomic int in_call;
-  _Atomic int bad; /* 1: destroyed during a call, 2: called after destroyed, 3: destroyed twice */
+  /* 1: destroyed during a call, 2: called after destroyed, 3: destroyed twice,
+   * 4: owner_free_sync returned before its destructor, 5: on_remove twice,
+   * 6: destroyed without (or before) on_remove */
+  _Atomic int bad;
   _Atomic uint64_t calls;
+  _Atomic int told;
+  int wants_told;
+  owner_gen *gen;
   int registered;
 } sctx;
 
@@ -39,7 +55,10 @@ typedef struct shared {
   test_alloc alloc;
   _Atomic uint64_t now;
   _Atomic(tether_id) ids[IDS];
-  tether_owner *owners[OWNERS];
+  owner_gen *owners[OWNERS];
+  owner_gen *all_gens; /* every owner_gen, freed at the end */
+  pthread_mutex_t gens_mu;
+  _Atomic int sync_violations;
   pthread_rwlock_t owner_lock[OWNERS]; /* registration (read) vs owner replacement (write) */
   sctx *ctxs;
   uint64_t nctx;
@@ -60,7 +79,9 @@ static uint64_t rng(uint64_t *s) {
   return *s;
 }
 
-static uint64_t clock_of(void *ud) { return atomic_load((_Atomic uint64_t *)ud); }
+static uint64_t clock_of(void *ud) {
+  return atomic_load((_Atomic uint64_t *)ud);
+}
 
 static uint64_t wall_ms(void) {
   struct timespec ts;
@@ -71,7 +92,29 @@ static uint64_t wall_ms(void) {
 static void sctx_free(void *p) {
   sctx *c = p;
   if (atomic_load(&c->in_call) != 0) atomic_store(&c->bad, 1);
+  if (c->wants_told && atomic_load(&c->told) != 1) atomic_store(&c->bad, 6);
+  if (c->gen != NULL) atomic_fetch_sub(&c->gen->alive, 1);
   if (atomic_fetch_add(&c->freed, 1) != 0) atomic_store(&c->bad, 3);
+}
+
+static void sctx_told(void *p, tether_removal why) {
+  sctx *c = p;
+  (void)why;
+  if (atomic_fetch_add(&c->told, 1) != 0) atomic_store(&c->bad, 5);
+}
+
+static owner_gen *gen_new(shared *sh) {
+  owner_gen *g = calloc(1, sizeof *g);
+  if (g == NULL) return NULL;
+  if (tether_owner_new(&g->o) != 0) {
+    free(g);
+    return NULL;
+  }
+  pthread_mutex_lock(&sh->gens_mu);
+  g->next = sh->all_gens;
+  sh->all_gens = g;
+  pthread_mutex_unlock(&sh->gens_mu);
+  return g;
 }
 
 static int handler(void *ctx, void *arg) {
@@ -90,7 +133,9 @@ static int handler(void *ctx, void *arg) {
   return seed != NULL && rng(seed) % 50 == 0 ? 1 /* TETHER_STOP */ : 0;
 }
 
-static void name_of(uint64_t k, char *buf, size_t n) { snprintf(buf, n, "ev-%u", (unsigned)(k % NAMES)); }
+static void name_of(uint64_t k, char *buf, size_t n) {
+  snprintf(buf, n, "ev-%u", (unsigned)(k % NAMES));
+}
 
 static void op_register(shared *sh, uint64_t *seed) {
   uint64_t k = atomic_fetch_add(&sh->next_ctx, 1);
@@ -105,13 +150,23 @@ static void op_register(shared *sh, uint64_t *seed) {
   if (x % 5 == 0) ro.ttl_ms = 1 + (x >> 16) % 50;
   if (x % 11 == 0) ro.flags |= TETHER_ONCE;
   if (sh->cfg->mode == TETHER_MAP && (x >> 24) % 2 == 0) ro.flags |= TETHER_REPLACE;
+  if ((x >> 28) % 2 == 0) {
+    ro.on_remove = sctx_told;
+    c->wants_told = 1;
+  }
   ro.ctx_size = 32;
   if (oi >= 0) {
     pthread_rwlock_rdlock(&sh->owner_lock[oi]);
-    ro.owner = sh->owners[oi];
+    c->gen = sh->owners[oi];
+    ro.owner = c->gen->o;
+    atomic_fetch_add(&c->gen->alive, 1); /* before: the destructor may run at once */
   }
   tether_id id = 0;
   int rc = tether_register(sh->r, name, handler, c, sctx_free, &ro, &id);
+  if (rc != 0 && c->gen != NULL) {
+    atomic_fetch_sub(&c->gen->alive, 1);
+    c->gen = NULL;
+  }
   if (oi >= 0) pthread_rwlock_unlock(&sh->owner_lock[oi]);
   if (rc == 0) {
     c->registered = 1;
@@ -121,14 +176,22 @@ static void op_register(shared *sh, uint64_t *seed) {
 }
 
 static void op_owner_free(shared *sh, uint64_t *seed) {
-  int oi = (int)(rng(seed) % OWNERS);
-  tether_owner *fresh = NULL;
-  if (tether_owner_new(&fresh) != 0) return;
+  uint64_t x = rng(seed);
+  int oi = (int)(x % OWNERS);
+  owner_gen *fresh = gen_new(sh);
+  if (fresh == NULL) return;
   pthread_rwlock_wrlock(&sh->owner_lock[oi]);
-  tether_owner *old = sh->owners[oi];
+  owner_gen *old = sh->owners[oi];
   sh->owners[oi] = fresh;
   pthread_rwlock_unlock(&sh->owner_lock[oi]);
-  tether_owner_free(old);
+  if ((x >> 8) % 2 == 0) {
+    tether_owner_free(old->o);
+    return;
+  }
+  /* No registration with OLD can start now: once free_sync returns, all of its
+   * registrations are destroyed. */
+  if (tether_owner_free_sync(old->o) != 0 || atomic_load(&old->alive) != 0)
+    atomic_fetch_add(&sh->sync_violations, 1);
 }
 
 static void op_ref(shared *sh, uint64_t *seed) {
@@ -195,10 +258,13 @@ static void one_op(shared *sh, uint64_t *seed, tether_topic **topics) {
   } else if (op < 97) {
     kind = 10;
     tether_sweep(sh->r);
-  } else if (op < 99) {
+  } else if (op < 98) {
     kind = 11;
     tether_id id = atomic_load(&sh->ids[(x >> 8) % IDS]);
-    if (id) tether_touch(sh->r, id, (x >> 20) % 40);
+    if (id) tether_touch(sh->r, id, (x >> 20) % 64 == 0 ? UINT64_MAX : (x >> 20) % 40);
+  } else if (op < 99) {
+    kind = 13;
+    if (tether_count(sh->r, name) < 0) atomic_fetch_add(&sh->sync_violations, 1);
   } else {
     kind = 12;
     tether_barrier(sh->r);
@@ -230,7 +296,8 @@ static void *worker(void *arg) {
 }
 
 stress_config stress_default_config(void) {
-  stress_config c = {.threads = 4, .ops = 1000000, .seconds = 0, .seed = 1, .verbose = 0, .mode = TETHER_BUS};
+  stress_config c = {
+      .threads = 4, .ops = 1000000, .seconds = 0, .seed = 1, .verbose = 0, .mode = TETHER_BUS};
   return c;
 }
 
@@ -247,8 +314,12 @@ static int verify(shared *sh, stress_result *res, char *err, size_t errlen) {
     if (bad != 0 || freed != 1) {
       snprintf(err, errlen, "context %llu: destructor ran %d times, violation %d (%s)",
                (unsigned long long)i, freed, bad,
-               bad == 1 ? "destroyed during a call" : bad == 2 ? "called after destruction" :
-               bad == 3 ? "destroyed twice" : "never destroyed");
+               bad == 1   ? "destroyed during a call"
+               : bad == 2 ? "called after destruction"
+               : bad == 3 ? "destroyed twice"
+               : bad == 5 ? "on_remove twice"
+               : bad == 6 ? "destroyed without on_remove first"
+                          : "never destroyed");
       return -1;
     }
   }
@@ -267,12 +338,14 @@ int stress_run(const stress_config *cfg, stress_result *res, char *err, size_t e
   if (cfg->seconds > 0) sh->nctx = 4000000;
   sh->ctxs = calloc(sh->nctx, sizeof *sh->ctxs);
   sh->deadline_ms = cfg->seconds ? wall_ms() + cfg->seconds * 1000u : 0;
-  tether_options o = {.mode = cfg->mode, .allocator = &sh->alloc.iface, .clock_ms = clock_of,
-                      .clock_ud = &sh->now};
+  tether_options o = {
+      .mode = cfg->mode, .allocator = &sh->alloc.iface, .clock_ms = clock_of, .clock_ud = &sh->now};
+  pthread_mutex_init(&sh->gens_mu, NULL);
   int rc = sh->ctxs ? tether_registry_new(&sh->r, &o) : TETHER_ENOMEM;
   for (int i = 0; rc == 0 && i < OWNERS; i++) {
     pthread_rwlock_init(&sh->owner_lock[i], NULL);
-    rc = tether_owner_new(&sh->owners[i]);
+    sh->owners[i] = gen_new(sh);
+    if (sh->owners[i] == NULL) rc = TETHER_ENOMEM;
   }
   if (rc != 0) {
     snprintf(err, errlen, "setup: %s", tether_strerror(rc));
@@ -285,13 +358,24 @@ int stress_run(const stress_config *cfg, stress_result *res, char *err, size_t e
   for (unsigned i = 0; i < n; i++) pthread_create(&t[i], NULL, worker, (void *)(uintptr_t)i);
   for (unsigned i = 0; i < n; i++) pthread_join(t[i], NULL);
   for (int i = 0; i < OWNERS; i++) {
-    tether_owner_free(sh->owners[i]);
+    tether_owner_free(sh->owners[i]->o);
     pthread_rwlock_destroy(&sh->owner_lock[i]);
   }
   tether_registry_free(sh->r);
   res->ops = atomic_load(&sh->ops_done);
   for (int i = 0; i < 16; i++) res->by_op[i] = atomic_load(&sh->by_op[i]);
   rc = verify(sh, res, err, errlen);
+  if (rc == 0 && atomic_load(&sh->sync_violations) != 0) {
+    snprintf(err, errlen,
+             "%d owner_free_sync calls returned before their destructors (or count failed)",
+             atomic_load(&sh->sync_violations));
+    rc = -1;
+  }
+  for (owner_gen *g = sh->all_gens, *next; g != NULL; g = next) {
+    next = g->next;
+    free(g);
+  }
+  pthread_mutex_destroy(&sh->gens_mu);
   if (rc == 0 && atomic_load(&sh->alloc.live_blocks) != 0) {
     snprintf(err, errlen, "%llu blocks still allocated after registry free",
              (unsigned long long)atomic_load(&sh->alloc.live_blocks));

@@ -13,19 +13,7 @@
 static char g_out[1 << 16], g_err[4096];
 
 /* Runs "tether ARGS"; returns the exit status, stdout in g_out, stderr in g_err. */
-static int tether(const char *args) {
-  char cmd[4096], errpath[] = "/tmp/tether-prof-test-XXXXXX";
-  int fd = mkstemp(errpath);
-  if (fd < 0) return -1;
-  close(fd);
-  snprintf(cmd, sizeof cmd, "%s %s 2>%s", TETHER_BIN, args, errpath);
-  int st = cli_shell_buf(cmd, g_out, sizeof g_out);
-  char *err = cli_slurp(errpath, NULL);
-  snprintf(g_err, sizeof g_err, "%s", err ? err : "");
-  free(err);
-  unlink(errpath);
-  return st;
-}
+static int tether(const char *args) { return cli_tether(args, g_out, sizeof g_out, g_err, sizeof g_err); }
 
 static int lines_in(const char *s) {
   int n = 0;
@@ -81,13 +69,10 @@ TEST(prof_cli_closures_name_the_enclosing_function) {
 }
 
 /* Each bad input: exit 2 and exactly one line on stderr naming the file. */
-static int one_error_line(const char *args, const char *needle) {
-  if (tether(args) != 2) return 0;
-  return lines_in(g_err) == 1 && strncmp(g_err, "tether ", 7) == 0 && strstr(g_err, needle) != NULL;
-}
+#define one_error_line cli_one_error_line
 
 TEST(prof_cli_bad_input_is_one_line_and_status_2) {
-  CHECK(one_error_line("top " CORPUS "empty", "not a pprof profile"));
+  CHECK(one_error_line("top " CORPUS "empty", "empty: not a pprof profile"));
   CHECK(one_error_line("top " CORPUS "not-a-profile.txt", "not a pprof profile"));
   CHECK(one_error_line("top " CORPUS "leaky-1-truncated.pb.gz", "truncated gzip"));
   CHECK(one_error_line("top " CORPUS "leaky-1-truncated.raw.pb", "truncated"));
@@ -107,10 +92,81 @@ TEST(prof_cli_usage_errors_are_status_2) {
   CHECK(one_error_line("top --fail-if-growth 10XB " OUT "leaky-1.pb.gz", "--fail-if-growth"));
   CHECK(one_error_line("top --sample-index nope " OUT "leaky-1.pb.gz", "no sample type 'nope'"));
   CHECK(one_error_line("top --focus '(' " OUT "leaky-1.pb.gz", "--focus"));
-  CHECK(one_error_line("top --fail-if-growth 1MB --sample-index inuse_objects " OUT "leaky-1.pb.gz",
+  CHECK(one_error_line("diff --fail-if-growth 1MB --sample-index inuse_objects " OUT "leaky-1.pb.gz " OUT
+                       "leaky-2.pb.gz",
                        "byte unit"));
+  CHECK(one_error_line("top --fail-if-growth 1MB " OUT "leaky-1.pb.gz", "--fail-if-growth needs a base"));
+  CHECK(one_error_line("top --source . " OUT "leaky-1.pb.gz", "--source goes with --list"));
+  CHECK(one_error_line("top --list 'nomatch$' " OUT "leaky-1.pb.gz", "no function with samples matches"));
+  CHECK(one_error_line("top --list '[' " OUT "leaky-1.pb.gz", "bad --list regular expression"));
+  CHECK(one_error_line("top --timeout 5 " OUT "leaky-1.pb.gz", "--timeout"));
   CHECK_EQ(tether("diff --help"), 0);
   CHECK(strstr(g_out, "usage: tether diff [OPTIONS] BASE CUR") != NULL);
   CHECK_EQ(tether("top --version"), 0);
   CHECK(strncmp(g_out, "tether ", 7) == 0);
+}
+
+/* tether top --list against pprof -list -source_path (tests/fixtures/go/gen.sh
+ * recorded them, out/pprof/LIST): the same text, line for line. */
+TEST(prof_cli_list_agrees_with_pprof) {
+  char *index = cli_slurp(OUT "pprof/LIST", NULL);
+  CHECK(index != NULL);
+  int cases = 0, same = 0;
+  for (char *line = strtok(index, "\n"); line != NULL; line = strtok(NULL, "\n")) {
+    char name[128], regex[128], prof[128], args[1024], path[512];
+    if (sscanf(line, "%127s %127s %127s", name, regex, prof) != 3) continue;
+    cases++;
+    snprintf(args, sizeof args, "top --list '%s' --source " TETHER_SOURCE_DIR "/tests/fixtures/go " OUT "%s", regex,
+             prof);
+    int st = tether(args);
+    snprintf(path, sizeof path, OUT "pprof/%s.txt", name);
+    char *want = cli_slurp(path, NULL);
+    if (st == 0 && want != NULL && strcmp(want, g_out) == 0) same++;
+    else printf("    %s differs:\n%s\n", name, g_out);
+    free(want);
+  }
+  free(index);
+  CHECK(cases >= 3);
+  CHECK_EQ(same, cases);
+}
+
+/* The header pprof prints (File, Type, Time) is tether's too, line for line,
+ * before the table; a diff shows the earliest time, as pprof's merge does. */
+TEST(prof_cli_header_agrees_with_pprof) {
+  static const char *const cases[][2] = {
+      {"top --sample-index alloc_space " OUT "leaky-4.pb.gz", "leaky-4.human.txt"},
+      {"diff " OUT "leaky-1.pb.gz " OUT "leaky-4.pb.gz", "leaky-1-4.human.txt"},
+      {"diff --sample-index alloc_space " OUT "fixed-1.pb.gz " OUT "fixed-4.pb.gz", "fixed-1-4.human.txt"},
+      {"diff " OUT "many-1.pb.gz " OUT "many-2.pb.gz", "many-1-2.human.txt"},
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    char args[1024], path[512];
+    snprintf(args, sizeof args, "%s", cases[i][0]);
+    setenv("TZ", "UTC", 1);
+    int st = tether(args);
+    unsetenv("TZ");
+    snprintf(path, sizeof path, OUT "pprof/%s", cases[i][1]);
+    char *want = cli_slurp(path, NULL);
+    CHECK_EQ(st, 0);
+    CHECK(want != NULL);
+    char *end = strstr(want, "Showing nodes");
+    CHECK(end != NULL);
+    *end = 0;
+    /* tether's own Total line (diff) follows pprof's header lines. */
+    int ok = strncmp(g_out, want, strlen(want)) == 0 && strstr(want, "File: ") == want &&
+             strstr(want, "\nTime: ") != NULL;
+    if (!ok) printf("    %s:\n%s---\n%s\n", cases[i][1], want, g_out);
+    free(want);
+    CHECK(ok);
+  }
+}
+
+/* Sizes take decimals with a unit: 1.5MB is 1572864 bytes. */
+TEST(prof_cli_sizes_take_decimals) {
+  CHECK_EQ(tether("diff --format json --fail-if-growth 1.5MB " OUT "leaky-1.pb.gz " OUT "leaky-4.pb.gz"), 1);
+  CHECK(strstr(g_out, "\"gate\":{\"limit\":1572864,\"tripped\":true}") != NULL);
+  CHECK(tether("diff --format json --fail-if-growth 0.25kB " OUT "fixed-1.pb.gz " OUT "fixed-2.pb.gz") <= 1);
+  CHECK(strstr(g_out, "\"limit\":256,") != NULL);
+  CHECK(one_error_line("diff --fail-if-growth 1.5 " OUT "leaky-1.pb.gz " OUT "leaky-4.pb.gz", "--fail-if-growth"));
+  CHECK(one_error_line("diff --fail-if-growth 1.MB " OUT "leaky-1.pb.gz " OUT "leaky-4.pb.gz", "--fail-if-growth"));
 }

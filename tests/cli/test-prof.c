@@ -211,3 +211,40 @@ TEST(prof_closures_group_the_leaky_stacks_by_closure) {
   prof_free(a);
   prof_free(b);
 }
+
+/* rows_only walks a profile's samples without merging them: the rows and the
+ * total must be those of the merged report, for every fixture and every
+ * granularity. */
+TEST(prof_rows_only_equals_the_merged_report) {
+  static const char *const files[] = {"leaky-1.pb.gz", "leaky-4.pb.gz", "fixed-4.pb.gz", "many-2.pb.gz"};
+  for (size_t f = 0; f < sizeof files / sizeof files[0]; f++) {
+    prof_profile *p = load_fixture(files[f]);
+    CHECK(p != NULL);
+    for (int mode = 0; mode < 4; mode++) {
+      prof_opts o;
+      prof_report a, b;
+      char err[256];
+      memset(&o, 0, sizeof o);
+      o.lines = mode == 1;
+      o.closures = mode == 2;
+      o.focus = mode == 3 ? "main" : NULL;
+      o.sample_index = mode == 3 ? "alloc_space" : NULL;
+      CHECK_EQ(prof_report_build(NULL, p, &o, &a, err, sizeof err), 0);
+      o.rows_only = 1;
+      CHECK_EQ(prof_report_build(NULL, p, &o, &b, err, sizeof err), 0);
+      CHECK_EQ(a.total, b.total);
+      CHECK_EQ(a.cur_sum, b.cur_sum);
+      CHECK_EQ(a.kept_sum, b.kept_sum);
+      CHECK_EQ(a.nrows, b.nrows);
+      for (size_t i = 0; i < a.nrows; i++) {
+        CHECK_STREQ(a.rows[i].name, b.rows[i].name);
+        CHECK_EQ(a.rows[i].flat, b.rows[i].flat);
+        CHECK_EQ(a.rows[i].cum, b.rows[i].cum);
+        CHECK_EQ(a.rows[i].inlined, b.rows[i].inlined);
+      }
+      prof_report_free(&a);
+      prof_report_free(&b);
+    }
+    prof_free(p);
+  }
+}

@@ -1,5 +1,5 @@
 /* tether: the command-line tool. This file only dispatches to the subcommands,
- * one folder each (scan/, prof/, gctrace/); each parses its own options. */
+ * one folder each (scan/, prof/, gctrace/, watch/); each parses its own options. */
 #include <stdio.h>
 #include <string.h>
 
@@ -17,6 +17,7 @@ static const command k_commands[] = {
   {"diff", tether_cmd_diff, "what grew between two pprof profiles (like pprof -top -base)"},
   {"top", tether_cmd_top, "the top functions of one pprof profile"},
   {"gctrace", tether_cmd_gctrace, "summarise a GODEBUG=gctrace=1 log and judge the live-heap trend"},
+  {"watch", tether_cmd_watch, "heap snapshots of a live process: what keeps growing, and the code that keeps it"},
   {"vet", tether_cmd_vet, "the go vet tool protocol: go vet -vettool=$(command -v tether) ./..."},
 };
 

@@ -1,7 +1,9 @@
 /* Shared helpers of the tether CLI: file input, colour policy, JSON strings. */
 #include "cli.h"
 
+#include <ctype.h>
 #include <errno.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -122,4 +124,58 @@ int tcli_usage_error(const char *cmd, const char *fmt, ...) {
   va_end(ap);
   fputc('\n', stderr);
   return TCLI_USAGE;
+}
+
+int tcli_number(const char *cmd, const char *name, const char *s, double *v) {
+  char *end;
+  errno = 0;
+  *v = strtod(s, &end);
+  if (end == s || *end != '\0' || errno != 0 || !isfinite(*v) || *v < 0)
+    return tcli_usage_error(cmd, "%s wants a number >= 0, not '%s'", name, s);
+  return 0;
+}
+
+int tcli_valued_option(const char *cmd, int argc, char **argv, int *i, const char *const *valued, size_t n,
+                       char *name, size_t cap, const char **value) {
+  const char *a = argv[*i], *eq = strchr(a, '=');
+  size_t len = eq ? (size_t)(eq - a) : strlen(a);
+  int known = 0;
+  if (len < cap) {
+    memcpy(name, a, len);
+    name[len] = 0;
+    for (size_t k = 0; k < n; k++) known |= strcmp(name, valued[k]) == 0;
+  }
+  if (!known) return tcli_usage_error(cmd, "unknown option '%s' (see --help)", a);
+  if (eq == NULL && *i + 1 >= argc) return tcli_usage_error(cmd, "%s needs a value", name);
+  *value = eq ? eq + 1 : argv[++*i];
+  return 0;
+}
+
+int tcli_parse_duration(const char *s, double *seconds) {
+  static const struct { const char *name; double factor; } units[] = {
+      {"ns", 1e-9}, {"us", 1e-6}, {"\xc2\xb5s", 1e-6}, {"ms", 1e-3}, {"s", 1}, {"m", 60}, {"h", 3600}};
+  double total = 0;
+  if (s == NULL || *s == 0) return -1;
+  while (*s) {
+    if (!isdigit((unsigned char)*s) && *s != '.') return -1;
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (end == s || errno != 0 || !isfinite(v) || v < 0) return -1;
+    s = end;
+    size_t best = 0, best_len = 0;
+    for (size_t i = 0; i < sizeof units / sizeof units[0]; i++) {
+      size_t n = strlen(units[i].name);
+      if (strncmp(s, units[i].name, n) == 0 && n > best_len && !isalpha((unsigned char)s[n])) {
+        best = i;
+        best_len = n;
+      }
+    }
+    if (best_len == 0) return -1;
+    total += v * units[best].factor;
+    s += best_len;
+  }
+  if (!isfinite(total) || total > 1e12) return -1;
+  *seconds = total;
+  return 0;
 }

@@ -29,6 +29,22 @@ void tcli_json_string(FILE *out, const char *s);
 size_t tcli_utf8_len(const unsigned char *s, size_t n);
 void tcli_json_string_n(FILE *out, const char *s, size_t n);
 
+/* Parses a duration as Go writes one: numbers with units (ns, us, ms, s, m, h),
+ * decimals allowed, several in a row ("1m30s", "1.5s", "500ms"). Stores the
+ * seconds in *SECONDS. 0, or -1 when malformed, without a unit or out of range. */
+int tcli_parse_duration(const char *s, double *seconds);
+
+/* Parses a finite number >= 0 for option NAME of command CMD into *V. 0, or
+ * TCLI_USAGE after a one-line message. */
+int tcli_number(const char *cmd, const char *name, const char *s, double *v);
+
+/* Takes option ARGV[*I], one of the N options in VALUED that want a value,
+ * written "--name=value" or "--name value" (then *I moves past the value).
+ * Stores the option's name (in NAME, CAP bytes) and its value. Returns 0, or
+ * TCLI_USAGE after a one-line message for CMD: not one of them, or no value. */
+int tcli_valued_option(const char *cmd, int argc, char **argv, int *i, const char *const *valued, size_t n,
+                       char *name, size_t cap, const char **value);
+
 /* Prints "tether CMD: " and the message to stderr; returns TCLI_USAGE. */
 int tcli_usage_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

@@ -10,6 +10,7 @@
 #include <fcntl.h>
 #include <math.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -44,6 +45,8 @@ typedef struct options {
   const char *svg;
   int tee, json;
   double gate;
+  double skip_s;
+  size_t skip_gcs;
   gct_thresholds th;
 } options;
 
@@ -52,7 +55,9 @@ static void usage(FILE *out) {
         "Reads a Go program's output with GODEBUG=gctrace=1 lines mixed in (Go 1.5 and later),\n"
         "summarises the GCs and judges whether the live heap keeps growing.\n\n"
         "  --tee                  copy the input to stdout as it arrives; report on stderr\n"
-        "  --fail-on-growth RATE  exit 1 when the fitted live-heap slope exceeds RATE MB/min\n"
+        "  --fail-on-growth RATE  exit 1 when the verdict is growing and the fitted live-heap\n"
+        "                         slope exceeds RATE MB/min (a stable run never trips it)\n"
+        "  --skip DURATION|Ngc    judge the run from DURATION (30s, 2m) or N GCs after its start\n"
         "  --format text|json     report format (default text)\n"
         "  --svg FILE             draw live heap, heap at GC start, goal and trend to FILE\n"
         "  --min-gcs N            fewer GCs give the verdict insufficient (default 5)\n"
@@ -65,21 +70,26 @@ static void usage(FILE *out) {
         out);
 }
 
-/* Parses a finite number >= 0 for option NAME. */
-static int number(const char *name, const char *s, double *v) {
-  char *end;
-  errno = 0;
-  *v = strtod(s, &end);
-  if (end == s || *end != '\0' || errno != 0 || !isfinite(*v) || *v < 0)
-    return tcli_usage_error("gctrace", "%s wants a number >= 0, not '%s'", name, s);
-  return 0;
-}
-
 /* Handles one option that takes VALUE; returns 0, or 2 on a bad value. */
 static int option_value(options *o, const char *name, const char *value) {
   double v;
   if (strcmp(name, "--svg") == 0) {
     o->svg = value;
+    return 0;
+  }
+  if (strcmp(name, "--skip") == 0) {
+    size_t n = strlen(value);
+    if (n > 2 && strcmp(value + n - 2, "gc") == 0) {
+      char *end;
+      errno = 0;
+      unsigned long long k = strtoull(value, &end, 10);
+      if (value[0] == '-' || errno != 0 || end != value + n - 2)
+        return tcli_usage_error("gctrace", "--skip wants a duration (30s, 2m) or a GC count (10gc), not '%s'", value);
+      o->skip_gcs = k > SIZE_MAX ? SIZE_MAX : (size_t)k;
+      return 0;
+    }
+    if (tcli_parse_duration(value, &o->skip_s) != 0)
+      return tcli_usage_error("gctrace", "--skip wants a duration (30s, 2m) or a GC count (10gc), not '%s'", value);
     return 0;
   }
   if (strcmp(name, "--format") == 0) {
@@ -88,7 +98,7 @@ static int option_value(options *o, const char *name, const char *value) {
     o->json = strcmp(value, "json") == 0;
     return 0;
   }
-  if (number(name, value, &v) != 0) return TCLI_USAGE;
+  if (tcli_number("gctrace", name, value, &v) != 0) return TCLI_USAGE;
   if (strcmp(name, "--fail-on-growth") == 0) o->gate = v;
   else if (strcmp(name, "--min-gcs") == 0) o->th.min_gcs = v > 1e9 ? (size_t)1e9 : (size_t)v;
   else if (strcmp(name, "--min-growth") == 0) o->th.min_growth_mb = v;
@@ -101,7 +111,7 @@ static int option_value(options *o, const char *name, const char *value) {
 
 /* Fills O from the arguments; returns -1 after --help/--version, 2 on a usage error. */
 static int parse_args(int argc, char **argv, options *o) {
-  static const char *const k_valued[] = {"--svg", "--format", "--fail-on-growth", "--min-gcs",
+  static const char *const k_valued[] = {"--svg", "--format", "--fail-on-growth", "--skip", "--min-gcs",
                                          "--min-growth", "--min-rel", "--min-tau", "--late-ratio"};
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i];
@@ -122,17 +132,12 @@ static int parse_args(int argc, char **argv, options *o) {
       o->input = a;
       continue;
     }
-    const char *eq = strchr(a, '=');
-    size_t len = eq ? (size_t)(eq - a) : strlen(a);
     char name[32];
-    if (len >= sizeof name) return tcli_usage_error("gctrace", "unknown option '%s' (see --help)", a);
-    memcpy(name, a, len);
-    name[len] = 0;
-    int known = 0;
-    for (size_t k = 0; k < sizeof k_valued / sizeof k_valued[0]; k++) known |= strcmp(name, k_valued[k]) == 0;
-    if (!known) return tcli_usage_error("gctrace", "unknown option '%s' (see --help)", a);
-    if (eq == NULL && i + 1 >= argc) return tcli_usage_error("gctrace", "%s needs a value", name);
-    int rc = option_value(o, name, eq ? eq + 1 : argv[++i]);
+    const char *value;
+    if (tcli_valued_option("gctrace", argc, argv, &i, k_valued, sizeof k_valued / sizeof k_valued[0], name,
+                           sizeof name, &value) != 0)
+      return TCLI_USAGE;
+    int rc = option_value(o, name, value);
     if (rc != 0) return rc;
   }
   if (o->input == NULL) o->input = "-";
@@ -188,6 +193,8 @@ static int report(const options *o, const gct_trace *tr, FILE *svg) {
   r.trace = tr;
   r.th = o->th;
   r.gate_rate = o->gate;
+  r.skip_s = o->skip_s;
+  r.skip_gcs = o->skip_gcs;
   int rc = TCLI_OK;
   if (tr->n_gcs == 0)
     rc = tcli_usage_error("gctrace", "no gctrace lines ('gc N @...') in %s; run the program with GODEBUG=gctrace=1",

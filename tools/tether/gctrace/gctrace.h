@@ -88,7 +88,14 @@ typedef struct gct_summary {
   double goal_first, goal_last, goal_max;
 } gct_summary;
 
+/* Summarises GCs [FROM, TO) of TR; gct_summarise all of them. */
+void gct_summarise_range(const gct_trace *tr, size_t from, size_t to, gct_summary *out);
 void gct_summarise(const gct_trace *tr, gct_summary *out);
+
+/* The first GC of each run in TR: a run ends where time goes backwards (two
+ * runs of a program in one log). Fills STARTS (room for MAX) and returns the
+ * number of runs, which may exceed MAX (the first MAX are stored). */
+size_t gct_runs(const gct_trace *tr, size_t *starts, size_t max);
 
 /* A robust straight-line fit of live heap (MB) against time (minutes). */
 typedef struct gct_fit_result {
@@ -100,11 +107,14 @@ typedef struct gct_fit_result {
   double tau;             /* Kendall's tau of (time, live): -1..1 */
   double r2;              /* 1 - SSres/SStot of the fitted line; 0 when the heap is flat */
   double late_slope;      /* Theil-Sen slope over the second half of the time span */
+  double early_slope;     /* ... and over the first half */
   double t0_min;          /* time origin of the line, minutes */
 } gct_fit_result;
 
-/* Fits the live heap of TR. Returns 0; -2 when no line can be fitted (fewer than
- * two GCs, or no two at different times); -1 when memory ran out. */
+/* Fits the live heap of TR's GCs [FROM, TO). Returns 0; -2 when no line can be
+ * fitted (fewer than two GCs, or no two at different times); -1 when memory ran
+ * out. gct_fit fits all of TR. */
+int gct_fit_range(const gct_trace *tr, size_t from, size_t to, gct_fit_result *out);
 int gct_fit(const gct_trace *tr, gct_fit_result *out);
 
 /* Verdict thresholds; gct_thresholds_default gives the documented defaults. */
@@ -135,7 +145,12 @@ void gct_judge(const gct_summary *sum, const gct_fit_result *fit, int fit_ok,
 typedef struct gct_result {
   const char *input;        /* file name, or "-" */
   const gct_trace *trace;
-  gct_summary sum;
+  double skip_s;            /* --skip DURATION: seconds of the last run not judged */
+  size_t skip_gcs;          /* --skip Ngc: GCs of the last run not judged */
+  size_t runs;              /* runs in the input (time went backwards runs - 1 times) */
+  size_t run_from;          /* the last run's first GC */
+  size_t from, to;          /* the GCs judged: the last run's, after --skip */
+  gct_summary sum;          /* of the GCs judged */
   gct_fit_result fit;
   int fit_ok;
   gct_thresholds th;
@@ -144,14 +159,17 @@ typedef struct gct_result {
   int gate_tripped;
 } gct_result;
 
-/* Runs summary, fit and verdict over R->trace with R->th; sets the gate. Returns
- * 0, or -1 when memory ran out. */
+/* Picks the GCs to judge (the last run's, after R->skip_*), runs summary, fit
+ * and verdict over them with R->th, and sets the gate: it trips only when the
+ * verdict is growing and the slope exceeds R->gate_rate. Returns 0, or -1 when
+ * memory ran out. */
 int gct_analyse(gct_result *r);
 void gct_print_text(FILE *out, const gct_result *r);
 void gct_print_json(FILE *out, const gct_result *r);
 
-/* Writes the chart of R (live heap, heap at GC start, goal, trend line, verdict) as
- * SVG. Returns 0, or -1 when R has no GCs or writing failed. */
+/* Writes the chart of R (live heap, heap at GC start, goal, a point per GC with
+ * forced GCs marked, restarts, and the trend line on top) as SVG. Returns 0, or
+ * -1 when R has no GCs or writing failed. */
 int gct_write_svg(FILE *out, const gct_result *r);
 
 #endif

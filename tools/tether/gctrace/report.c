@@ -9,11 +9,14 @@
 
 #include "common/cli.h"
 
-void gct_summarise(const gct_trace *tr, gct_summary *s) {
+void gct_summarise(const gct_trace *tr, gct_summary *s) { gct_summarise_range(tr, 0, tr->n_gcs, s); }
+
+void gct_summarise_range(const gct_trace *tr, size_t from, size_t to, gct_summary *s) {
   memset(s, 0, sizeof *s);
-  s->n = tr->n_gcs;
-  if (s->n == 0) return;
-  const gct_gc *g = tr->gcs, *last = &tr->gcs[s->n - 1];
+  if (to > tr->n_gcs) to = tr->n_gcs;
+  if (from >= to) return;
+  s->n = to - from;
+  const gct_gc *g = tr->gcs + from, *last = &tr->gcs[to - 1];
   s->t_first = s->t_last = g[0].t;
   s->live_first = s->live_min = s->live_max = g[0].live;
   s->goal_first = g[0].goal;
@@ -33,16 +36,47 @@ void gct_summarise(const gct_trace *tr, gct_summary *s) {
   s->goal_last = last->goal;
 }
 
+size_t gct_runs(const gct_trace *tr, size_t *starts, size_t max) {
+  size_t n = 0;
+  for (size_t i = 0; i < tr->n_gcs; i++) {
+    if (i > 0 && tr->gcs[i].t >= tr->gcs[i - 1].t) continue;
+    if (n < max) starts[n] = i;
+    n++;
+  }
+  return n;
+}
+
+/* The GCs to judge: the last run's, less what --skip drops from its start. */
+static void pick_range(gct_result *r) {
+  const gct_trace *tr = r->trace;
+  r->runs = 0;
+  r->run_from = 0;
+  for (size_t i = 0; i < tr->n_gcs; i++)
+    if (i == 0 || tr->gcs[i].t < tr->gcs[i - 1].t) {
+      r->runs++;
+      r->run_from = i;
+    }
+  r->from = r->run_from;
+  r->to = tr->n_gcs;
+  size_t skip = r->skip_gcs < r->to - r->from ? r->skip_gcs : r->to - r->from;
+  r->from += skip;
+  if (r->skip_s > 0 && r->run_from < r->to) {
+    double until = tr->gcs[r->run_from].t + r->skip_s;
+    while (r->from < r->to && tr->gcs[r->from].t < until) r->from++;
+  }
+}
+
 int gct_analyse(gct_result *r) {
-  gct_summarise(r->trace, &r->sum);
-  int rc = gct_fit(r->trace, &r->fit);
+  pick_range(r);
+  gct_summarise_range(r->trace, r->from, r->to, &r->sum);
+  int rc = gct_fit_range(r->trace, r->from, r->to, &r->fit);
   if (rc == -1) return -1;
   r->fit_ok = rc == 0;
   gct_judge(&r->sum, &r->fit, r->fit_ok, &r->th, &r->verdict);
-  /* The issue's contract: exit 1 when the fitted slope exceeds RATE, whatever the
-   * verdict (the robust Theil-Sen slope of a heap that only wobbles within the
-   * runtime's 1 MB rounding step is 0). */
-  r->gate_tripped = !isnan(r->gate_rate) && !isnan(r->fit.slope) && r->fit.slope > r->gate_rate;
+  /* The gate trips only on a run judged growing: a warm-up raises the slope of a
+   * stable service, and such a run must not fail a build. */
+  r->gate_tripped = !isnan(r->gate_rate) && r->verdict.verdict == GCT_GROWING && !isnan(r->fit.slope) &&
+                    r->fit.slope > r->gate_rate;
   return 0;
 }
 
@@ -62,9 +96,11 @@ static void print_counts(FILE *out, const gct_result *r) {
   if (tr->rejoined) fprintf(out, ", %llu split gc lines rejoined", (unsigned long long)tr->rejoined);
   if (tr->malformed) fprintf(out, ", %llu malformed gc lines skipped", (unsigned long long)tr->malformed);
   fprintf(out, "; format %s\n", format_name(tr));
-  if (tr->time_backwards)
-    fprintf(out, "warning: time went backwards %llu times (several runs in one input?)\n",
-            (unsigned long long)tr->time_backwards);
+  if (r->runs > 1)
+    fprintf(out, "runs: %zu in the input (time went backwards %llu times); judging the last run, GCs %zu-%zu\n",
+            r->runs, (unsigned long long)tr->time_backwards, r->run_from + 1, tr->n_gcs);
+  if (r->from > r->run_from)
+    fprintf(out, "skipped: the first %zu GCs of the run (--skip)\n", r->from - r->run_from);
 }
 
 void gct_print_text(FILE *out, const gct_result *r) {
@@ -94,7 +130,11 @@ void gct_print_text(FILE *out, const gct_result *r) {
           color ? "\033[0m" : "");
   for (size_t i = 0; i < r->verdict.n_reasons; i++) fprintf(out, "  - %s\n", r->verdict.reasons[i]);
   if (!isnan(r->gate_rate))
-    fprintf(out, "gate --fail-on-growth %g MB/min: %s\n", r->gate_rate, r->gate_tripped ? "TRIPPED" : "passed");
+    fprintf(out, "gate --fail-on-growth %g MB/min: %s\n", r->gate_rate,
+            r->gate_tripped ? "TRIPPED"
+            : r->verdict.verdict != GCT_GROWING && isfinite(r->fit.slope) && r->fit.slope > r->gate_rate
+                ? "passed (the slope is above the rate, but the verdict is not growing)"
+                : "passed");
 }
 
 /* A JSON number, or null when X is not finite. */
@@ -104,12 +144,15 @@ static void jnum(FILE *out, const char *key, double x, int comma) {
   if (comma) fputc(',', out);
 }
 
-static void json_counts(FILE *out, const gct_trace *tr) {
+static void json_counts(FILE *out, const gct_result *r) {
+  const gct_trace *tr = r->trace;
   fprintf(out, "\"lines\":%llu,\"gcs\":%zu,\"forced\":%llu,\"scavenger\":%llu,\"other\":%llu,"
           "\"malformed\":%llu,\"rejoined\":%llu,\"time_backwards\":%llu,\"format\":\"%s\",",
           (unsigned long long)tr->lines, tr->n_gcs, (unsigned long long)tr->forced,
           (unsigned long long)tr->scav, (unsigned long long)tr->other, (unsigned long long)tr->malformed,
           (unsigned long long)tr->rejoined, (unsigned long long)tr->time_backwards, format_name(tr));
+  fprintf(out, "\"runs\":%zu,\"judged\":{\"first_gc\":%zu,\"last_gc\":%zu,\"skipped\":%zu},", r->runs,
+          r->from < r->to ? r->from + 1 : 0, r->from < r->to ? r->to : 0, r->from - r->run_from);
 }
 
 static void json_summary(FILE *out, const gct_summary *s) {
@@ -149,6 +192,7 @@ static void json_trend(FILE *out, const gct_result *r) {
   jnum(out, "level_mb", f->level_mb, 1);
   jnum(out, "kendall_tau", f->tau, 1);
   jnum(out, "r2", f->r2, 1);
+  jnum(out, "early_slope_mb_per_min", f->early_slope, 1);
   jnum(out, "late_slope_mb_per_min", f->late_slope, 0);
   fputs("},", out);
 }
@@ -179,7 +223,7 @@ void gct_print_json(FILE *out, const gct_result *r) {
   fputs("{\"tool\":\"tether gctrace\",\"version\":\"" TETHER_VERSION "\",\"input\":", out);
   tcli_json_string(out, r->input);
   fputc(',', out);
-  json_counts(out, r->trace);
+  json_counts(out, r);
   json_summary(out, &r->sum);
   json_trend(out, r);
   json_verdict(out, r);

@@ -1,8 +1,12 @@
 /* The chart behind `tether gctrace --svg`: live heap, heap at GC start and heap
- * goal against time, with the fitted trend line. Axes carry their units and each
- * line is labelled at its right end, so the chart reads without a legend. Long
- * traces are thinned to the smallest and largest value of each of at most
- * SVG_BUCKETS buckets per line, which keeps the file small and the peaks visible. */
+ * goal against time, a point per GC on the live heap (forced GCs ringed), and
+ * the fitted trend line drawn last, on top of the data. Axes carry their units
+ * (the title's time unit is the axis's) and each line is labelled at its right
+ * end, so the chart reads without a legend. When time goes backwards (several
+ * runs in one log) the runs are laid end to end: each line breaks there and a
+ * dashed rule marks the restart; the trend covers the run judged. Long traces
+ * are thinned to the smallest and largest value of each of at most SVG_BUCKETS
+ * buckets per line, which keeps the file small and the peaks visible. */
 #include "gctrace.h"
 
 #include <math.h>
@@ -15,17 +19,24 @@
 #define PLOT_T 60.0
 #define PLOT_B 430.0
 #define SVG_BUCKETS 800
+#define MAX_RESTART_LABELS 8
+#define MAX_FORCED_RINGS 200
 
 enum { SER_LIVE, SER_START, SER_GOAL, SER_COUNT };
 
 static const char *const k_color[SER_COUNT] = {"#1f5fbf", "#e08a1e", "#6b6b6b"};
 static const char *const k_label[SER_COUNT] = {"live heap (after GC)", "heap at GC start", "heap goal"};
 
-/* Maps data to pixels. */
+/* Maps data to pixels. Chart time is the trace's time with the runs laid end to
+ * end: GC i is at gcs[i].t + shift[i]. */
 typedef struct frame {
-  double t0, t1, tscale; /* seconds; tscale: 1 for seconds, 60 for minutes on the axis */
+  const gct_trace *tr;
+  double *shift;         /* per GC: what its run adds to its time */
+  double t0, t1, tscale; /* chart seconds; tscale: 1 for seconds, 60 for minutes on the axis */
   double ymax;           /* MB */
 } frame;
+
+static double chart_t(const frame *f, size_t i) { return f->tr->gcs[i].t + f->shift[i]; }
 
 static double px(const frame *f, double t) {
   double span = f->t1 > f->t0 ? f->t1 - f->t0 : 1;
@@ -38,13 +49,47 @@ static double value(const gct_gc *g, int ser) {
   return ser == SER_LIVE ? g->live : ser == SER_START ? g->heap_start : g->goal;
 }
 
+/* Lays the runs end to end: each run starts where the previous one ended, plus
+ * a gap (2% of the whole, less when there are many runs), so that the break shows. */
+static int layout(frame *f) {
+  const gct_trace *tr = f->tr;
+  size_t n = tr->n_gcs;
+  f->shift = malloc(n * sizeof *f->shift);
+  if (f->shift == NULL) return -1;
+  double total = 0, shift = 0, run_t0 = tr->gcs[0].t, prev = tr->gcs[0].t;
+  size_t restarts = 0;
+  for (size_t i = 1; i < n; i++) {
+    if (tr->gcs[i].t < tr->gcs[i - 1].t) {
+      total += tr->gcs[i - 1].t - run_t0;
+      run_t0 = tr->gcs[i].t;
+      restarts++;
+    }
+  }
+  total += tr->gcs[n - 1].t - run_t0;
+  double share = restarts > 5 ? 0.1 / (double)restarts : 0.02;
+  double gap = total > 0 ? total * share : 1;
+  run_t0 = tr->gcs[0].t;
+  for (size_t i = 0; i < n; i++) {
+    if (i > 0 && tr->gcs[i].t < tr->gcs[i - 1].t) {
+      /* The new run starts a gap after the end of the last one. */
+      shift = prev + gap - tr->gcs[i].t;
+    }
+    f->shift[i] = shift;
+    prev = tr->gcs[i].t + shift;
+  }
+  f->t0 = tr->gcs[0].t;
+  f->t1 = prev;
+  for (size_t i = 0; i < n; i++) f->t0 = fmin(f->t0, chart_t(f, i));
+  return 0;
+}
+
 /* A round tick step (1, 2 or 5 times a power of ten) giving about five ticks over RANGE. */
 static double nice_step(double range) {
   double raw = range / 5, p = pow(10, floor(log10(raw))), m = raw / p;
   return (m < 1.5 ? 1 : m < 3.5 ? 2 : m < 7.5 ? 5 : 10) * p;
 }
 
-static void axes(FILE *out, const frame *f) {
+static void axes(FILE *out, const frame *f, size_t runs) {
   const char *unit = f->tscale == 60 ? "min" : "s";
   fprintf(out, "<g stroke=\"#999\" stroke-width=\"1\"><line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\"/>"
           "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\"/></g>\n",
@@ -67,40 +112,119 @@ static void axes(FILE *out, const frame *f) {
             "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">%g</text>\n",
             px(f, x * f->tscale), PLOT_B, px(f, x * f->tscale), PLOT_B + 5, px(f, x * f->tscale), PLOT_B + 20, x);
   }
-  fprintf(out, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">time since program start (%s)</text>\n",
-          (PLOT_L + PLOT_R) / 2, PLOT_B + 45, unit);
+  fprintf(out, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">%s (%s)</text>\n", (PLOT_L + PLOT_R) / 2,
+          PLOT_B + 45, runs > 1 ? "time, the runs laid end to end" : "time since program start", unit);
   fprintf(out, "<text transform=\"translate(22 %.1f) rotate(-90)\" text-anchor=\"middle\">heap (MB)</text>\n",
           (PLOT_T + PLOT_B) / 2);
 }
 
-/* One point of a polyline. */
-static void vertex(FILE *out, const frame *f, const gct_gc *g, int ser) {
-  fprintf(out, "%.1f,%.1f ", px(f, g->t), py(f, value(g, ser)));
+/* One point of a line: the caller writes the M that starts each run. */
+static void vertex(FILE *out, const frame *f, size_t i, int ser) {
+  fprintf(out, "%.1f,%.1f ", px(f, chart_t(f, i)), py(f, value(&f->tr->gcs[i], ser)));
 }
 
-/* One series as a polyline, thinned to each bucket's extremes in time order. */
-static void series(FILE *out, const frame *f, const gct_trace *tr, int ser, const char *style) {
-  size_t n = tr->n_gcs, buckets = n < 2 * SVG_BUCKETS ? n : SVG_BUCKETS;
-  fprintf(out, "<polyline fill=\"none\" stroke=\"%s\" %s points=\"", k_color[ser], style);
+/* Calls EACH for the GCs [FROM, TO) thinned to each bucket's extremes, in time order. */
+static void thinned(const frame *f, size_t from, size_t to, int ser, void (*each)(FILE *, const frame *, size_t, int),
+                    FILE *out) {
+  const gct_gc *g = f->tr->gcs;
+  size_t n = to - from, all = f->tr->n_gcs;
+  /* A run gets its share of the buckets, at least one. */
+  size_t buckets = all < 2 * SVG_BUCKETS ? n : (SVG_BUCKETS * n + all - 1) / all;
+  if (buckets < 1) buckets = 1;
+  if (buckets > n) buckets = n;
   for (size_t b = 0; b < buckets; b++) {
-    size_t from = b * n / buckets, to = (b + 1) * n / buckets, lo = from, hi = from;
-    for (size_t i = from; i < to; i++) {
-      if (value(&tr->gcs[i], ser) < value(&tr->gcs[lo], ser)) lo = i;
-      if (value(&tr->gcs[i], ser) > value(&tr->gcs[hi], ser)) hi = i;
+    size_t lo_i = from + b * n / buckets, hi_i = from + (b + 1) * n / buckets, lo = lo_i, hi = lo_i;
+    for (size_t i = lo_i; i < hi_i; i++) {
+      if (value(&g[i], ser) < value(&g[lo], ser)) lo = i;
+      if (value(&g[i], ser) > value(&g[hi], ser)) hi = i;
     }
-    vertex(out, f, &tr->gcs[lo < hi ? lo : hi], ser);
-    if (lo != hi) vertex(out, f, &tr->gcs[lo < hi ? hi : lo], ser);
+    each(out, f, lo < hi ? lo : hi, ser);
+    if (lo != hi) each(out, f, lo < hi ? hi : lo, ser);
+  }
+}
+
+/* One series as one path with a subpath per run, so the line breaks at every
+ * restart (a path's points after M are joined by lines). */
+static void series(FILE *out, const frame *f, int ser, const char *style) {
+  const gct_trace *tr = f->tr;
+  fprintf(out, "<path fill=\"none\" stroke=\"%s\" stroke-linejoin=\"round\" %s d=\"", k_color[ser], style);
+  for (size_t from = 0; from < tr->n_gcs;) {
+    size_t to = from + 1;
+    while (to < tr->n_gcs && tr->gcs[to].t >= tr->gcs[to - 1].t) to++;
+    fputc('M', out);
+    thinned(f, from, to, ser, vertex, out);
+    from = to;
   }
   fputs("\"/>\n", out);
 }
 
+static void dot(FILE *out, const frame *f, size_t i, int ser) {
+  fprintf(out, "M%.1f %.1fh0", px(f, chart_t(f, i)), py(f, value(&f->tr->gcs[i], ser)));
+}
+
+/* A point per GC on the live heap (one path of zero-length round-capped strokes). */
+static void points(FILE *out, const frame *f) {
+  const gct_trace *tr = f->tr;
+  fprintf(out, "<path fill=\"none\" stroke=\"%s\" stroke-width=\"4.5\" stroke-linecap=\"round\" d=\"",
+          k_color[SER_LIVE]);
+  for (size_t from = 0; from < tr->n_gcs;) {
+    size_t to = from + 1;
+    while (to < tr->n_gcs && tr->gcs[to].t >= tr->gcs[to - 1].t) to++;
+    thinned(f, from, to, SER_LIVE, dot, out);
+    from = to;
+  }
+  fputs("\"/>\n", out);
+}
+
+/* Forced GCs (runtime.GC()) ringed: at most one ring per bucket of
+ * MAX_FORCED_RINGS, all in one path of two arcs each. */
+static size_t forced(FILE *out, const frame *f) {
+  const gct_trace *tr = f->tr;
+  size_t n = tr->n_gcs, buckets = n < MAX_FORCED_RINGS ? n : MAX_FORCED_RINGS, shown = 0;
+  fputs("<path fill=\"none\" stroke=\"#7b2cbf\" stroke-width=\"1.5\" d=\"", out);
+  for (size_t b = 0; b < buckets; b++) {
+    for (size_t i = b * n / buckets; i < (b + 1) * n / buckets; i++) {
+      if (!(tr->gcs[i].flags & GCT_FLAG_FORCED)) continue;
+      fprintf(out, "M%.1f %.1fa5 5 0 1 0 10 0a5 5 0 1 0-10 0", px(f, chart_t(f, i)) - 5, py(f, tr->gcs[i].live));
+      shown++;
+      break;
+    }
+  }
+  fputs("\"/>\n", out);
+  return shown;
+}
+
+/* A dashed rule at each restart (time went backwards, one path), the first few labelled. */
+static void restarts(FILE *out, const frame *f) {
+  const gct_trace *tr = f->tr;
+  size_t k = 0;
+  fputs("<path stroke=\"#b00020\" stroke-dasharray=\"3 3\" d=\"", out);
+  for (size_t i = 1; i < tr->n_gcs; i++) {
+    if (tr->gcs[i].t >= tr->gcs[i - 1].t) continue;
+    fprintf(out, "M%.1f %.0fV%.0f", (px(f, chart_t(f, i - 1)) + px(f, chart_t(f, i))) / 2, PLOT_T, PLOT_B);
+  }
+  fputs("\"/>\n", out);
+  double last_x = -INFINITY;
+  for (size_t i = 1; i < tr->n_gcs && k < MAX_RESTART_LABELS; i++) {
+    if (tr->gcs[i].t >= tr->gcs[i - 1].t) continue;
+    double x = (px(f, chart_t(f, i - 1)) + px(f, chart_t(f, i))) / 2;
+    if (x - last_x < 50) continue; /* labels would overlap */
+    fprintf(out, "<text x=\"%.1f\" y=\"%.1f\" fill=\"#b00020\" font-size=\"10\">restart</text>\n", x + 3,
+            PLOT_T + 10);
+    last_x = x;
+    k++;
+  }
+}
+
 /* Labels at the right end of the lines, pushed apart so that none overlap. */
-static void labels(FILE *out, const frame *f, const gct_trace *tr, const gct_fit_result *fit, int fit_ok) {
+static void labels(FILE *out, const frame *f, const gct_result *r, size_t nforced) {
+  const gct_trace *tr = f->tr;
+  const gct_fit_result *fit = &r->fit;
   const gct_gc *last = &tr->gcs[tr->n_gcs - 1];
   double y[SER_COUNT + 1];
-  int order[SER_COUNT + 1], n = SER_COUNT + (fit_ok ? 1 : 0);
+  int order[SER_COUNT + 1], n = SER_COUNT + (r->fit_ok ? 1 : 0);
   for (int s = 0; s < SER_COUNT; s++) y[s] = py(f, value(last, s));
-  if (fit_ok) y[SER_COUNT] = py(f, fit->intercept + fit->slope * (f->t1 / 60 - fit->t0_min));
+  if (r->fit_ok) y[SER_COUNT] = py(f, fit->intercept + fit->slope * (last->t / 60 - fit->t0_min));
   for (int i = 0; i < n; i++) {
     y[i] = fmin(fmax(y[i], PLOT_T), PLOT_B);
     order[i] = i;
@@ -120,24 +244,33 @@ static void labels(FILE *out, const frame *f, const gct_trace *tr, const gct_fit
     else fprintf(out, "trend %+.*f MB/min", fabs(fit->slope) >= 100 ? 0 : fabs(fit->slope) >= 10 ? 1 : 2, fit->slope);
     fputs("</text>\n", out);
   }
+  if (nforced > 0)
+    fprintf(out, "<g><circle cx=\"%.1f\" cy=\"%.1f\" r=\"5\" fill=\"none\" stroke=\"#7b2cbf\" stroke-width=\"1.5\"/>"
+            "<text x=\"%.1f\" y=\"%.1f\" fill=\"#7b2cbf\">forced GC (runtime.GC)</text></g>\n",
+            PLOT_R + 13, PLOT_B - 4, PLOT_R + 24, PLOT_B);
 }
 
-static void trend(FILE *out, const frame *f, const gct_fit_result *fit) {
-  double y0 = fit->intercept + fit->slope * (f->t0 / 60 - fit->t0_min);
-  double y1 = fit->intercept + fit->slope * (f->t1 / 60 - fit->t0_min);
+/* The fitted line over the GCs judged, in the chart's time. */
+static void trend(FILE *out, const frame *f, const gct_result *r) {
+  const gct_fit_result *fit = &r->fit;
+  const gct_gc *g = r->trace->gcs;
+  size_t a = r->from, b = r->to - 1;
+  double y0 = fit->intercept + fit->slope * (g[a].t / 60 - fit->t0_min);
+  double y1 = fit->intercept + fit->slope * (g[b].t / 60 - fit->t0_min);
   fprintf(out, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#c0392b\" "
-          "stroke-width=\"2\" stroke-dasharray=\"8 5\" clip-path=\"url(#plot)\"/>\n",
-          px(f, f->t0), py(f, y0), px(f, f->t1), py(f, y1));
+          "stroke-width=\"2.5\" stroke-dasharray=\"8 5\" clip-path=\"url(#plot)\"/>\n",
+          px(f, chart_t(f, a)), py(f, y0), px(f, chart_t(f, b)), py(f, y1));
 }
 
 int gct_write_svg(FILE *out, const gct_result *r) {
   const gct_trace *tr = r->trace;
-  const gct_summary *sum = &r->sum;
-  const gct_fit_result *fit = &r->fit;
-  int fit_ok = r->fit_ok;
   if (tr->n_gcs == 0) return -1;
-  frame f = {sum->t_first, sum->t_last, sum->span_s >= 120 ? 60 : 1, 1};
-  double top = fmax(fmax(sum->start_max, sum->goal_max), sum->live_max);
+  frame f = {tr, NULL, 0, 0, 1, 1};
+  if (layout(&f) != 0) return -1;
+  double span = f.t1 - f.t0, top = 0;
+  for (size_t i = 0; i < tr->n_gcs; i++)
+    top = fmax(top, fmax(fmax(tr->gcs[i].heap_start, tr->gcs[i].goal), tr->gcs[i].live));
+  f.tscale = span >= 120 ? 60 : 1;
   f.ymax = top < 1 ? 1 : top * 1.05;
   fprintf(out, "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%.0f\" height=\"%.0f\" "
           "viewBox=\"0 0 %.0f %.0f\" font-family=\"sans-serif\" font-size=\"12\">\n"
@@ -145,17 +278,24 @@ int gct_write_svg(FILE *out, const gct_result *r) {
           SVG_W, SVG_H, SVG_W, SVG_H);
   fprintf(out, "<clipPath id=\"plot\"><rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\"/></clipPath>\n",
           PLOT_L, PLOT_T, PLOT_R - PLOT_L, PLOT_B - PLOT_T);
-  fprintf(out, "<text x=\"%.1f\" y=\"26\" font-size=\"16\">Go heap after each GC: %zu GCs over %.1f s</text>\n",
-          PLOT_L, sum->n, sum->span_s);
-  fprintf(out, "<text x=\"%.1f\" y=\"46\" fill=\"#444\">verdict: %s", PLOT_L, gct_verdict_name(r->verdict.verdict));
-  if (fit_ok) fprintf(out, " (live heap trend %+.2f MB/min, Kendall tau %.2f)", fit->slope, fit->tau);
+  fprintf(out, "<text x=\"%.1f\" y=\"26\" font-size=\"16\">Go heap after each GC: %zu GCs over %.1f %s", PLOT_L,
+          tr->n_gcs, span / f.tscale, f.tscale == 60 ? "min" : "s");
+  if (r->runs > 1) fprintf(out, " in %zu runs", r->runs);
   fputs("</text>\n", out);
-  axes(out, &f);
-  series(out, &f, tr, SER_GOAL, "stroke-width=\"1.5\" stroke-dasharray=\"4 3\"");
-  series(out, &f, tr, SER_START, "stroke-width=\"1\"");
-  series(out, &f, tr, SER_LIVE, "stroke-width=\"2.5\"");
-  if (fit_ok) trend(out, &f, fit);
-  labels(out, &f, tr, fit, fit_ok);
+  fprintf(out, "<text x=\"%.1f\" y=\"46\" fill=\"#444\">verdict: %s", PLOT_L, gct_verdict_name(r->verdict.verdict));
+  if (r->fit_ok) fprintf(out, " (live heap trend %+.2f MB/min, Kendall tau %.2f)", r->fit.slope, r->fit.tau);
+  if (r->runs > 1) fputs(", on the last run", out);
+  fputs("</text>\n", out);
+  axes(out, &f, r->runs);
+  restarts(out, &f);
+  series(out, &f, SER_GOAL, "stroke-width=\"1.5\" stroke-dasharray=\"4 3\"");
+  series(out, &f, SER_START, "stroke-width=\"1\"");
+  series(out, &f, SER_LIVE, "stroke-width=\"2\"");
+  points(out, &f);
+  size_t nforced = forced(out, &f);
+  labels(out, &f, r, nforced);
+  if (r->fit_ok && r->to > r->from) trend(out, &f, r);
   fputs("</svg>\n", out);
+  free(f.shift);
   return ferror(out) ? -1 : 0;
 }

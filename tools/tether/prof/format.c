@@ -88,13 +88,26 @@ int prof_parse_size(const char *s, int64_t *out, int *has_unit) {
     if (v > (uint64_t)INT64_MAX / 10) return -1;
     v = v * 10 + (uint64_t)(*p - '0');
   }
+  /* A fraction: 1.5MB. It needs a unit of a kilobyte or more. */
+  double frac = 0, place = 1;
+  int has_frac = *p == '.';
+  if (has_frac) {
+    p++;
+    if (!isdigit((unsigned char)*p)) return -1;
+    for (; isdigit((unsigned char)*p); p++)
+      if (place < 1e15) frac += (double)(*p - '0') / (place *= 10);
+  }
   *has_unit = *p != 0;
+  int shift = 0;
   if (*p != 0) {
     size_t i = 0, nunits = sizeof units / sizeof units[0];
     while (i < nunits && strcasecmp(p, units[i].name) != 0) i++;
-    if (i == nunits || (units[i].shift && v > ((uint64_t)INT64_MAX >> units[i].shift))) return -1;
-    v <<= units[i].shift;
+    if (i == nunits || (units[i].shift && v > ((uint64_t)INT64_MAX >> units[i].shift) - 1)) return -1;
+    shift = units[i].shift;
   }
+  if (has_frac && shift == 0) return -1;
+  v <<= shift;
+  v += (uint64_t)llround(frac * (double)((uint64_t)1 << shift));
   if (v > (uint64_t)INT64_MAX) return -1;
   *out = (int64_t)v;
   return 0;

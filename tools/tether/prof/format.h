@@ -24,8 +24,9 @@ void prof_fmt_value(char *buf, size_t n, int64_t v, const char *unit, int scale,
 /* Writes 100*|V|/TOTAL as pprof does: "  100%", "99.84%", "0.088%". */
 void prof_fmt_percent(char *buf, size_t n, int64_t v, int64_t total);
 
-/* Parses a --fail-if-growth threshold: a whole number with an optional unit
- * (B, k/kB/KiB, MB/MiB, GB/GiB, TB/TiB, any case; 1024-based, as pprof scales).
+/* Parses a --fail-if-growth threshold: a number with an optional unit (B,
+ * k/kB/KiB, MB/MiB, GB/GiB, TB/TiB, any case; 1024-based, as pprof scales).
+ * Decimals take a unit of a kilobyte or more (1.5MB), rounded to whole bytes.
  * Sets *HAS_UNIT when a unit was given. 0, or -1 when malformed or too large. */
 int prof_parse_size(const char *s, int64_t *out, int *has_unit);
 

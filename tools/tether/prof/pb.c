@@ -3,14 +3,9 @@
  * ends in -1, never in a read out of bounds; nothing here allocates. */
 #include "prof/pb.h"
 
-int prof_pb_varint(const unsigned char **p, const unsigned char *end, uint64_t *v) {
+int prof_pb_varint_long(const unsigned char **p, const unsigned char *end, uint64_t *v) {
   uint64_t x = 0;
   const unsigned char *q = *p;
-  if (q < end && *q < 0x80) { /* the common one-byte case */
-    *v = *q;
-    *p = q + 1;
-    return 0;
-  }
   for (unsigned shift = 0; shift < 64; shift += 7) {
     if (q >= end) return -1;
     unsigned char b = *q++;
@@ -34,7 +29,7 @@ static int read_fixed(prof_pb *r, unsigned n, uint64_t *v) {
   return 0;
 }
 
-int prof_pb_next(prof_pb *r, prof_pb_field *f) {
+int prof_pb_next_field(prof_pb *r, prof_pb_field *f) {
   uint64_t key;
   if (r->p >= r->end) return 0;
   if (prof_pb_varint(&r->p, r->end, &key) != 0) return -1;

@@ -26,12 +26,38 @@ typedef struct prof_pb_field {
 } prof_pb_field;
 
 /* Reads one varint at *p (before end), advancing *p. 0 on success, -1 when the
- * bytes end inside it or it is longer than ten bytes. */
-int prof_pb_varint(const unsigned char **p, const unsigned char *end, uint64_t *v);
+ * bytes end inside it or it is longer than ten bytes. The one-byte case is
+ * inline; longer ones go to prof_pb_varint_long. */
+int prof_pb_varint_long(const unsigned char **p, const unsigned char *end, uint64_t *v);
+static inline int prof_pb_varint(const unsigned char **p, const unsigned char *end, uint64_t *v) {
+  if (*p < end && **p < 0x80) {
+    *v = **p;
+    (*p)++;
+    return 0;
+  }
+  return prof_pb_varint_long(p, end, v);
+}
 
 /* Reads the next field of R into F. Returns 1 for a field, 0 at the end of the
  * message, -1 when the bytes are malformed (R->p then points at the bad byte). */
-int prof_pb_next(prof_pb *r, prof_pb_field *f);
+int prof_pb_next_field(prof_pb *r, prof_pb_field *f);
+static inline int prof_pb_next(prof_pb *r, prof_pb_field *f) {
+  /* The common case inline: a one-byte key and a varint or a short length. */
+  const unsigned char *q = r->p;
+  if (r->end - q >= 2 && q[0] < 0x80 && q[1] < 0x80 && (q[0] >> 3) != 0) {
+    unsigned wire = q[0] & 7;
+    if (wire == PROF_PB_VARINT || (wire == PROF_PB_BYTES && (size_t)(r->end - q - 2) >= q[1])) {
+      f->number = q[0] >> 3;
+      f->wire = (int)wire;
+      f->value = q[1];
+      f->data = wire == PROF_PB_BYTES ? q + 2 : NULL;
+      f->len = wire == PROF_PB_BYTES ? q[1] : 0;
+      r->p = q + 2 + f->len;
+      return 1;
+    }
+  }
+  return prof_pb_next_field(r, f);
+}
 
 /* Calls EACH for every integer of a repeated integer field, whether it was
  * written packed (one PROF_PB_BYTES field) or as one varint field. Returns 0, or

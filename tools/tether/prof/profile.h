@@ -35,14 +35,16 @@ typedef struct prof_location {
 } prof_location;
 
 typedef struct prof_label {
-  size_t key, str, num_unit; /* string indices */
+  uint32_t key, str, num_unit; /* string indices */
   int64_t num;
 } prof_label;
 
+/* Indices are 32-bit: a profile is at most PROF_MAX_BYTES long, and every
+ * location id, value and label takes at least one byte of it. */
 typedef struct prof_sample {
-  size_t loc_start, loc_count;     /* into sample_locs; leaf first */
-  size_t value_start;              /* into values, ntypes of them */
-  size_t label_start, label_count; /* into labels */
+  uint32_t loc_start, loc_count;     /* into sample_locs; leaf first */
+  uint32_t value_start;              /* into values, ntypes of them */
+  uint32_t label_start, label_count; /* into labels */
 } prof_sample;
 
 typedef struct prof_profile {
@@ -55,6 +57,9 @@ typedef struct prof_profile {
   prof_vtype period_type;
   int64_t period, time_nanos, duration_nanos;
   size_t default_type; /* string index; 0 when unset */
+  size_t main_file, build_id; /* the first mapping's filename and build id; 0 when none */
+  size_t *comments;     /* string indices */
+  size_t ncomments;
   prof_function *funcs;
   size_t nfuncs;
   prof_location *locs;
@@ -63,7 +68,7 @@ typedef struct prof_profile {
   size_t nlines;
   prof_sample *samples;
   size_t nsamples;
-  uint64_t *sample_locs; /* location ids as read, then resolved in place to indices */
+  uint32_t *sample_locs; /* indices into locs */
   size_t nsample_locs;
   int64_t *values;
   size_t nvalues;

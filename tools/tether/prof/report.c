@@ -15,16 +15,27 @@
  * Interned ids (intern.h) keep the work linear in the size of the profiles. */
 #include "prof/report.h"
 
-#include <regex.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/regex.h"
 #include "prof/intern.h"
+
+/* What a report owns after its build: row names and the strings rows point to. */
+typedef struct owned {
+  prof_intern nodes, strs;
+  struct node_src {
+    uint32_t name, file;
+    int64_t line, start_line;
+  } *src; /* per node: the frame that named it first */
+  size_t src_cap;
+} owned;
 
 typedef struct build {
   const prof_opts *o;
+  owned *own;
   prof_intern strs;    /* function names, files, label strings */
   prof_intern frames;  /* (name, file, line) */
   prof_intern locsigs; /* a location's frames, inlined first */
@@ -37,8 +48,13 @@ typedef struct build {
   uint32_t *gid;       /* per string of the profile being merged: its global id */
   uint32_t *key;       /* the sample key being built */
   size_t klen, kcap;
-  regex_t focus, ignore;
+  tcli_regex *focus, *ignore;
   int has_focus, has_ignore;
+  /* The direct walk (prof_opts.rows_only, one profile, no negative value):
+   * samples are walked as they are, without merging. */
+  const prof_profile *direct;
+  size_t direct_type;
+  uint32_t *direct_sig; /* per location of DIRECT: its frame-list id */
   char *err;
   size_t errlen;
 } build;
@@ -70,15 +86,15 @@ static int grow_i64(int64_t **arr, size_t *cap, size_t need) {
   return 0;
 }
 
-static int key_push(build *b, uint32_t w) {
-  if (b->klen == b->kcap) {
-    size_t nc = b->kcap ? b->kcap * 2 : 64;
-    uint32_t *q = realloc(b->key, nc * sizeof *q);
-    if (q == NULL) return -1;
-    b->key = q;
-    b->kcap = nc;
-  }
-  b->key[b->klen++] = w;
+/* Makes room for N more words in the sample key being built. */
+static int key_room(build *b, size_t n) {
+  if (b->klen + n <= b->kcap) return 0;
+  size_t nc = b->kcap ? b->kcap : 64;
+  while (nc < b->klen + n) nc *= 2;
+  uint32_t *q = realloc(b->key, nc * sizeof *q);
+  if (q == NULL) return -1;
+  b->key = q;
+  b->kcap = nc;
   return 0;
 }
 
@@ -112,16 +128,21 @@ static int cmp_label(const void *x, const void *y) {
 /* Appends S's labels to the key, sorted so that their order does not matter. */
 static int key_labels(build *b, const prof_profile *p, const prof_sample *s) {
   size_t first = b->klen;
+  if (key_room(b, 5 * (size_t)s->label_count) != 0) return -1;
   for (size_t i = 0; i < s->label_count; i++) {
     const prof_label *l = &p->labels[s->label_start + i];
     long k = str_id(b, p, l->key), v = str_id(b, p, l->str), u = str_id(b, p, l->num_unit);
     if (k < 0 || v < 0 || u < 0) return -1;
     uint64_t num = (uint64_t)l->num;
-    if (key_push(b, (uint32_t)k) || key_push(b, (uint32_t)v) || key_push(b, (uint32_t)num) ||
-        key_push(b, (uint32_t)(num >> 32)) || key_push(b, (uint32_t)u))
-      return -1;
+    uint32_t *w = b->key + b->klen;
+    w[0] = (uint32_t)k;
+    w[1] = (uint32_t)v;
+    w[2] = (uint32_t)num;
+    w[3] = (uint32_t)(num >> 32);
+    w[4] = (uint32_t)u;
+    b->klen += 5;
   }
-  qsort(b->key + first, s->label_count, 5 * sizeof(uint32_t), cmp_label);
+  if (s->label_count > 1) qsort(b->key + first, s->label_count, 5 * sizeof(uint32_t), cmp_label);
   return 0;
 }
 
@@ -136,43 +157,77 @@ static int intern_locations(build *b, const prof_profile *p, const uint32_t *fra
   return 0;
 }
 
-/* Builds the key of sample S: the location count, the locations' frame-list ids
- * leaf first, then the labels. */
+/* Appends the key of sample S to b->key: the location count, the locations'
+ * frame-list ids leaf first, then the labels. */
 static int sample_key(build *b, const prof_profile *p, const prof_sample *s, const uint32_t *sig_of) {
+  if (key_room(b, 1 + (size_t)s->loc_count) != 0) return -1;
+  const uint32_t *locs = p->sample_locs + s->loc_start;
+  uint32_t *w = b->key + b->klen;
+  w[0] = s->loc_count;
+  for (size_t i = 0; i < s->loc_count; i++) w[i + 1] = sig_of[locs[i]];
+  b->klen += 1 + (size_t)s->loc_count;
+  return s->label_count ? key_labels(b, p, s) : 0;
+}
+
+/* Samples are merged in batches: the keys of a batch are built and hashed
+ * first and their slots prefetched, so that the table's cache misses overlap
+ * instead of coming one after another. */
+#define MERGE_BATCH 32
+
+/* Merges samples [FROM, TO) of P (TO - FROM <= MERGE_BATCH). */
+static int merge_batch(build *b, const prof_profile *p, size_t from, size_t to, const uint32_t *sig_of,
+                       size_t type, int sign, int64_t *sum) {
+  size_t off[MERGE_BATCH + 1];
+  uint64_t h[MERGE_BATCH];
   b->klen = 0;
-  if (key_push(b, (uint32_t)s->loc_count) != 0) return -1;
-  for (size_t i = 0; i < s->loc_count; i++)
-    if (key_push(b, sig_of[p->sample_locs[s->loc_start + i]]) != 0) return -1;
-  return key_labels(b, p, s);
+  for (size_t i = from; i < to; i++) {
+    off[i - from] = b->klen;
+    if (sample_key(b, p, &p->samples[i], sig_of) != 0) return fail(b, "out of memory");
+  }
+  off[to - from] = b->klen;
+  for (size_t j = 0; j < to - from; j++) {
+    h[j] = prof_intern_hash(b->key + off[j], (off[j + 1] - off[j]) * sizeof *b->key);
+    prof_intern_prefetch(&b->samples, h[j]);
+  }
+  for (size_t i = from; i < to; i++) {
+    size_t j = i - from;
+    int64_t v = p->values[p->samples[i].value_start + type];
+    long id = prof_intern_add_hashed(&b->samples, b->key + off[j], (off[j + 1] - off[j]) * sizeof *b->key, h[j]);
+    if (id < 0 || grow_i64(&b->mvalue, &b->mcap, (size_t)id + 1) != 0) return fail(b, "out of memory");
+    b->mvalue[id] += sign < 0 ? -v : v;
+    *sum += v;
+  }
+  return 0;
+}
+
+/* Interns P's frames and locations; *SIG_OF gets each location's frame-list id
+ * (malloc'd; the caller frees it). b->gid stays for P's labels: drop_gid ends it. */
+static int intern_profile(build *b, const prof_profile *p, uint32_t **sig_of) {
+  uint32_t *frame_of = malloc((p->nlines ? p->nlines : 1) * sizeof *frame_of);
+  *sig_of = malloc((p->nlocs ? p->nlocs : 1) * sizeof **sig_of);
+  b->gid = malloc(p->nstr * sizeof *b->gid);
+  if (b->gid) memset(b->gid, 0xff, p->nstr * sizeof *b->gid);
+  int rc = frame_of && *sig_of && b->gid ? intern_frames(b, p, frame_of) : fail(b, "out of memory");
+  if (rc == 0) rc = intern_locations(b, p, frame_of, *sig_of);
+  free(frame_of);
+  return rc;
+}
+
+static void drop_gid(build *b) {
+  free(b->gid);
+  b->gid = NULL;
 }
 
 /* Merges P's samples (value TYPE, times SIGN) into b->samples; adds their sum to *SUM. */
 static int merge(build *b, const prof_profile *p, size_t type, int sign, int64_t *sum) {
-  uint32_t *frame_of = malloc((p->nlines ? p->nlines : 1) * sizeof *frame_of);
-  uint32_t *sig_of = malloc((p->nlocs ? p->nlocs : 1) * sizeof *sig_of);
-  b->gid = malloc(p->nstr * sizeof *b->gid);
-  if (b->gid) memset(b->gid, 0xff, p->nstr * sizeof *b->gid);
-  int rc = frame_of && sig_of && b->gid ? intern_frames(b, p, frame_of) : fail(b, "out of memory");
-  if (rc == 0) rc = intern_locations(b, p, frame_of, sig_of);
-  for (size_t i = 0; rc == 0 && i < p->nsamples; i++) {
-    const prof_sample *s = &p->samples[i];
-    int64_t v = p->values[s->value_start + type];
-    if (sample_key(b, p, s, sig_of) != 0) {
-      rc = fail(b, "out of memory");
-      break;
-    }
-    long id = prof_intern_add(&b->samples, b->key, b->klen * sizeof *b->key);
-    if (id < 0 || grow_i64(&b->mvalue, &b->mcap, (size_t)id + 1) != 0) {
-      rc = fail(b, "out of memory");
-      break;
-    }
-    b->mvalue[id] += sign < 0 ? -v : v;
-    *sum += v;
+  uint32_t *sig_of = NULL;
+  int rc = intern_profile(b, p, &sig_of);
+  for (size_t i = 0; rc == 0 && i < p->nsamples; i += MERGE_BATCH) {
+    size_t to = p->nsamples - i < MERGE_BATCH ? p->nsamples : i + MERGE_BATCH;
+    rc = merge_batch(b, p, i, to, sig_of, type, sign, sum);
   }
-  free(frame_of);
   free(sig_of);
-  free(b->gid);
-  b->gid = NULL;
+  drop_gid(b);
   return rc;
 }
 
@@ -264,12 +319,27 @@ static int frame_infos(build *b, frame_info **out) {
       free(fi);
       return fail(b, "out of memory");
     }
+    size_t before = b->nodes->n;
     fi[f].node = label[0] ? prof_intern_add(b->nodes, label, strlen(label)) : -1;
     free(label);
-    if (b->has_focus)
-      fi[f].focus = regexec(&b->focus, name, 0, NULL, 0) == 0 || regexec(&b->focus, file, 0, NULL, 0) == 0;
-    if (b->has_ignore)
-      fi[f].ignore = regexec(&b->ignore, name, 0, NULL, 0) == 0 || regexec(&b->ignore, file, 0, NULL, 0) == 0;
+    if (fi[f].node >= 0 && (size_t)fi[f].node == before) {
+      struct node_src *src = b->own->src;
+      if (before == b->own->src_cap) {
+        size_t nc = before ? 2 * before : 64;
+        if ((src = realloc(src, nc * sizeof *src)) == NULL) {
+          free(fi);
+          return fail(b, "out of memory");
+        }
+        b->own->src = src;
+        b->own->src_cap = nc;
+      }
+      src[before].name = k->name;
+      src[before].file = k->file;
+      src[before].line = b->o->lines && !b->o->closures ? k->line : 0;
+      src[before].start_line = b->fstart[f];
+    }
+    if (b->has_focus) fi[f].focus = tcli_regex_match(b->focus, name) || tcli_regex_match(b->focus, file);
+    if (b->has_ignore) fi[f].ignore = tcli_regex_match(b->ignore, name) || tcli_regex_match(b->ignore, file);
   }
   *out = fi;
   return 0;
@@ -378,10 +448,31 @@ static void walk(build *b, acc *a, const uint32_t *w, size_t nw, int64_t v, uint
   if (leaf >= 0) a->flat[leaf] += v;
 }
 
+/* Walks the samples of b->direct as they are (see build). */
+static int walk_direct(build *b, acc *a, const frame_info *fi, const frame_info *si, int64_t *kept) {
+  const prof_profile *p = b->direct;
+  for (size_t s = 0; s < p->nsamples; s++) {
+    const prof_sample *smp = &p->samples[s];
+    int64_t v = p->values[smp->value_start + b->direct_type];
+    if (v == 0) continue;
+    b->klen = 0;
+    if (key_room(b, smp->loc_count) != 0) return fail(b, "out of memory");
+    for (size_t i = 0; i < smp->loc_count; i++) b->key[i] = b->direct_sig[p->sample_locs[smp->loc_start + i]];
+    if (!sample_kept(b, b->key, smp->loc_count, si)) continue;
+    *kept += v;
+    walk(b, a, b->key, smp->loc_count, v, (uint32_t)s + 1, fi);
+  }
+  return 0;
+}
+
 static int walk_all(build *b, acc *a, const frame_info *fi, int64_t *kept) {
   frame_info *si = sig_infos(b, fi);
   if (si == NULL) return fail(b, "out of memory");
-  for (size_t s = 0; s < b->samples.n; s++) {
+  if (b->direct && walk_direct(b, a, fi, si, kept) != 0) {
+    free(si);
+    return -1;
+  }
+  for (size_t s = 0; !b->direct && s < b->samples.n; s++) {
     int64_t v = b->mvalue[s];
     const uint32_t *w = (const uint32_t *)(const void *)prof_intern_key(&b->samples, s, NULL);
     if (v == 0 || !sample_kept(b, w + 1, w[0], si)) continue;
@@ -416,6 +507,11 @@ static int make_rows(build *b, const acc *a, prof_report *rep) {
     rep->rows[k].flat = a->flat[i];
     rep->rows[k].cum = a->cum[i];
     rep->rows[k].inlined = a->inl[i] ? (a->called[i] ? 2 : 1) : 0;
+    const struct node_src *src = &b->own->src[i];
+    rep->rows[k].func = (const char *)prof_intern_key(&b->strs, src->name, NULL);
+    rep->rows[k].file = (const char *)prof_intern_key(&b->strs, src->file, NULL);
+    rep->rows[k].line = src->line;
+    rep->rows[k].start_line = src->start_line;
     k++;
   }
   rep->nrows = k;
@@ -457,11 +553,9 @@ static int report_nodes(build *b, prof_report *rep) {
   return rc;
 }
 
-static int compile(build *b, regex_t *re, const char *pat, const char *what) {
-  int rc = regcomp(re, pat, REG_EXTENDED | REG_NOSUB);
-  if (rc == 0) return 1;
-  char msg[128];
-  regerror(rc, re, msg, sizeof msg);
+static int compile(build *b, tcli_regex **re, const char *pat, const char *what) {
+  char msg[192];
+  if ((*re = tcli_regex_new(pat, msg, sizeof msg)) != NULL) return 1;
   return fail(b, "bad --%s regular expression '%s': %s", what, pat, msg);
 }
 
@@ -477,6 +571,13 @@ static int pick_type(build *b, const prof_profile *p, const char *want, size_t *
   return 0;
 }
 
+/* Whether no sample of P has a negative value of TYPE. */
+static int direct_ok(const prof_profile *p, size_t type) {
+  for (size_t s = 0; s < p->nsamples; s++)
+    if (p->values[p->samples[s].value_start + type] < 0) return 0;
+  return 1;
+}
+
 static int build_report(build *b, const prof_profile *base, const prof_profile *cur, prof_report *rep) {
   size_t ct = 0, bt = 0;
   if (pick_type(b, cur, b->o->sample_index, &ct, "the") != 0) return -1;
@@ -485,6 +586,24 @@ static int build_report(build *b, const prof_profile *base, const prof_profile *
   if (base && pick_type(b, base, rep->type, &bt, "the base") != 0) return -1;
   if (b->o->focus && (b->has_focus = compile(b, &b->focus, b->o->focus, "focus")) < 0) return -1;
   if (b->o->ignore && (b->has_ignore = compile(b, &b->ignore, b->o->ignore, "ignore")) < 0) return -1;
+  if (b->o->rows_only && base == NULL && direct_ok(cur, ct)) {
+    /* Merging samples only adds values of equal keys: when none is negative,
+     * the rows and the total come out the same without it. */
+    b->direct = cur;
+    b->direct_type = ct;
+    int rc = intern_profile(b, cur, &b->direct_sig);
+    drop_gid(b);
+    if (rc != 0) return -1;
+    for (size_t s = 0; s < cur->nsamples; s++) rep->cur_sum += cur->values[cur->samples[s].value_start + ct];
+    rep->total = rep->cur_sum;
+    return report_nodes(b, rep);
+  }
+  /* Room for every sample key up front: no rehash while merging. */
+  size_t n = cur->nsamples + (base ? base->nsamples : 0);
+  size_t words = cur->nsamples + cur->nsample_locs + 5 * cur->nlabels;
+  if (base) words += base->nsamples + base->nsample_locs + 5 * base->nlabels;
+  if (prof_intern_reserve(&b->samples, n, 4 * words) != 0 || grow_i64(&b->mvalue, &b->mcap, n) != 0)
+    return fail(b, "out of memory");
   if (merge(b, cur, ct, 1, &rep->cur_sum) != 0) return -1;
   if (base && merge(b, base, bt, -1, &rep->base_sum) != 0) return -1;
   for (size_t s = 0; s < b->samples.n; s++) {
@@ -502,26 +621,34 @@ int prof_report_build(const prof_profile *base, const prof_profile *cur, const p
   b.o = o;
   b.err = err;
   b.errlen = errlen;
-  b.nodes = calloc(1, sizeof *b.nodes);
+  b.own = calloc(1, sizeof *b.own);
+  b.nodes = b.own ? &b.own->nodes : NULL;
   int rc = b.nodes ? build_report(&b, base, cur, rep) : fail(&b, "out of memory");
-  if (b.has_focus > 0) regfree(&b.focus);
-  if (b.has_ignore > 0) regfree(&b.ignore);
-  prof_intern_free(&b.strs);
+  tcli_regex_free(b.focus);
+  tcli_regex_free(b.ignore);
+  if (b.own) b.own->strs = b.strs; /* the rows point into it */
+  else prof_intern_free(&b.strs);
   prof_intern_free(&b.frames);
   prof_intern_free(&b.locsigs);
   prof_intern_free(&b.samples);
   prof_intern_free(&b.edges);
   free(b.mvalue);
+  free(b.direct_sig);
   free(b.fstart);
   free(b.key);
-  rep->priv = b.nodes;
+  rep->priv = b.own;
   if (rc != 0) prof_report_free(rep);
   return rc;
 }
 
 void prof_report_free(prof_report *r) {
-  if (r->priv) prof_intern_free(r->priv);
-  free(r->priv);
+  owned *own = r->priv;
+  if (own) {
+    prof_intern_free(&own->nodes);
+    prof_intern_free(&own->strs);
+    free(own->src);
+  }
+  free(own);
   free(r->rows);
   memset(r, 0, sizeof *r);
 }

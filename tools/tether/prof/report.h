@@ -16,12 +16,17 @@ typedef struct prof_opts {
   const char *ignore;       /* drop samples with such a frame */
   int lines;                /* one row per source line instead of per function */
   int closures;             /* only stacks with a Go closure, one row per closure */
+  int rows_only;            /* only rows and totals are wanted: nsamples is left 0, which lets a
+                               profile without base or negative values skip merging its samples */
 } prof_opts;
 
 typedef struct prof_row {
   const char *name; /* printable name: "fn", "fn file:line" or a closure group */
   int inlined;      /* 0, or 1 "(inline)", or 2 "(partial-inline)", as pprof marks calls */
   int64_t flat, cum;
+  const char *func, *file; /* the row's function and its file (the closure's, with closures) */
+  int64_t line;            /* with lines: the line; else 0 */
+  int64_t start_line;      /* the function's first line when the profile says, else 0 */
 } prof_row;
 
 typedef struct prof_report {
@@ -33,7 +38,7 @@ typedef struct prof_report {
   size_t nsamples;         /* merged samples with a non-zero value */
   prof_row *rows;          /* sorted as pprof sorts -top: by |flat|, then name, then |cum| */
   size_t nrows;
-  void *priv;              /* owns the names */
+  void *priv;              /* owns the names and strings */
 } prof_report;
 
 /* Builds the report of CUR minus BASE (BASE may be NULL: CUR alone). Returns 0,

@@ -36,6 +36,26 @@ typedef struct scan_str {
   uint32_t n;
 } scan_str;
 
+/* What a finding names, in structured form, for commands that join findings
+ * to other evidence (tether watch links heap growth to them). Slices point into
+ * the scanned files' buffers; empty slices and NULL files mean not known. */
+#define SCAN_MAX_CAPTURES 8
+typedef struct scan_facts {
+  scan_str func;          /* TG103: the Register-like function; TG104: the function the literal is in;
+                             TC201/TC202: the function making the call; TC203: the one filling the table */
+  scan_str recv;          /* ... the receiver type, when it is a Go method */
+  scan_str map, owner;    /* TG101-TG104: the func map, and its struct when it is a field */
+  const char *map_file;   /* the file declaring the map */
+  uint32_t map_line;
+  int map_shrinks;        /* something in the package deletes from the map, clears or resets it */
+  scan_str via;           /* TG104: the call the literal is passed to, when it is (Subscribe) */
+  uint32_t end_line;      /* TG104: the literal's last line */
+  size_t ncaptures;       /* TG104: the variables it captures */
+  scan_str capture[SCAN_MAX_CAPTURES];
+  uint32_t capture_line[SCAN_MAX_CAPTURES]; /* where each was declared (0: not known) */
+  unsigned capture_ref;   /* bit i: capture i holds references */
+} scan_facts;
+
 typedef struct scan_finding {
   const char *file; /* the scan_file's path, not owned */
   uint32_t line, col; /* 1-based; col counts bytes */
@@ -44,6 +64,7 @@ typedef struct scan_finding {
   char *message; /* owned */
   char *hint;    /* owned */
   scan_str source; /* the source line, without its newline */
+  scan_facts *facts; /* owned; NULL for rules that name nothing to link */
 } scan_finding;
 
 typedef struct scan_findings {
@@ -118,6 +139,9 @@ void scan_add(scan_findings *out, const scan_file *file, uint32_t line, uint32_t
               scan_rule rule, scan_severity sev, const char *hint, const char *fmt, ...)
     __attribute__((format(printf, 8, 9)));
 void scan_findings_free(scan_findings *f);
+/* Gives the last finding of OUT a zeroed facts record and returns it (exits
+ * when out of memory, as scan_add does). */
+scan_facts *scan_add_facts(scan_findings *out);
 int scan_rule_enabled(const scan_options *o, scan_rule rule);
 int scan_rule_by_id(const char *id);
 

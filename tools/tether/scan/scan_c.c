@@ -75,6 +75,7 @@ typedef struct c_call {
   uint32_t line, col;
   size_t pair;
   scan_str name;
+  scan_str func; /* the function making the call */
 } c_call;
 
 typedef struct c_struct { /* a struct (or typedef name) that holds a callback */
@@ -87,6 +88,7 @@ typedef struct c_table {
   uint32_t line, col;
   int fnptr_array; /* 1: an array of function pointers; 0: of callback structs */
   int filled, cleared;
+  scan_str fill_func; /* the first function that fills it */
 } c_table;
 
 typedef struct c_member_table { /* an array of callbacks inside a struct type */
@@ -105,6 +107,7 @@ typedef struct c_conn {
   uint32_t line, col;
   uint8_t kind;
   scan_str fn, cb, signal;
+  scan_str func; /* the function making the call */
   uint64_t id, inst, data; /* 0: none */
 } c_conn;
 
@@ -147,13 +150,18 @@ typedef struct cwalk {
   struct { scan_str *v; size_t n, cap; } ptr_types; /* typedefs of data pointers */
   struct { c_table *v; size_t n, cap; } tables;
   struct { c_member_table *v; size_t n, cap; } members;
-  struct { TSNode *v; size_t n, cap; } tc201;
+  struct { struct tc201 { TSNode call; scan_str func; } *v; size_t n, cap; } tc201;
   int ptr_arrays; /* file-scope arrays of data pointers (context tables) */
   uint32_t func_end; /* end byte of the function definition being walked, or 0 */
   long func; /* index into funcs of that definition, -1 */
 } cwalk;
 
 static scan_str str_of(cwalk *w, TSNode n) { return scan_node_str(w->f, n); }
+
+/* The name of the function definition being walked; empty at file scope. */
+static scan_str func_name(const cwalk *w) {
+  return w->func >= 0 ? w->c->funcs.v[w->func].name : (scan_str){"", 0};
+}
 
 static int pattern_matches(const char *pat, scan_str s) {
   size_t n = strlen(pat);
@@ -435,8 +443,12 @@ static void on_assign(cwalk *w, TSNode n) {
   c_table *t = lvalue_table(w, field(n, F_LEFT));
   if (t == NULL) return;
   TSNode rhs = field(n, F_RIGHT);
-  if (is_null_value(w, rhs) || lvalue_table(w, rhs) == t) t->cleared = 1;
-  else t->filled = 1;
+  if (is_null_value(w, rhs) || lvalue_table(w, rhs) == t) {
+    t->cleared = 1;
+  } else {
+    if (!t->filled) t->fill_func = func_name(w);
+    t->filled = 1;
+  }
 }
 
 /* Whether the subtree N names identifier NAME (a bounded walk). */
@@ -595,6 +607,7 @@ static int on_glib_call(cwalk *w, TSNode n, scan_str name, TSNode args) {
     c.col = p.column + 1;
     c.kind = g->kind;
     c.fn = name;
+    c.func = func_name(w);
     c.cb = last_name(w, arg(args, g->cb));
     c.id = id_key(w, n);
     c.inst = g->inst >= 0 ? key_of(w, arg(args, g->inst)) : 0;
@@ -667,12 +680,12 @@ static void on_call(cwalk *w, TSNode n) {
       (scan_str_eq(name, "tether_register_at") && nargs == 8)) {
     if (registers_forever(w, args, nargs)) {
       SCAN_RESERVE(w->tc201);
-      w->tc201.v[w->tc201.n++] = n;
+      w->tc201.v[w->tc201.n++] = (struct tc201){n, func_name(w)};
     }
   }
   for (size_t p = 0; p < w->o->npairs; p++) {
     if (!pattern_matches(w->o->pairs[p].reg, name)) continue;
-    c_call call = {ts_node_start_point(n).row + 1, ts_node_start_point(n).column + 1, p, name};
+    c_call call = {ts_node_start_point(n).row + 1, ts_node_start_point(n).column + 1, p, name, func_name(w)};
     SCAN_RESERVE(w->c->regs);
     w->c->regs.v[w->c->regs.n++] = call;
     break;
@@ -710,19 +723,22 @@ static void visit(cwalk *w, TSNode n, int depth) {
   }
 }
 
+/* Adds a finding naming FUNC (the function it is in or about) unless its rule
+ * is off or suppressed there. */
 static void emit(cwalk *w, uint32_t line, uint32_t col, scan_rule rule, const char *hint,
-                 const char *msg) {
+                 const char *msg, scan_str func) {
   if (!scan_rule_enabled(w->o, rule) || scan_suppressed(w->f, line, rule)) return;
   scan_add(&w->f->findings, w->f, line, col, rule, scan_rules[rule].severity, hint, "%s", msg);
+  scan_add_facts(&w->f->findings)->func = func;
 }
 
 static void finish_file(cwalk *w) {
   for (size_t i = 0; i < w->tc201.n; i++) {
-    TSPoint p = ts_node_start_point(w->tc201.v[i]);
+    TSPoint p = ts_node_start_point(w->tc201.v[i].call);
     emit(w, p.row + 1, p.column + 1, SCAN_TC201,
          "keep the id (out_id) and tether_unregister it, or give the registration an owner "
          "or a ttl_ms",
-         "registration discards its id and has no owner or TTL: nothing can ever remove it");
+         "registration discards its id and has no owner or TTL: nothing can ever remove it", w->tc201.v[i].func);
   }
   for (size_t i = 0; i < w->tables.n; i++) {
     const c_table *t = &w->tables.v[i];
@@ -736,7 +752,7 @@ static void finish_file(cwalk *w) {
     emit(w, t->line, t->col, SCAN_TC203,
          "clear the slot (fn = NULL, ctx = NULL) in an unregister function, or use a "
          "tether_registry with owners",
-         msg);
+         msg, t->fill_func);
   }
 }
 
@@ -829,6 +845,7 @@ static void check_conn(const cfiles *cf, scan_file *f, const c_conn *c, const sc
              "id and no g_signal_handlers_disconnect_by_func/_by_data for its instance",
              (int)c->fn.n, c->fn.s, (int)c->signal.n, c->signal.s, c->signal.n ? ", " : "", (int)c->cb.n,
              c->cb.s);
+    scan_add_facts(&f->findings)->func = c->func;
     return;
   }
   int removes = callback_removes(cf, c->cb);
@@ -839,6 +856,7 @@ static void check_conn(const cfiles *cf, scan_file *f, const c_conn *c, const sc
            "%.*s source calling '%.*s' is never removed: no g_source_remove of its id, and '%.*s' never "
            "returns G_SOURCE_REMOVE (FALSE)",
            (int)c->fn.n, c->fn.s, (int)c->cb.n, c->cb.s, (int)c->cb.n, c->cb.s);
+  scan_add_facts(&f->findings)->func = c->func;
 }
 
 /* TC202: a register call whose unregister function no scanned C file names, and
@@ -865,6 +883,7 @@ void scan_c_rules(scan_file **files, size_t n, const scan_options *o) {
       scan_add(&f->findings, f, call->line, call->col, SCAN_TC202, SCAN_WARNING, hint,
                "%.*s registers a callback, but no scanned file calls %s: it is never removed",
                (int)call->name.n, call->name.s, pair->unreg);
+      scan_add_facts(&f->findings)->func = call->func;
     }
   }
   free(seen);

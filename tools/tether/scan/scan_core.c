@@ -98,12 +98,24 @@ void scan_add(scan_findings *out, const scan_file *file, uint32_t line, uint32_t
   f->rule = rule;
   f->severity = sev;
   f->source = line_of(file, line);
+  f->facts = NULL;
+}
+
+scan_facts *scan_add_facts(scan_findings *out) {
+  scan_finding *f = &out->v[out->n - 1];
+  f->facts = calloc(1, sizeof *f->facts);
+  if (f->facts == NULL) {
+    fputs("tether scan: out of memory\n", stderr);
+    exit(2);
+  }
+  return f->facts;
 }
 
 void scan_findings_free(scan_findings *f) {
   for (size_t i = 0; i < f->n; i++) {
     free(f->v[i].message);
     free(f->v[i].hint);
+    free(f->v[i].facts);
   }
   free(f->v);
   f->v = NULL;

@@ -253,6 +253,7 @@ typedef struct decl {
   uint8_t how, idx, shrunk; /* shrunk: reassigned from a re-slice of itself */
   int16_t param;            /* >= 0: the enclosing function's parameter index */
   uint32_t x;               /* its expression type, computed on first use */
+  uint32_t line;            /* where it is declared */
 } decl;
 
 typedef struct ctx { /* a function, method or func literal being walked */
@@ -288,12 +289,28 @@ typedef struct walker {
   int in_lit; /* number of literal contexts open */
   int header; /* still before the package clause (build constraints live there) */
   int ignore; /* a //go:build ignore line was seen */
+  const char *line_at; /* line_of's position in the buffer, and the line there */
+  uint32_t line_no;
 } walker;
 
 static scan_str str_of(walker *w, TSNode n) {
   return scan_node_str(w->f, n);
 }
 static const scan_str no_str = {"", 0};
+
+/* The line of byte P of the buffer. Declarations come in increasing order
+ * mostly, so the count goes on from the last answer; going back starts over. */
+static uint32_t line_of(walker *w, const char *p) {
+  const char *start = (const char *)w->f->data, *end = start + w->f->len;
+  if (p < start || p > end) return 0;
+  if (w->line_at == NULL || p < w->line_at) {
+    w->line_at = start;
+    w->line_no = 1;
+  }
+  for (const char *q = w->line_at; (q = memchr(q, '\n', (size_t)(p - q))) != NULL; q++) w->line_no++;
+  w->line_at = p;
+  return w->line_no;
+}
 
 static void pos_of(TSNode n, uint32_t *line, uint32_t *col) {
   TSPoint p = ts_node_start_point(n);
@@ -731,7 +748,8 @@ static decl *declare(walker *w, scan_str name, int how, TSNode node, int idx) {
   if (w->ctxs.n == 0 || name.n == 0 || scan_str_eq(name, "_")) return NULL;
   SCAN_RESERVE(w->decls);
   decl *d = &w->decls.v[w->decls.n++];
-  *d = (decl){name, node, (uint8_t)how, (uint8_t)(idx > 255 ? 255 : idx), 0, -1, X_PENDING};
+  *d = (decl){name, node, (uint8_t)how, (uint8_t)(idx > 255 ? 255 : idx), 0, -1, X_PENDING,
+              line_of(w, name.s)};
   return d;
 }
 
@@ -987,6 +1005,7 @@ static void add_call_site(walker *w, TSNode call, lrole role, target t, uint32_t
   go_lit l;
   memset(&l, 0, sizeof l);
   pos_of(call, &l.line, &l.col);
+  l.end_line = ts_node_end_point(call).row + 1;
   l.role = (uint8_t)role;
   l.is_call = 1;
   l.target = t.name;
@@ -1451,6 +1470,7 @@ static void on_literal(walker *w, TSNode n) {
     go_lit l;
     memset(&l, 0, sizeof l);
     pos_of(n, &l.line, &l.col);
+    l.end_line = ts_node_end_point(n).row + 1;
     l.role = (uint8_t)p.role;
     l.target = p.target;
     l.qual = p.qual;
@@ -1507,7 +1527,7 @@ static void close_literal(walker *w, const ctx *c) {
     if (d == NULL || d->how == D_CONST) continue;
     uint32_t x = decl_x(w, d);
     SCAN_RESERVE(w->g->caps);
-    w->g->caps.v[w->g->caps.n++] = (go_capture){u, x};
+    w->g->caps.v[w->g->caps.n++] = (go_capture){u, x, d->line};
   }
   free(own);
   if (lit) {

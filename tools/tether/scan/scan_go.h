@@ -148,7 +148,7 @@ typedef enum { ROLE_NONE, ROLE_STORE, ROLE_ARG, ROLE_RETURN } lrole;
 /* A func literal stored into a map, passed to a call or returned from its
  * function; or (is_call) a call whose result is stored or passed the same way. */
 typedef struct go_lit {
-  uint32_t line, col;
+  uint32_t line, col, end_line;
   uint8_t role, is_field, is_call;
   scan_str target, qual;        /* STORE: the map; ARG: the callee and its package */
   scan_str chain;               /* STORE: the field's selector path */
@@ -163,7 +163,8 @@ typedef struct go_lit {
 
 typedef struct go_capture {
   scan_str name;
-  uint32_t x; /* its expression type */
+  uint32_t x;         /* its expression type */
+  uint32_t decl_line; /* where the enclosing function declares it */
 } go_capture;
 
 /* A parameter passed on: func F(h) { G(h) }; or (param GO_FWD_NIL) a nil passed

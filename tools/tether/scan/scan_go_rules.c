@@ -371,10 +371,14 @@ static void pass_nil_args(rules *R) {
 
 /* ---- Findings. ---- */
 
-static void emit(rules *R, scan_file *f, uint32_t line, uint32_t col, scan_rule rule,
-                 scan_severity sev, const char *hint, const char *msg) {
-  if (f->context_only || !scan_rule_enabled(R->o, rule) || scan_suppressed(f, line, rule)) return;
+/* Adds a finding unless its file is context-only or its rule is off or
+ * suppressed there; returns its facts record (to fill) or NULL. */
+static scan_facts *emit(rules *R, scan_file *f, uint32_t line, uint32_t col, scan_rule rule,
+                        scan_severity sev, const char *hint, const char *msg) {
+  if (f->context_only || !scan_rule_enabled(R->o, rule) || scan_suppressed(f, line, rule))
+    return NULL;
   scan_add(&f->findings, f, line, col, rule, sev, hint, "%s", msg);
+  return scan_add_facts(&f->findings);
 }
 
 static int name_matches(const char *pat, const char *s, size_t n) {
@@ -397,6 +401,17 @@ static const go_var *var_of(const rules *R, go_ref v) {
   return &facts(R, v.pkg, v.file)->vars.v[v.idx];
 }
 
+/* The facts every finding about func map V carries. */
+static void map_facts(const rules *R, scan_facts *fx, go_ref v) {
+  if (fx == NULL) return;
+  const go_var *var = var_of(R, v);
+  fx->map = var->name;
+  fx->owner = var->owner;
+  fx->map_file = file_of(R, v.pkg, v.file)->path;
+  fx->map_line = var->line;
+  fx->map_shrinks = R->shrinks[gvar(R, v)] != 0;
+}
+
 /* TG101 and TG102 for one func map. */
 static void check_map(rules *R, go_ref v) {
   const go_var *var = var_of(R, v);
@@ -411,10 +426,12 @@ static void check_map(rules *R, go_ref v) {
       snprintf(msg, sizeof msg,
                "package-level variable '%.*s' is a map of funcs (the type of its initialiser)",
                (int)var->name.n, var->name.s);
-    emit(R, f, var->line, var->col, SCAN_TG101, SCAN_WARNING,
-         "keep callbacks in a registry value with an owner and an Unregister that deletes, "
-         "not in a package-level map that lives as long as the program",
-         msg);
+    map_facts(R,
+              emit(R, f, var->line, var->col, SCAN_TG101, SCAN_WARNING,
+                   "keep callbacks in a registry value with an owner and an Unregister that "
+                   "deletes, not in a package-level map that lives as long as the program",
+                   msg),
+              v);
   }
   if (!R->written[id] || R->shrinks[id]) return;
   go_ref w = R->first_write[id];
@@ -425,10 +442,12 @@ static void check_map(rules *R, go_ref v) {
            var->is_field ? "field" : "package-level variable", (int)var->owner.n, var->owner.s,
            var->is_field ? "." : "", (int)var->name.n, var->name.s, file_of(R, w.pkg, w.file)->path,
            wr->line);
-  emit(R, f, var->line, var->col, SCAN_TG102, SCAN_ERROR,
-       "add an Unregister that calls delete(m, key) (or a Close that clears the map) and "
-       "make callers defer it",
-       msg);
+  map_facts(R,
+            emit(R, f, var->line, var->col, SCAN_TG102, SCAN_ERROR,
+                 "add an Unregister that calls delete(m, key) (or a Close that clears the map) "
+                 "and make callers defer it",
+                 msg),
+            v);
 }
 
 static int leaky_map(rules *R, go_ref v) {
@@ -461,8 +480,16 @@ static void report_register(rules *R, go_ref fn, go_ref map, scan_str via, int b
            (int)f->name.n, f->name.s, by_param ? "stores its func parameter in" : "adds to",
            (int)var->chain.n, var->chain.s, through,
            map.pkg == fn.pkg ? "in the package" : "of the scanned packages");
-  emit(R, file_of(R, fn.pkg, fn.file), f->line, f->col, SCAN_TG103, SCAN_WARNING,
-       "pair it with an Unregister (or return a cancel func) that deletes the entry", msg);
+  scan_facts *fx = emit(R, file_of(R, fn.pkg, fn.file), f->line, f->col, SCAN_TG103,
+                        SCAN_WARNING,
+                        "pair it with an Unregister (or return a cancel func) that deletes the "
+                        "entry",
+                        msg);
+  map_facts(R, fx, map);
+  if (fx) {
+    fx->func = f->name;
+    fx->recv = f->recv;
+  }
 }
 
 /* TG103: every function that adds to a func map nothing shrinks, by name or by
@@ -526,9 +553,32 @@ static void describe_captures(rules *R, uint32_t pkg, uint32_t file, const go_li
   }
 }
 
-static void report_literal(rules *R, uint32_t pkg, uint32_t file, const go_lit *l,
-                           const go_var *map, uint32_t cpkg, uint32_t cfile, const go_lit *closure,
-                           scan_str helper) {
+/* The facts of a TG104 finding: where the literal (or helper call) L is, what
+ * it goes through, and what CLOSURE (in CPKG/CFILE) captures. Declaration lines
+ * are given for captures in L's own file only. */
+static void literal_facts(rules *R, scan_facts *fx, uint32_t pkg, uint32_t file, const go_lit *l,
+                          uint32_t cpkg, uint32_t cfile, const go_lit *closure) {
+  const scan_go_facts *g = facts(R, pkg, file), *cg = facts(R, cpkg, cfile);
+  if (l->func >= 0 && (size_t)l->func < g->funcs.n) {
+    fx->func = g->funcs.v[l->func].name;
+    fx->recv = g->funcs.v[l->func].recv;
+  }
+  if (l->role == ROLE_ARG) fx->via = l->target;
+  fx->end_line = l->end_line;
+  int same = cpkg == pkg && cfile == file;
+  for (uint32_t i = 0; i < closure->cap_count && fx->ncaptures < SCAN_MAX_CAPTURES; i++) {
+    const go_capture *c = &cg->caps.v[closure->cap_first + i];
+    gtype t;
+    go_expr_type(&R->m, cpkg, cfile, c->x, &t);
+    if (go_holds_refs(&R->m, &t) == 1) fx->capture_ref |= 1u << fx->ncaptures;
+    fx->capture_line[fx->ncaptures] = same ? c->decl_line : 0;
+    fx->capture[fx->ncaptures++] = c->name;
+  }
+}
+
+static void report_literal(rules *R, uint32_t pkg, uint32_t file, const go_lit *l, go_ref mapref,
+                           uint32_t cpkg, uint32_t cfile, const go_lit *closure, scan_str helper) {
+  const go_var *map = var_of(R, mapref);
   char list[512], first_ref[128] = "", msg[1024], hint[320];
   int any_ref = 0;
   describe_captures(R, cpkg, cfile, closure, list, sizeof list, first_ref, sizeof first_ref,
@@ -559,7 +609,10 @@ static void report_literal(rules *R, uint32_t pkg, uint32_t file, const go_lit *
              first_ref[0] ? first_ref : "it");
   }
   scan_file *f = file_of(R, pkg, file);
-  emit(R, f, l->line, l->col, SCAN_TG104, any_ref ? SCAN_ERROR : SCAN_NOTE, hint, msg);
+  scan_facts *fx = emit(R, f, l->line, l->col, SCAN_TG104, any_ref ? SCAN_ERROR : SCAN_NOTE, hint, msg);
+  if (fx == NULL) return;
+  map_facts(R, fx, mapref);
+  literal_facts(R, fx, pkg, file, l, cpkg, cfile, closure);
 }
 
 /* The func map a literal or call site ends up in, if any. */
@@ -579,7 +632,7 @@ static void check_literal(rules *R, uint32_t pkg, uint32_t file, const go_lit *l
   go_ref map;
   if (!site_map(R, pkg, file, l, &map)) return;
   if (!l->is_call) {
-    report_literal(R, pkg, file, l, var_of(R, map), pkg, file, l, no_str);
+    report_literal(R, pkg, file, l, map, pkg, file, l, no_str);
     return;
   }
   go_ref helpers[4];
@@ -591,7 +644,7 @@ static void check_literal(rules *R, uint32_t pkg, uint32_t file, const go_lit *l
       const go_lit *c = &hg->lits.v[k];
       if (c->role != ROLE_RETURN || c->func != (int32_t)helpers[i].idx || c->cap_count == 0)
         continue;
-      report_literal(R, pkg, file, l, var_of(R, map), helpers[i].pkg, helpers[i].file, c,
+      report_literal(R, pkg, file, l, map, helpers[i].pkg, helpers[i].file, c,
                      hg->funcs.v[helpers[i].idx].name);
       return;
     }

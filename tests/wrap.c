@@ -1,0 +1,77 @@
+/* The wrapped libc and pthread functions (see wrap.h), and the child-process runner. */
+#include "wrap.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+int __real_pthread_mutex_lock(pthread_mutex_t *m);
+int __real_pthread_mutex_unlock(pthread_mutex_t *m);
+void *__real_malloc(size_t size);
+int __wrap_pthread_mutex_lock(pthread_mutex_t *m);
+int __wrap_pthread_mutex_unlock(pthread_mutex_t *m);
+void *__wrap_malloc(size_t size);
+
+static _Thread_local uint64_t t_locks;
+static _Thread_local void (*t_unlock_hook)(void *arg);
+static _Thread_local void *t_unlock_arg;
+static _Thread_local int t_fail_malloc;
+
+int __wrap_pthread_mutex_lock(pthread_mutex_t *m) {
+  t_locks++;
+  return __real_pthread_mutex_lock(m);
+}
+
+int __wrap_pthread_mutex_unlock(pthread_mutex_t *m) {
+  int rc = __real_pthread_mutex_unlock(m);
+  void (*hook)(void *) = t_unlock_hook;
+  if (hook != NULL) {
+    t_unlock_hook = NULL;
+    hook(t_unlock_arg);
+  }
+  return rc;
+}
+
+void *__wrap_malloc(size_t size) {
+  if (t_fail_malloc > 0) {
+    t_fail_malloc--;
+    return NULL;
+  }
+  return __real_malloc(size);
+}
+
+uint64_t wrap_locks_taken(void) {
+  return t_locks;
+}
+void wrap_locks_reset(void) {
+  t_locks = 0;
+}
+
+void wrap_after_next_unlock(void (*hook)(void *arg), void *arg) {
+  t_unlock_arg = arg;
+  t_unlock_hook = hook;
+}
+
+void wrap_fail_malloc(int n) {
+  t_fail_malloc = n;
+}
+
+int run_in_child(int (*fn)(void *arg), void *arg, unsigned timeout_s) {
+  fflush(stdout);
+  fflush(stderr);
+  pid_t pid = fork();
+  if (pid < 0) return -1;
+  if (pid == 0) {
+    alarm(timeout_s);
+    int rc = fn(arg);
+    fflush(stdout);
+    fflush(stderr);
+    _exit(rc > 255 || rc < 0 ? 255 : rc);
+  }
+  int st = 0;
+  while (waitpid(pid, &st, 0) < 0) {
+  }
+  return st;
+}
