@@ -266,8 +266,6 @@ int tether_cmd_scan(int argc, char **argv) {
   cli c;
   memset(&c, 0, sizeof c);
   scan_options_default(&c.o);
-  long cores = sysconf(_SC_NPROCESSORS_ONLN);
-  c.o.jobs = cores > 0 ? (unsigned)cores : 1;
   c.fail_on = SCAN_WARNING;
   int rc = parse_options(&c, argc, argv);
   if (rc >= 0) {

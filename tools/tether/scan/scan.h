@@ -81,7 +81,7 @@ typedef struct scan_options {
   uint32_t enabled; /* bit per scan_rule */
   int include_tests;
   int parse_only;
-  unsigned jobs;
+  unsigned jobs; /* parse threads for scan_run; 0: one per online core */
   scan_pair *pairs;
   size_t npairs;
   const char **register_names; /* TG103 patterns ('*' wildcard, case-sensitive) */
@@ -240,10 +240,11 @@ typedef struct scan_result {
 } scan_result;
 
 /* Scans PATHS (files, directories searched recursively, Go's `dir/...`) with O:
- * reads and parses on O->jobs threads, finds each Go file's module (go.mod) and
- * import path, reads the module packages the scanned code imports for their facts
- * (unless O->no_follow), runs the Go rules across all packages and the C rules
- * across all C files. Returns 0, or -1 when PATHS is empty or memory runs out.
+ * reads and parses on O->jobs threads (0: one per core), finds each Go file's
+ * module (go.mod) and import path, reads the module packages the scanned code
+ * imports for their facts (unless O->no_follow), runs the Go rules across all
+ * packages and the C rules across all C files. Findings carry their facts
+ * (scan_facts) for commands that link them to other evidence. Returns 0, or -1 when PATHS is empty or memory runs out.
  * Thread-safe for distinct results; prints nothing. Free R with scan_result_free. */
 int scan_run(const char *const *paths, size_t npaths, const scan_options *o, scan_result *r);
 void scan_result_free(scan_result *r);

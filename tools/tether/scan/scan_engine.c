@@ -621,7 +621,10 @@ int scan_run(const char *const *paths, size_t npaths, const scan_options *o, sca
   memset(&r, 0, sizeof r);
   r.o = *o;
   if (r.o.max_bytes == 0) r.o.max_bytes = SCAN_DEFAULT_MAX_BYTES;
-  if (r.o.jobs == 0) r.o.jobs = 1;
+  if (r.o.jobs == 0) {
+    long cores = sysconf(_SC_NPROCESSORS_ONLN);
+    r.o.jobs = cores > 0 ? (unsigned)cores : 1;
+  }
   for (size_t i = 0; i < npaths; i++) add_path(&r, paths[i]);
   size_t given = r.in.n;
   if (!r.o.parse_only) assign_import_paths(&r, 0, given);

@@ -13,7 +13,6 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "commands.h"
 #include "common/cli.h"
@@ -386,8 +385,6 @@ int tether_cmd_vet(int argc, char **argv) {
   vet v;
   memset(&v, 0, sizeof v);
   scan_options_default(&v.o);
-  long cores = sysconf(_SC_NPROCESSORS_ONLN);
-  v.o.jobs = cores > 0 ? (unsigned)cores : 1;
   v.o.include_tests = 1; /* go decides which files a package has */
   v.fail_on = SCAN_WARNING;
   memset(v.rule_flag, -1, sizeof v.rule_flag);

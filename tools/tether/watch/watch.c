@@ -458,8 +458,6 @@ static int link_source(const options *o, watch *w, watch_result *res, scan_resul
   if (scan_languages_check() != 0) return TCLI_USAGE;
   scan_options so;
   scan_options_default(&so);
-  long cores = sysconf(_SC_NPROCESSORS_ONLN);
-  so.jobs = cores > 0 ? (unsigned)cores : 1;
   const char *paths[1] = {o->source_dir};
   if (scan_run(paths, 1, &so, scan) != 0) return tcli_usage_error("watch", "out of memory");
   for (size_t i = 0; i < scan->nerrors; i++) fprintf(stderr, "tether watch --source: %s\n", scan->errors[i]);
