@@ -249,6 +249,94 @@ TEST(scan_internal_scan_run_api) {
   scan_result_free(&r);
 }
 
+static const scan_finding *found(const scan_result *r, const char *file, scan_rule rule, uint32_t line) {
+  for (size_t i = 0; i < r->nfindings; i++) {
+    const scan_finding *x = r->findings[i];
+    if (x->rule == rule && x->line == line && strstr(x->file, file) != NULL) return x;
+  }
+  return NULL;
+}
+
+static int ends_with(const char *s, const char *tail) {
+  if (s == NULL) return 0;
+  size_t n = strlen(s), t = strlen(tail);
+  return n >= t && strcmp(s + n - t, tail) == 0;
+}
+
+/* The structured facts that commands joining findings to other evidence read
+ * (tether watch): what each finding names, where, and what its closure holds. */
+TEST(scan_internal_findings_carry_facts) {
+  scan_options o;
+  scan_options_default(&o);
+  const char *paths[] = {TETHER_SOURCE_DIR "/tests/fixtures/scan/go/dataflow",
+                         TETHER_SOURCE_DIR "/tests/fixtures/scan/go/inline_hooks",
+                         TETHER_SOURCE_DIR "/tests/fixtures/scan/c/gtk_app"};
+  scan_result r;
+  CHECK_EQ(scan_run(paths, 3, &o, &r), 0);
+  /* A literal passed to a Register-like method, capturing a constructor's result. */
+  const scan_finding *x = found(&r, "router.go", SCAN_TG104, 97);
+  CHECK(x != NULL && x->facts != NULL);
+  if (x && x->facts) {
+    const scan_facts *fx = x->facts;
+    CHECK(scan_str_eq(fx->func, "Serve") && scan_str_eq(fx->recv, "Router") && scan_str_eq(fx->via, "Handle"));
+    CHECK(scan_str_eq(fx->map, "routes") && scan_str_eq(fx->owner, "Router"));
+    CHECK(ends_with(fx->map_file, "dataflow/router.go"));
+    CHECK_EQ(fx->map_line, 14);
+    CHECK(!fx->map_shrinks);
+    CHECK_EQ(fx->end_line, 97);
+    CHECK_EQ(fx->ncaptures, 1);
+    CHECK(scan_str_eq(fx->capture[0], "st"));
+    CHECK_EQ(fx->capture_line[0], 96);
+    CHECK_EQ(fx->capture_ref & 1u, 1u);
+  }
+  /* Two captures: a two-result call's first result and r.Context(). */
+  x = found(&r, "router.go", SCAN_TG104, 103);
+  CHECK(x != NULL && x->facts != NULL && x->facts->ncaptures == 2);
+  if (x && x->facts && x->facts->ncaptures == 2) {
+    int st2 = scan_str_eq(x->facts->capture[0], "st2") ? 0 : 1;
+    CHECK(scan_str_eq(x->facts->capture[st2], "st2"));
+    CHECK(scan_str_eq(x->facts->capture[1 - st2], "ctx"));
+    CHECK_EQ(x->facts->capture_line[st2], 98);
+    CHECK_EQ(x->facts->capture_line[1 - st2], 102);
+    CHECK(x->facts->capture_ref & (1u << st2));
+  }
+  /* A scalar capture holds no references. */
+  x = found(&r, "router.go", SCAN_TG104, 105);
+  CHECK(x != NULL && x->facts && x->facts->ncaptures == 1 && x->facts->capture_ref == 0);
+  /* A closure made by a helper: named at the call site, its captures the helper's. */
+  x = found(&r, "router.go", SCAN_TG104, 81);
+  CHECK(x != NULL && x->facts != NULL);
+  if (x && x->facts) {
+    CHECK(scan_str_eq(x->facts->func, "Mount") && scan_str_eq(x->facts->via, "Handle"));
+    CHECK(x->facts->ncaptures == 1 && scan_str_eq(x->facts->capture[0], "h"));
+    CHECK_EQ(x->facts->capture_line[0], 0);
+  }
+  /* Register-like methods of a generic type with an inline-struct map. */
+  x = found(&r, "cache.go", SCAN_TG103, 40);
+  CHECK(x != NULL && x->facts != NULL);
+  if (x && x->facts) {
+    CHECK(scan_str_eq(x->facts->func, "OnEviction") && scan_str_eq(x->facts->recv, "Cache"));
+    CHECK(scan_str_eq(x->facts->map, "fns") && scan_str_eq(x->facts->owner, "Cache.events.eviction"));
+    CHECK_EQ(x->facts->map_line, 22);
+    CHECK(!x->facts->map_shrinks);
+  }
+  x = found(&r, "cache.go", SCAN_TG104, 32);
+  CHECK(x != NULL && x->facts && scan_str_eq(x->facts->owner, "Cache.events.insertion") &&
+        x->facts->map_line == 19 && x->facts->map_shrinks);
+  x = found(&r, "cache.go", SCAN_TG102, 22);
+  CHECK(x != NULL && x->facts && x->facts->map_line == 22 && !x->facts->map_shrinks);
+  /* C: the function making a GLib connection or filling a member table. */
+  x = found(&r, "app_window.c", SCAN_TC202, 84);
+  CHECK(x != NULL && x->facts && scan_str_eq(x->facts->func, "app_window_init"));
+  x = found(&r, "app_window.c", SCAN_TC202, 90);
+  CHECK(x != NULL && x->facts && scan_str_eq(x->facts->func, "app_window_init"));
+  x = found(&r, "app_window.c", SCAN_TC203, 19);
+  CHECK(x != NULL && x->facts && scan_str_eq(x->facts->func, "plugin_add"));
+  x = found(&r, "app_window.c", SCAN_TC203, 109);
+  CHECK(x != NULL && x->facts && scan_str_eq(x->facts->func, "listener_set"));
+  scan_result_free(&r);
+}
+
 /* Set(k, nil), where Set stores its func parameter, releases what it stored. */
 TEST(scan_internal_nil_through_a_parameter_is_a_removal) {
   static const char leak[] = "package p\n"

@@ -285,12 +285,12 @@ typedef struct walker {
   GO_VEC(scan_str) uses;
   GO_VEC(pending) pend;
   GO_VEC(read_fact) reads;
-  long func;  /* current top-level function, -1 outside */
-  int in_lit; /* number of literal contexts open */
-  int header; /* still before the package clause (build constraints live there) */
-  int ignore; /* a //go:build ignore line was seen */
-  const char *line_at; /* line_of's position in the buffer, and the line there */
-  uint32_t line_no;
+  long func;           /* current top-level function, -1 outside */
+  int in_lit;          /* number of literal contexts open */
+  int header;          /* still before the package clause (build constraints live there) */
+  int ignore;          /* a //go:build ignore line was seen */
+  const char *line_at; /* line_of's position in the buffer */
+  uint32_t line_no;    /* the line there */
 } walker;
 
 static scan_str str_of(walker *w, TSNode n) {
@@ -307,7 +307,8 @@ static uint32_t line_of(walker *w, const char *p) {
     w->line_at = start;
     w->line_no = 1;
   }
-  for (const char *q = w->line_at; (q = memchr(q, '\n', (size_t)(p - q))) != NULL; q++) w->line_no++;
+  for (const char *q = w->line_at; (q = memchr(q, '\n', (size_t)(p - q))) != NULL; q++)
+    w->line_no++;
   w->line_at = p;
   return w->line_no;
 }
@@ -748,8 +749,8 @@ static decl *declare(walker *w, scan_str name, int how, TSNode node, int idx) {
   if (w->ctxs.n == 0 || name.n == 0 || scan_str_eq(name, "_")) return NULL;
   SCAN_RESERVE(w->decls);
   decl *d = &w->decls.v[w->decls.n++];
-  *d = (decl){name, node, (uint8_t)how, (uint8_t)(idx > 255 ? 255 : idx), 0, -1, X_PENDING,
-              line_of(w, name.s)};
+  *d = (decl){name, node, (uint8_t)how, (uint8_t)(idx > 255 ? 255 : idx), 0, -1, X_PENDING, 0};
+  d->line = line_of(w, name.s);
   return d;
 }
 

@@ -480,8 +480,7 @@ static void report_register(rules *R, go_ref fn, go_ref map, scan_str via, int b
            (int)f->name.n, f->name.s, by_param ? "stores its func parameter in" : "adds to",
            (int)var->chain.n, var->chain.s, through,
            map.pkg == fn.pkg ? "in the package" : "of the scanned packages");
-  scan_facts *fx = emit(R, file_of(R, fn.pkg, fn.file), f->line, f->col, SCAN_TG103,
-                        SCAN_WARNING,
+  scan_facts *fx = emit(R, file_of(R, fn.pkg, fn.file), f->line, f->col, SCAN_TG103, SCAN_WARNING,
                         "pair it with an Unregister (or return a cancel func) that deletes the "
                         "entry",
                         msg);
@@ -555,7 +554,7 @@ static void describe_captures(rules *R, uint32_t pkg, uint32_t file, const go_li
 
 /* The facts of a TG104 finding: where the literal (or helper call) L is, what
  * it goes through, and what CLOSURE (in CPKG/CFILE) captures. Declaration lines
- * are given for captures in L's own file only. */
+ * are given when CLOSURE is L itself: a helper's captures are its own locals. */
 static void literal_facts(rules *R, scan_facts *fx, uint32_t pkg, uint32_t file, const go_lit *l,
                           uint32_t cpkg, uint32_t cfile, const go_lit *closure) {
   const scan_go_facts *g = facts(R, pkg, file), *cg = facts(R, cpkg, cfile);
@@ -565,7 +564,7 @@ static void literal_facts(rules *R, scan_facts *fx, uint32_t pkg, uint32_t file,
   }
   if (l->role == ROLE_ARG) fx->via = l->target;
   fx->end_line = l->end_line;
-  int same = cpkg == pkg && cfile == file;
+  int same = closure == l;
   for (uint32_t i = 0; i < closure->cap_count && fx->ncaptures < SCAN_MAX_CAPTURES; i++) {
     const go_capture *c = &cg->caps.v[closure->cap_first + i];
     gtype t;
@@ -609,7 +608,8 @@ static void report_literal(rules *R, uint32_t pkg, uint32_t file, const go_lit *
              first_ref[0] ? first_ref : "it");
   }
   scan_file *f = file_of(R, pkg, file);
-  scan_facts *fx = emit(R, f, l->line, l->col, SCAN_TG104, any_ref ? SCAN_ERROR : SCAN_NOTE, hint, msg);
+  scan_facts *fx =
+      emit(R, f, l->line, l->col, SCAN_TG104, any_ref ? SCAN_ERROR : SCAN_NOTE, hint, msg);
   if (fx == NULL) return;
   map_facts(R, fx, mapref);
   literal_facts(R, fx, pkg, file, l, cpkg, cfile, closure);
