@@ -843,7 +843,9 @@ static inline void tether__count_call(tether_registry *r, tether__rec *c, const 
   tether__track *t = (tether__track *)(void *)((char *)(uintptr_t)e + tether__opt_base(e->flags, e->len));
   uint32_t k = t->idx / TETHER__COUNT_CHUNK;
   const tether__count_dir *d = c ? atomic_load_explicit(&c->counts, memory_order_acquire) : NULL;
-  tether__count_slot *ch = d != NULL && k < d->nchunks ? atomic_load_explicit(&d->chunk[k], memory_order_acquire) : NULL;
+  tether__count_slot *ch = TETHER__LIKELY(d != NULL && k < d->nchunks)
+                               ? atomic_load_explicit(&d->chunk[k], memory_order_acquire)
+                               : NULL;
   tether__count_slot *s = ch ? &ch[t->idx % TETHER__COUNT_CHUNK] : NULL;
   uint64_t tick = atomic_load_explicit(&r->tick_ms, memory_order_relaxed);
   if (TETHER__LIKELY(s != NULL && atomic_load_explicit(&s->id, memory_order_relaxed) == t->id)) {
