@@ -211,10 +211,10 @@ static inline __attribute__((always_inline)) int emit_name(tether_registry *r, c
       if (ret != NULL) *ret = v;
       return 1;
     }
-    if ((st & ~(TETHER__S_VERSION_MASK)) == TETHER__S_SLOW &&
-        (e->flags & (TETHER__F_TRACK | TETHER__F_ONCE | TETHER__F_SLOT)) == TETHER__F_TRACK &&
-        atomic_load_explicit(&e->expires_at, memory_order_relaxed) == 0) {
-      tether__count_call(c->reg, c, e);
+    if (TETHER__LIKELY((st & ~(TETHER__S_VERSION_MASK)) == TETHER__S_SLOW &&
+                       (e->flags & (TETHER__F_TRACK | TETHER__F_ONCE | TETHER__F_SLOT)) == TETHER__F_TRACK &&
+                       atomic_load_explicit(&e->expires_at, memory_order_relaxed) == 0)) {
+      tether__count_call(r, c, e);
       int v = e->fn(e->ctx, arg);
       if (ret != NULL) *ret = v;
       return 1;

@@ -103,8 +103,7 @@ enum {
   TETHER__K_ENTRY = 0,
   TETHER__K_SLOT = 1,
   TETHER__K_ARRAY = 2,
-  TETHER__K_TABLE = 3,
-  TETHER__K_COUNTS = 4 /* a per-thread call-count directory replaced by a bigger one */
+  TETHER__K_TABLE = 3
 };
 #define TETHER__KIND_BITS 3
 
@@ -413,7 +412,7 @@ struct tether_registry {
   int track_calls;
   _Atomic uint64_t tick_ms;       /* the registry's clock, refreshed every TETHER_TICK_MS */
   uint64_t next_tick_ms;          /* guarded by tether__g_mu */
-  _Atomic uint32_t calls_nchunks; /* count chunks every record should have (mutex held to grow) */
+  _Atomic uint32_t calls_cap;     /* count slots every record's array should have (mutex held to grow) */
   uint64_t never_called_ms;
   unsigned capture_stack;
   unsigned metrics_top_sites;
@@ -808,22 +807,24 @@ void tether__remove_locked(tether_registry *r, tether__entry *e, tether__why why
 void tether__owner_unlink_locked(tether_owner *o, tether__entry *e);
 
 /* ---- call tracking (calls.c) ----
- * Each record keeps a directory of chunks of count slots, indexed by the id
- * index of the entry (a slot holds the entry's id, so a reused index starts
- * again from 0). A registration reserves the slot chunk its index needs in
- * every record before anything is published. */
-#define TETHER__COUNT_CHUNK 256
+ * Each record keeps a flat array of count slots indexed by the id index of the
+ * entry (a slot holds the entry's id, so a reused index starts again from 0).
+ * An array that is too small is replaced by a bigger one, which links the old
+ * one: the owning thread counts in whichever it loaded, readers sum the chain
+ * (old arrays are never written again once replaced, and are freed with the
+ * registry). A registration makes room for its index in every record before
+ * anything is published. */
 typedef struct tether__count_slot {
   _Atomic uint64_t id, n;
   _Atomic uint64_t tick; /* the registry's tick at this thread's last call of it */
 } tether__count_slot;
 typedef struct tether__count_dir {
-  tether__retire retire;
-  uint32_t nchunks;
-  _Atomic(tether__count_slot *) chunk[];
+  uint32_t cap;
+  struct tether__count_dir *older;
+  tether__count_slot slot[];
 } tether__count_dir;
-/* What registering one tracked entry needs: new directories and chunks, one per
- * record that lacks them. */
+/* What registering one tracked entry needs: a bigger array for each record
+ * whose array does not reach its index. */
 typedef struct tether__calls_plan {
   struct tether__calls_grow *grow; /* NULL: nothing to do */
   size_t n;
@@ -831,27 +832,26 @@ typedef struct tether__calls_plan {
 int tether__calls_reserve(tether_registry *r, tether__calls_plan *p, uint32_t idx);
 void tether__calls_commit(tether_registry *r, tether__calls_plan *p, tether__entry *e);
 void tether__calls_undo(tether_registry *r, tether__calls_plan *p);
-/* A new record's directory, sized to the chunks the registry uses now (tether__g_mu
- * held). 0 or TETHER_ENOMEM. */
+/* A new record's array, sized to what the registry's indexes need now
+ * (tether__g_mu held). 0 or TETHER_ENOMEM. */
 int tether__calls_attach(tether_registry *r, tether__rec *c);
 void tether__calls_free(tether_registry *r, tether__rec *c);
-void tether__calls_free_dir(tether_registry *r, tether__count_dir *d);
 /* Counts one call of tracked entry E on this thread (record C, NULL: look it
  * up): dispatch. The common case is inline; the rest in calls.c. */
 void tether__count_call_slow(tether__rec *c, tether__track *t, uint64_t tick);
 static inline void tether__count_call(tether_registry *r, tether__rec *c, const tether__entry *e) {
   tether__track *t = (tether__track *)(void *)((char *)(uintptr_t)e + tether__opt_base(e->flags, e->len));
-  uint32_t k = t->idx / TETHER__COUNT_CHUNK;
-  const tether__count_dir *d = c ? atomic_load_explicit(&c->counts, memory_order_acquire) : NULL;
-  tether__count_slot *ch = d != NULL && k < d->nchunks ? atomic_load_explicit(&d->chunk[k], memory_order_acquire) : NULL;
-  tether__count_slot *s = ch ? &ch[t->idx % TETHER__COUNT_CHUNK] : NULL;
+  tether__count_dir *d = c ? atomic_load_explicit(&c->counts, memory_order_acquire) : NULL;
   uint64_t tick = atomic_load_explicit(&r->tick_ms, memory_order_relaxed);
-  if (TETHER__LIKELY(s != NULL && atomic_load_explicit(&s->id, memory_order_relaxed) == t->id)) {
-    atomic_store_explicit(&s->n, atomic_load_explicit(&s->n, memory_order_relaxed) + 1, memory_order_relaxed);
-    atomic_store_explicit(&s->tick, tick, memory_order_relaxed);
-  } else {
-    tether__count_call_slow(c, t, tick);
+  if (TETHER__LIKELY(d != NULL && t->idx < d->cap)) {
+    tether__count_slot *s = &d->slot[t->idx];
+    if (TETHER__LIKELY(atomic_load_explicit(&s->id, memory_order_relaxed) == t->id)) {
+      atomic_store_explicit(&s->n, atomic_load_explicit(&s->n, memory_order_relaxed) + 1, memory_order_relaxed);
+      atomic_store_explicit(&s->tick, tick, memory_order_relaxed);
+      return;
+    }
   }
+  tether__count_call_slow(c, t, tick);
 }
 /* E's calls so far, and the tick of the last (0: never called); mutex held, or a
  * snapshot being taken under it. */

@@ -513,9 +513,6 @@ static void destroy_object(tether_registry *r, tether__retire *o) {
       tether__free(r, a, tether__array_size(a->n));
       break;
     }
-    case TETHER__K_COUNTS:
-      tether__calls_free_dir(r, (tether__count_dir *)(void *)o);
-      break;
     default: {
       tether__table *t = (tether__table *)o;
       tether__free(r, t, tether__table_size(t->mask));

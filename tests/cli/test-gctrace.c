@@ -356,3 +356,69 @@ TEST(gctrace_fit_slope_equals_brute_force_median) {
     gct_trace_free(&tr);
   }
 }
+
+/* ---- libtether's TETHER_DEBUG=trace lines ---- */
+
+static const char k_tether[] =
+    "tether: sweep 12 @3.004 s: 100 scanned, 3 expired, 5 destructors, live 97 (3104768 bytes), pending 2, "
+    "0.021 ms [registry 4]";
+
+TEST(gctrace_parse_tether_trace_line) {
+  gct_gc g;
+  CHECK_EQ(parse(k_tether, &g), GCT_GC);
+  CHECK_EQ(g.format, GCT_FMT_TETHER);
+  CHECK_EQ(g.num, 12);
+  CHECK(NEAR(g.t, 3.004, 1e-12));
+  CHECK(NEAR(g.live, 3104768.0 / 1048576.0, 1e-6));
+  CHECK(NEAR(g.pause_ms, 0.021, 1e-6));
+  CHECK_EQ(g.registry, 4);
+  /* Without the registry tag (registry 0: "the one"), and with a CR. */
+  CHECK_EQ(parse("tether: sweep 1 @0.100 s: 0 scanned, 0 expired, 0 destructors, live 0 (0 bytes), pending 0, "
+                 "0.000 ms\r",
+                 &g),
+           GCT_GC);
+  CHECK_EQ(g.registry, 0);
+  /* Truncated, garbled or with impossible numbers: malformed, never a record. */
+  CHECK_EQ(parse("tether: sweep 12 @3.004 s: 100 scanned, 3 expired", &g), GCT_MALFORMED);
+  CHECK_EQ(parse("tether: sweep x @3.004 s: 100 scanned, 3 expired, 5 destructors, live 97 (3104768 bytes), "
+                 "pending 2, 0.021 ms",
+                 &g),
+           GCT_MALFORMED);
+  CHECK_EQ(parse("tether: sweep 1 @1 s: 1 scanned, 1 expired, 1 destructors, live 1 (9999999999999999 bytes), "
+                 "pending 1, 1 ms",
+                 &g),
+           GCT_MALFORMED);
+  CHECK_EQ(parse("tether: sweep 1 @1 s: 1 scanned, 1 expired, 1 destructors, live 1 (1 bytes), pending 1, 1 ms "
+                 "[registry x]",
+                 &g),
+           GCT_MALFORMED);
+  CHECK_EQ(parse("tether: 1 registration still live", &g), GCT_OTHER);
+}
+
+/* One registry is judged: the first one in the input, or the one asked for; Go
+ * GC lines in a tether trace (or the reverse) are counted and skipped. */
+TEST(gctrace_tether_lines_by_registry) {
+  char buf[4096];
+  size_t n = 0;
+  for (int i = 0; i < 6; i++)
+    for (int reg = 1; reg <= 2; reg++)
+      n += (size_t)snprintf(buf + n, sizeof buf - n,
+                            "tether: sweep %d @%d.000 s: 0 scanned, 0 expired, 0 destructors, live 1 (%d bytes), "
+                            "pending 0, 0.010 ms [registry %d]\n",
+                            i + 1, i, reg == 1 ? 1000 * (i + 1) : 5000, reg);
+  n += (size_t)snprintf(buf + n, sizeof buf - n, "%s\n", k_go118);
+  for (unsigned want = 0; want <= 2; want++) {
+    gct_trace tr;
+    memset(&tr, 0, sizeof tr);
+    tr.want_registry = want;
+    CHECK_EQ(gct_trace_feed(&tr, buf, n), 0);
+    CHECK_EQ(gct_trace_finish(&tr), 0);
+    CHECK(tr.tether);
+    CHECK_EQ(tr.n_gcs, 6);
+    CHECK_EQ(tr.other_registry, 6);
+    CHECK_EQ(tr.other_kind, 1);
+    CHECK_EQ(tr.want_registry, want == 0 ? 1 : want);
+    CHECK(NEAR(tr.gcs[5].live, (want == 2 ? 5000 : 6000) / 1048576.0, 1e-9));
+    gct_trace_free(&tr);
+  }
+}

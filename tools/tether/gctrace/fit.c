@@ -59,6 +59,24 @@ void gct_thresholds_default(gct_thresholds *th) {
   th->min_rel = 0.10;
   th->min_tau = 0.5;
   th->late_ratio = 0.25;
+  th->quantum_mb = 1;
+}
+
+const char *gct_size(double mb, double quantum_mb, char *buf, size_t n) {
+  if (quantum_mb > 0) {
+    snprintf(buf, n, "%.1f MB", mb);
+    return buf;
+  }
+  double b = mb * 1048576.0, a = fabs(b);
+  if (a < 1000)
+    snprintf(buf, n, "%.0f B", b);
+  else if (a < 1e6)
+    snprintf(buf, n, "%.1f kB", b / 1e3);
+  else if (a < 1e9)
+    snprintf(buf, n, "%.1f MB", b / 1e6);
+  else
+    snprintf(buf, n, "%.2f GB", b / 1e9);
+  return buf;
 }
 
 const char *gct_verdict_name(int verdict) {
@@ -80,7 +98,11 @@ __attribute__((format(printf, 2, 3))) static void reason(gct_verdict *v, const c
 
 /* The trend engine's rules with gctrace's thresholds. */
 static trend_rules rules_of(const gct_thresholds *th) {
-  trend_rules r = {th->min_growth_mb, th->min_rel, 1, th->min_tau, th->late_ratio, 0};
+  /* The starting level is taken as at least one rounding step (Go: 1 MB), or
+   * 1 kB for exact bytes, so that a start near zero does not make any growth
+   * "relative". */
+  trend_rules r = {th->min_growth_mb, th->min_rel, th->quantum_mb > 0 ? th->quantum_mb : 1.0 / 1024, th->min_tau,
+                   th->late_ratio, 0};
   return r;
 }
 
@@ -105,7 +127,7 @@ static int growth_conditions(const gct_summary *s, const gct_fit_result *f, cons
   trend_fit tf = line_of(f);
   int all[TREND_NRULES];
   trend_check(&tf, &r, all);
-  ok[0] = all[TREND_GROWTH] && s->live_max - s->live_min > 1;
+  ok[0] = all[TREND_GROWTH] && s->live_max - s->live_min > th->quantum_mb;
   ok[1] = all[TREND_REL];
   ok[2] = all[TREND_TAU];
   ok[3] = all[TREND_LATE];
@@ -118,22 +140,38 @@ static void explain(const gct_summary *s, const gct_fit_result *f, const gct_thr
   trend_rules rules = rules_of(th);
   trend_fit line = line_of(f);
   double start = trend_start_level(&line, &rules);
-  if (ok[0] == want && !ok[0] && s->live_max - s->live_min <= 1)
+  double q = th->quantum_mb;
+  char a[32], b[32], c[32];
+  if (ok[0] == want && !ok[0] && q > 0 && s->live_max - s->live_min <= q)
     reason(v, "the live heap stays within %.0f-%.0f MB, the runtime's 1 MB rounding step", s->live_min,
            s->live_max > s->live_min ? s->live_max : s->live_min + 1);
-  else if (ok[0] == want)
+  else if (ok[0] == want && !ok[0] && s->live_max == s->live_min)
+    reason(v, "the retained bytes stay at %s", gct_size(s->live_min, q, a, sizeof a));
+  else if (ok[0] == want && q > 0)
     reason(v, "fitted growth %+.1f MB over %.1f %s (%+.2f MB/min) is %s %.1f MB", f->growth_mb,
            s->span_s >= 120 ? s->span_s / 60 : s->span_s, s->span_s >= 120 ? "min" : "s", f->slope,
            ok[0] ? "at least" : "below", th->min_growth_mb);
+  else if (ok[0] == want)
+    reason(v, "fitted growth %s over %.1f %s (%s/min) is %s %s", gct_size(f->growth_mb, q, a, sizeof a),
+           s->span_s >= 120 ? s->span_s / 60 : s->span_s, s->span_s >= 120 ? "min" : "s",
+           gct_size(f->slope, q, b, sizeof b), ok[0] ? "at least" : "below",
+           gct_size(th->min_growth_mb, q, c, sizeof c));
   if (ok[1] == want)
-    reason(v, "growth is %.0f%% of the starting level %.1f MB (%s %.0f%%)", f->growth_mb / start * 100,
-           start, ok[1] ? "at least" : "below", th->min_rel * 100);
+    reason(v, "growth is %.0f%% of the starting level %s (%s %.0f%%)", f->growth_mb / start * 100,
+           q > 0 ? (snprintf(a, sizeof a, "%.1f MB", start), a) : gct_size(start, q, a, sizeof a),
+           ok[1] ? "at least" : "below", th->min_rel * 100);
   if (ok[2] == want)
     reason(v, "%s rise: Kendall tau %.2f is %s %.2f", ok[2] ? "consistent" : "no consistent", f->tau,
            ok[2] ? "at least" : "below", th->min_tau);
   if (ok[3] == want && !isnan(f->late_slope) && f->slope > 0)
-    reason(v, "second-half slope %+.2f MB/min is %s %.0f%% of the overall slope (%s)", f->late_slope,
-           ok[3] ? "at least" : "below", th->late_ratio * 100, ok[3] ? "still rising" : "it levelled off");
+  {
+    if (q > 0)
+      snprintf(a, sizeof a, "%+.2f MB/min", f->late_slope);
+    else
+      snprintf(a, sizeof a, "%s/min", gct_size(f->late_slope, q, b, sizeof b));
+    reason(v, "second-half slope %s is %s %.0f%% of the overall slope (%s)", a, ok[3] ? "at least" : "below",
+           th->late_ratio * 100, ok[3] ? "still rising" : "it levelled off");
+  }
 }
 
 void gct_judge(const gct_summary *sum, const gct_fit_result *fit, int fit_ok,

@@ -47,13 +47,17 @@ typedef struct options {
   double gate;
   double skip_s;
   size_t skip_gcs;
+  unsigned registry;  /* --registry N (tether lines), 0: the first one */
+  int min_growth_set; /* --min-growth given */
   gct_thresholds th;
 } options;
 
 static void usage(FILE *out) {
   fputs("usage: tether gctrace [OPTIONS] [FILE|-]\n\n"
         "Reads a Go program's output with GODEBUG=gctrace=1 lines mixed in (Go 1.5 and later),\n"
-        "summarises the GCs and judges whether the live heap keeps growing.\n\n"
+        "summarises the GCs and judges whether the live heap keeps growing. A C program on\n"
+        "libtether run with TETHER_DEBUG=trace is read the same way: its registry's retained\n"
+        "bytes after each background pass stand in for the live heap.\n\n"
         "  --tee                  copy the input to stdout as it arrives; report on stderr\n"
         "  --fail-on-growth RATE  exit 1 when the verdict is growing and the fitted live-heap\n"
         "                         slope exceeds RATE MB/min (a stable run never trips it)\n"
@@ -65,6 +69,7 @@ static void usage(FILE *out) {
         "  --min-rel PCT          ... and as a percentage of the starting level (default 10)\n"
         "  --min-tau X            Kendall's tau of time and live heap needed (default 0.5)\n"
         "  --late-ratio X         second-half slope / overall slope needed (default 0.25)\n"
+        "  --registry N           tether lines: judge registry N (default: the first in the input)\n"
         "  --help, --version\n\n"
         "Exit status: 0 report printed, 1 --fail-on-growth tripped, 2 usage or input error.\n",
         out);
@@ -101,7 +106,14 @@ static int option_value(options *o, const char *name, const char *value) {
   if (tcli_number("gctrace", name, value, &v) != 0) return TCLI_USAGE;
   if (strcmp(name, "--fail-on-growth") == 0) o->gate = v;
   else if (strcmp(name, "--min-gcs") == 0) o->th.min_gcs = v > 1e9 ? (size_t)1e9 : (size_t)v;
-  else if (strcmp(name, "--min-growth") == 0) o->th.min_growth_mb = v;
+  else if (strcmp(name, "--min-growth") == 0) {
+    o->th.min_growth_mb = v;
+    o->min_growth_set = 1;
+  } else if (strcmp(name, "--registry") == 0) {
+    if (v < 1 || v > UINT32_MAX || v != floor(v))
+      return tcli_usage_error("gctrace", "--registry wants a registry number (1, 2, ...), not '%s'", value);
+    o->registry = (unsigned)v;
+  }
   else if (strcmp(name, "--min-rel") == 0) o->th.min_rel = v / 100;
   else if (strcmp(name, "--min-tau") == 0) o->th.min_tau = v;
   else if (strcmp(name, "--late-ratio") == 0) o->th.late_ratio = v;
@@ -112,7 +124,7 @@ static int option_value(options *o, const char *name, const char *value) {
 /* Fills O from the arguments; returns -1 after --help/--version, 2 on a usage error. */
 static int parse_args(int argc, char **argv, options *o) {
   static const char *const k_valued[] = {"--svg", "--format", "--fail-on-growth", "--skip", "--min-gcs",
-                                         "--min-growth", "--min-rel", "--min-tau", "--late-ratio"};
+                                         "--min-growth", "--min-rel", "--min-tau", "--late-ratio", "--registry"};
   for (int i = 1; i < argc; i++) {
     const char *a = argv[i];
     if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
@@ -195,9 +207,20 @@ static int report(const options *o, const gct_trace *tr, FILE *svg) {
   r.gate_rate = o->gate;
   r.skip_s = o->skip_s;
   r.skip_gcs = o->skip_gcs;
+  if (tr->tether) {
+    /* Exact bytes, not Go's whole MB: no rounding step, and the growth floor is
+     * the relative one unless --min-growth says otherwise. */
+    r.th.quantum_mb = 0;
+    if (!o->min_growth_set) r.th.min_growth_mb = 0;
+  }
   int rc = TCLI_OK;
-  if (tr->n_gcs == 0)
-    rc = tcli_usage_error("gctrace", "no gctrace lines ('gc N @...') in %s; run the program with GODEBUG=gctrace=1",
+  if (tr->n_gcs == 0 && tr->other_registry > 0)
+    rc = tcli_usage_error("gctrace", "no tether lines of registry %u in %s", o->registry,
+                          strcmp(o->input, "-") == 0 ? "standard input" : o->input);
+  else if (tr->n_gcs == 0)
+    rc = tcli_usage_error("gctrace",
+                          "no gctrace lines ('gc N @...') nor tether trace lines in %s; run the program with "
+                          "GODEBUG=gctrace=1 (Go) or TETHER_DEBUG=trace (libtether)",
                           strcmp(o->input, "-") == 0 ? "standard input" : o->input);
   else if (gct_analyse(&r) != 0)
     rc = tcli_usage_error("gctrace", "out of memory");
@@ -231,6 +254,7 @@ int tether_cmd_gctrace(int argc, char **argv) {
   catch_stop_signals();
   gct_trace tr;
   memset(&tr, 0, sizeof tr);
+  tr.want_registry = o.registry;
   rc = read_input(&o, &tr);
   if (rc == 0) {
     rc = report(&o, &tr, svg);

@@ -18,8 +18,10 @@ typedef enum gct_kind {
   GCT_MALFORMED = 3, /* starts like "gc N @" but does not parse: counted, skipped */
 } gct_kind;
 
-/* Which gctrace layout a line had. */
-enum { GCT_FMT_GO15 = 1, GCT_FMT_GO118 = 2 };
+/* Which layout a line had: Go's gctrace (1.5-1.17, 1.18+), or libtether's
+ * TETHER_DEBUG=trace ("tether: sweep N @T s: ..., live L (B bytes), ..., D ms
+ * [registry R]"), whose retained bytes stand in for the live heap. */
+enum { GCT_FMT_GO15 = 1, GCT_FMT_GO118 = 2, GCT_FMT_TETHER = 3 };
 enum { GCT_FLAG_FORCED = 1 };
 
 /* One garbage collection, as the runtime reported it. Heap sizes are in MB (the
@@ -32,6 +34,7 @@ typedef struct gct_gc {
   float goal;         /* heap goal */
   float pause_ms;     /* stop-the-world wall time: sweep termination + mark termination */
   uint32_t num;       /* gc N (saturated) */
+  uint32_t registry;  /* tether lines: the registry's number; 0 for Go */
   uint8_t cpu_pct;    /* GC share of CPU since start, percent (saturated at 255) */
   uint8_t format;     /* GCT_FMT_* */
   uint8_t flags;      /* GCT_FLAG_* */
@@ -55,7 +58,11 @@ typedef struct gct_trace {
   uint64_t scav;         /* scavenger lines */
   uint64_t malformed;    /* gc-looking lines that did not parse */
   uint64_t forced;       /* GCs with (forced) */
-  uint64_t fmt_seen[3];  /* lines per GCT_FMT_* */
+  uint64_t fmt_seen[4];  /* lines per GCT_FMT_* */
+  int tether;            /* the records are tether lines (the first record decides) */
+  uint32_t want_registry; /* tether lines: the registry to keep (0: the first one seen) */
+  uint64_t other_kind;   /* records of the other kind (Go among tether, or the reverse): skipped */
+  uint64_t other_registry; /* tether lines of other registries: skipped */
   uint64_t time_backwards; /* GCs whose time is below the previous one (a restart) */
   uint64_t rejoined;     /* GC lines split by other output and put back together */
   char *held;            /* a malformed gc line kept to be rejoined with a later line */
@@ -124,9 +131,13 @@ typedef struct gct_thresholds {
   double min_rel;        /* ... and this fraction of the starting level */
   double min_tau;        /* Kendall's tau must reach this */
   double late_ratio;     /* the second half's slope must be at least this share of the slope */
+  double quantum_mb;     /* the input's rounding: Go prints whole MB (1); tether exact bytes (0) */
 } gct_thresholds;
 
 void gct_thresholds_default(gct_thresholds *th);
+/* A size given in MB as text for reports: "%.1f MB" for Go's rounded MB
+ * (QUANTUM_MB 1), bytes with a unit (B, kB, MB, GB) for exact inputs. */
+const char *gct_size(double mb, double quantum_mb, char *buf, size_t n);
 
 enum { GCT_INSUFFICIENT = 0, GCT_STABLE = 1, GCT_GROWING = 2 };
 #define GCT_MAX_REASONS 8

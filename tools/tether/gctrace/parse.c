@@ -143,8 +143,32 @@ static int gc_start(const char *p, const char *end) {
   return end - p >= 4 && p[0] == 'g' && p[1] == 'c' && p[2] == ' ' && is_digit(p[3]);
 }
 
+/* "tether: sweep N @T s: X scanned, Y expired, Z destructors, live L (B bytes),
+ * pending P, D ms [registry R]": a pass of libtether's background thread. */
+static int parse_tether(const char *s, const char *end, gct_gc *g) {
+  cursor c = {s, end};
+  uint64_t num, x, bytes, reg = 0;
+  double t, ms;
+  if (!eat(&c, "tether: sweep ") || !read_uint(&c, &num) || !eat(&c, " @") || !read_dec(&c, &t) ||
+      t > MAX_SECONDS || !eat(&c, " s: ") || !read_uint(&c, &x) || !eat(&c, " scanned, ") ||
+      !read_uint(&c, &x) || !eat(&c, " expired, ") || !read_uint(&c, &x) || !eat(&c, " destructors, live ") ||
+      !read_uint(&c, &x) || !eat(&c, " (") || !read_uint(&c, &bytes) || !eat(&c, " bytes), pending ") ||
+      !read_uint(&c, &x) || !eat(&c, ", ") || !read_dec(&c, &ms) || !eat(&c, " ms"))
+    return 0;
+  if (eat(&c, " [registry ") && (!read_uint(&c, &reg) || !eat(&c, "]"))) return 0;
+  memset(g, 0, sizeof *g);
+  g->t = t;
+  g->num = num > UINT32_MAX ? UINT32_MAX : (uint32_t)num;
+  g->live = g->heap_start = g->heap_end = (float)((double)bytes / 1048576.0);
+  g->pause_ms = (float)ms;
+  g->format = GCT_FMT_TETHER;
+  g->registry = reg > UINT32_MAX ? UINT32_MAX : (uint32_t)reg;
+  return 1;
+}
+
 gct_kind gct_parse_line(const char *s, size_t n, gct_gc *out) {
   const char *end = s + n;
+  if (n >= 14 && memcmp(s, "tether: sweep ", 14) == 0) return parse_tether(s, end, out) ? GCT_GC : GCT_MALFORMED;
   if (n >= 5 && (memcmp(s, "scav ", 5) == 0 || memcmp(s, "scvg", 4) == 0)) return GCT_SCAV;
   if (gc_start(s, end)) return parse_at(s, end, out, NULL) ? GCT_GC : GCT_MALFORMED;
   /* The program's own output may precede the runtime's line without a newline. */
@@ -222,8 +246,22 @@ static int rejoin(gct_trace *tr, const char *s, size_t n, gct_gc *g) {
   return 0;
 }
 
-/* Records one parsed GC. */
+/* Records one parsed GC, or pass of a tether registry: the first record decides
+ * which kind the trace holds, and for tether which registry (unless chosen). */
 static int take_gc(gct_trace *tr, const gct_gc *g) {
+  int tether = g->format == GCT_FMT_TETHER;
+  if (tr->n_gcs == 0 && tr->other_kind == 0) tr->tether = tether;
+  if (tether != tr->tether) {
+    tr->other_kind++;
+    return 0;
+  }
+  if (tether) {
+    if (tr->want_registry == 0) tr->want_registry = g->registry ? g->registry : 1;
+    if ((g->registry ? g->registry : 1) != tr->want_registry) {
+      tr->other_registry++;
+      return 0;
+    }
+  }
   if (g->flags & GCT_FLAG_FORCED) tr->forced++;
   tr->fmt_seen[g->format]++;
   return push_gc(tr, g);

@@ -82,6 +82,7 @@ int gct_analyse(gct_result *r) {
 
 /* The Go versions the lines came from, in words. */
 static const char *format_name(const gct_trace *tr) {
+  if (tr->tether) return "tether";
   int old = tr->fmt_seen[GCT_FMT_GO15] > 0, now = tr->fmt_seen[GCT_FMT_GO118] > 0;
   if (old && now) return "mixed";
   if (now) return "go1.18+";
@@ -90,12 +91,22 @@ static const char *format_name(const gct_trace *tr) {
 
 static void print_counts(FILE *out, const gct_result *r) {
   const gct_trace *tr = r->trace;
-  fprintf(out, "lines: %llu read, %zu GCs (%llu forced), %llu scavenger, %llu other",
-          (unsigned long long)tr->lines, tr->n_gcs, (unsigned long long)tr->forced,
-          (unsigned long long)tr->scav, (unsigned long long)tr->other);
+  if (tr->tether)
+    fprintf(out, "lines: %llu read, %zu background passes, %llu other", (unsigned long long)tr->lines, tr->n_gcs,
+            (unsigned long long)tr->other);
+  else
+    fprintf(out, "lines: %llu read, %zu GCs (%llu forced), %llu scavenger, %llu other",
+            (unsigned long long)tr->lines, tr->n_gcs, (unsigned long long)tr->forced,
+            (unsigned long long)tr->scav, (unsigned long long)tr->other);
   if (tr->rejoined) fprintf(out, ", %llu split gc lines rejoined", (unsigned long long)tr->rejoined);
   if (tr->malformed) fprintf(out, ", %llu malformed gc lines skipped", (unsigned long long)tr->malformed);
-  fprintf(out, "; format %s\n", format_name(tr));
+  fprintf(out, "; format %s", format_name(tr));
+  if (tr->tether) fprintf(out, ", registry %u", tr->want_registry);
+  if (tr->other_registry)
+    fprintf(out, " (%llu lines of other registries skipped: --registry N)", (unsigned long long)tr->other_registry);
+  if (tr->other_kind)
+    fprintf(out, " (%llu %s lines skipped)", (unsigned long long)tr->other_kind, tr->tether ? "Go gctrace" : "tether");
+  fputc('\n', out);
   if (r->runs > 1)
     fprintf(out, "runs: %zu in the input (time went backwards %llu times); judging the last run, GCs %zu-%zu\n",
             r->runs, (unsigned long long)tr->time_backwards, r->run_from + 1, tr->n_gcs);
@@ -107,7 +118,17 @@ void gct_print_text(FILE *out, const gct_result *r) {
   const gct_summary *s = &r->sum;
   const gct_fit_result *f = &r->fit;
   print_counts(out, r);
-  if (s->n > 0) {
+  int tether = r->trace->tether;
+  double q = r->th.quantum_mb;
+  char a[32], b[32], c[32], d[32];
+  if (s->n > 0 && tether) {
+    fprintf(out, "time: %.3f s to %.3f s (span %.1f %s), background passes %.1f ms total, %.2f ms max\n",
+            s->t_first, s->t_last, s->span_s >= 120 ? s->span_s / 60 : s->span_s, s->span_s >= 120 ? "min" : "s",
+            s->pause_total_ms, s->pause_max_ms);
+    fprintf(out, "retained: first %s, last %s, min %s, max %s\n", gct_size(s->live_first, q, a, sizeof a),
+            gct_size(s->live_last, q, b, sizeof b), gct_size(s->live_min, q, c, sizeof c),
+            gct_size(s->live_max, q, d, sizeof d));
+  } else if (s->n > 0) {
     fprintf(out, "time: %.3f s to %.3f s (span %.1f %s), GC CPU %d%%, stop-the-world %.1f ms total, %.2f ms max\n",
             s->t_first, s->t_last, s->span_s >= 120 ? s->span_s / 60 : s->span_s, s->span_s >= 120 ? "min" : "s",
             s->cpu_pct, s->pause_total_ms, s->pause_max_ms);
@@ -116,7 +137,12 @@ void gct_print_text(FILE *out, const gct_result *r) {
     fprintf(out, "heap goal: first %.0f MB, last %.0f MB, max %.0f MB\n", s->goal_first, s->goal_last,
             s->goal_max);
   }
-  if (r->fit_ok) {
+  if (r->fit_ok && tether) {
+    fprintf(out, "trend: %s/min (Theil-Sen over %zu points), %s over the run, Kendall tau %.2f, R^2 %.2f",
+            gct_size(f->slope, q, a, sizeof a), f->points, gct_size(f->growth_mb, q, b, sizeof b), f->tau, f->r2);
+    if (!isnan(f->late_slope)) fprintf(out, ", second half %s/min", gct_size(f->late_slope, q, c, sizeof c));
+    fputc('\n', out);
+  } else if (r->fit_ok) {
     fprintf(out, "trend: %+.3f MB/min (Theil-Sen over %zu points), %+.1f MB over the run, Kendall tau %.2f, R^2 %.2f",
             f->slope, f->points, f->growth_mb, f->tau, f->r2);
     if (!isnan(f->late_slope)) fprintf(out, ", second half %+.3f MB/min", f->late_slope);
@@ -151,6 +177,10 @@ static void json_counts(FILE *out, const gct_result *r) {
           (unsigned long long)tr->lines, tr->n_gcs, (unsigned long long)tr->forced,
           (unsigned long long)tr->scav, (unsigned long long)tr->other, (unsigned long long)tr->malformed,
           (unsigned long long)tr->rejoined, (unsigned long long)tr->time_backwards, format_name(tr));
+  if (tr->tether)
+    fprintf(out, "\"registry\":%u,\"other_registry_lines\":%llu,", tr->want_registry,
+            (unsigned long long)tr->other_registry);
+  if (tr->other_kind) fprintf(out, "\"other_kind_lines\":%llu,", (unsigned long long)tr->other_kind);
   fprintf(out, "\"runs\":%zu,\"judged\":{\"first_gc\":%zu,\"last_gc\":%zu,\"skipped\":%zu},", r->runs,
           r->from < r->to ? r->from + 1 : 0, r->from < r->to ? r->to : 0, r->from - r->run_from);
 }

@@ -94,8 +94,8 @@ static void axes(FILE *out, const frame *f, size_t runs) {
   fprintf(out, "<g stroke=\"#999\" stroke-width=\"1\"><line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\"/>"
           "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\"/></g>\n",
           PLOT_L, PLOT_B, PLOT_R, PLOT_B, PLOT_L, PLOT_T, PLOT_L, PLOT_B);
-  /* The runtime prints whole MB: no ticks between them. */
-  double ystep = fmax(nice_step(f->ymax), 1);
+  /* The runtime prints whole MB: no ticks between them (tether's bytes are exact). */
+  double ystep = f->tr->tether ? nice_step(f->ymax) : fmax(nice_step(f->ymax), 1);
   for (int i = 0; i <= 20 && i * ystep <= f->ymax * 1.0001; i++) {
     double y = i * ystep;
     fprintf(out, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#e6e6e6\"/>"
@@ -114,8 +114,8 @@ static void axes(FILE *out, const frame *f, size_t runs) {
   }
   fprintf(out, "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">%s (%s)</text>\n", (PLOT_L + PLOT_R) / 2,
           PLOT_B + 45, runs > 1 ? "time, the runs laid end to end" : "time since program start", unit);
-  fprintf(out, "<text transform=\"translate(22 %.1f) rotate(-90)\" text-anchor=\"middle\">heap (MB)</text>\n",
-          (PLOT_T + PLOT_B) / 2);
+  fprintf(out, "<text transform=\"translate(22 %.1f) rotate(-90)\" text-anchor=\"middle\">%s (MB)</text>\n",
+          (PLOT_T + PLOT_B) / 2, f->tr->tether ? "retained" : "heap");
 }
 
 /* One point of a line: the caller writes the M that starts each run. */
@@ -216,6 +216,9 @@ static void restarts(FILE *out, const frame *f) {
   }
 }
 
+/* Whether series SER is drawn: tether passes have only the retained bytes. */
+static int shown(const frame *f, int ser) { return !f->tr->tether || ser == SER_LIVE; }
+
 /* Labels at the right end of the lines, pushed apart so that none overlap. */
 static void labels(FILE *out, const frame *f, const gct_result *r, size_t nforced) {
   const gct_trace *tr = f->tr;
@@ -223,7 +226,7 @@ static void labels(FILE *out, const frame *f, const gct_result *r, size_t nforce
   const gct_gc *last = &tr->gcs[tr->n_gcs - 1];
   double y[SER_COUNT + 1];
   int order[SER_COUNT + 1], n = SER_COUNT + (r->fit_ok ? 1 : 0);
-  for (int s = 0; s < SER_COUNT; s++) y[s] = py(f, value(last, s));
+  for (int s = 0; s < SER_COUNT; s++) y[s] = shown(f, s) ? py(f, value(last, s)) : -1e9;
   if (r->fit_ok) y[SER_COUNT] = py(f, fit->intercept + fit->slope * (last->t / 60 - fit->t0_min));
   for (int i = 0; i < n; i++) {
     y[i] = fmin(fmax(y[i], PLOT_T), PLOT_B);
@@ -238,9 +241,10 @@ static void labels(FILE *out, const frame *f, const gct_result *r, size_t nforce
   for (int i = 1; i < n; i++)
     if (y[order[i]] < y[order[i - 1]] + 15) y[order[i]] = y[order[i - 1]] + 15;
   for (int s = 0; s < n; s++) {
+    if (s < SER_COUNT && !shown(f, s)) continue;
     fprintf(out, "<text x=\"%.1f\" y=\"%.1f\" fill=\"%s\">", PLOT_R + 8, y[s] + 4,
             s < SER_COUNT ? k_color[s] : "#c0392b");
-    if (s < SER_COUNT) fputs(k_label[s], out);
+    if (s < SER_COUNT) fputs(tr->tether ? "retained bytes (after a pass)" : k_label[s], out);
     else fprintf(out, "trend %+.*f MB/min", fabs(fit->slope) >= 100 ? 0 : fabs(fit->slope) >= 10 ? 1 : 2, fit->slope);
     fputs("</text>\n", out);
   }
@@ -271,15 +275,20 @@ int gct_write_svg(FILE *out, const gct_result *r) {
   for (size_t i = 0; i < tr->n_gcs; i++)
     top = fmax(top, fmax(fmax(tr->gcs[i].heap_start, tr->gcs[i].goal), tr->gcs[i].live));
   f.tscale = span >= 120 ? 60 : 1;
-  f.ymax = top < 1 ? 1 : top * 1.05;
+  f.ymax = tr->tether ? (top > 0 ? top * 1.05 : 1) : top < 1 ? 1 : top * 1.05;
   fprintf(out, "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%.0f\" height=\"%.0f\" "
           "viewBox=\"0 0 %.0f %.0f\" font-family=\"sans-serif\" font-size=\"12\">\n"
           "<rect width=\"100%%\" height=\"100%%\" fill=\"white\"/>\n",
           SVG_W, SVG_H, SVG_W, SVG_H);
   fprintf(out, "<clipPath id=\"plot\"><rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%.1f\"/></clipPath>\n",
           PLOT_L, PLOT_T, PLOT_R - PLOT_L, PLOT_B - PLOT_T);
-  fprintf(out, "<text x=\"%.1f\" y=\"26\" font-size=\"16\">Go heap after each GC: %zu GCs over %.1f %s", PLOT_L,
-          tr->n_gcs, span / f.tscale, f.tscale == 60 ? "min" : "s");
+  if (tr->tether)
+    fprintf(out, "<text x=\"%.1f\" y=\"26\" font-size=\"16\">libtether registry %u, bytes retained after each "
+            "background pass: %zu passes over %.1f %s", PLOT_L, tr->want_registry, tr->n_gcs, span / f.tscale,
+            f.tscale == 60 ? "min" : "s");
+  else
+    fprintf(out, "<text x=\"%.1f\" y=\"26\" font-size=\"16\">Go heap after each GC: %zu GCs over %.1f %s", PLOT_L,
+            tr->n_gcs, span / f.tscale, f.tscale == 60 ? "min" : "s");
   if (r->runs > 1) fprintf(out, " in %zu runs", r->runs);
   fputs("</text>\n", out);
   fprintf(out, "<text x=\"%.1f\" y=\"46\" fill=\"#444\">verdict: %s", PLOT_L, gct_verdict_name(r->verdict.verdict));
@@ -288,8 +297,8 @@ int gct_write_svg(FILE *out, const gct_result *r) {
   fputs("</text>\n", out);
   axes(out, &f, r->runs);
   restarts(out, &f);
-  series(out, &f, SER_GOAL, "stroke-width=\"1.5\" stroke-dasharray=\"4 3\"");
-  series(out, &f, SER_START, "stroke-width=\"1\"");
+  if (shown(&f, SER_GOAL)) series(out, &f, SER_GOAL, "stroke-width=\"1.5\" stroke-dasharray=\"4 3\"");
+  if (shown(&f, SER_START)) series(out, &f, SER_START, "stroke-width=\"1\"");
   series(out, &f, SER_LIVE, "stroke-width=\"2\"");
   points(out, &f);
   size_t nforced = forced(out, &f);
