@@ -30,7 +30,7 @@ static void scan_as(const uint8_t *data, size_t size, scan_lang lang, FILE *sink
   scan_buffer(&f, &o);
   scan_finding **v = malloc((f.findings.n + 1) * sizeof *v);
   for (size_t i = 0; v && i < f.findings.n; i++) v[i] = &f.findings.v[i];
-  scan_summary sum = {1, 0, {0, 0, 0}};
+  scan_summary sum = {.files = 1};
   if (v && sink) {
     scan_write(sink, SCAN_FMT_TEXT, v, f.findings.n, &sum, 0);
     scan_write(sink, SCAN_FMT_JSON, v, f.findings.n, &sum, 0);

@@ -42,7 +42,6 @@ check "zip RegisterDecompressor (package level) has no removal" has TG103 archiv
 check "json placeholder encoder closure captures f and wg" has TG104 encoding/json/encode.go
 check "link generatorSyms only grows" has TG102 cmd/link/internal/ld/link.go
 check "json encoderCache (sync.Map of funcs) only grows" has TG102 encoding/json/encode.go
-check "socktest Switch.fltab only grows" has TG102 net/internal/socktest/switch.go
 check "exec test helperCommands only grows" has TG102 os/exec/exec_test.go
 check "exec test registerHelperCommand" has TG103 os/exec/exec_test.go
 check "http reqCanceler closure captures a channel" has TG104 net/http/transport.go
@@ -50,7 +49,17 @@ check "package-level func map: dist commands" has TG101 cmd/dist/main.go
 check "package-level func map: gob helpers (named func type)" has TG101 encoding/gob/dec_helpers.go
 check "package-level func map: js funcs" has TG101 syscall/js/func.go
 check "js FuncOf overwrite note" has TG105 syscall/js/func.go
+# Found since the type facts, the cross-package calls and Register-like by behaviour.
+check "named map type of funcs: go/types opPredicates" has TG101 go/types/expr.go
+check "named map type of funcs: types2 opPredicates" has TG101 cmd/compile/internal/types2/expr.go
+check "link createGeneratorSymbol stores its func parameter" has TG103 cmd/link/internal/ld/link.go
+check "link addGeneratedSym stores it through createGeneratorSymbol" has TG103 cmd/link/internal/ld/pcln.go
+check "http's wasm fetch closures reach js.funcs through js.FuncOf (another package)" has TG104 net/http/roundtrip_js.go
+check "net tests' filter closures reach socktest through Set" has TG104 net/net_test.go
 # Reviewed non-findings: maps that do shrink, or registries of non-func values.
+check "socktest Switch.fltab: Set(t, nil) from the net tests releases a filter" lacks TG102 net/internal/socktest/switch.go
+check "socktest Set is not Register-like once nil clears the slot" lacks TG103 net/internal/socktest/switch.go
+check "runtime/mkpreempt.go is //go:build ignore" lacks TG101 runtime/mkpreempt.go
 check "js funcs is deleted by Func.Release" lacks TG102 syscall/js/func.go
 check "http reqCanceler is deleted" lacks TG102 net/http/transport.go
 check "ServeMux holds muxEntry structs, not funcs" lacks TG102 net/http/server.go

@@ -256,6 +256,9 @@ static const cli_frame k_bus[] = {{"main.newRequestState", "/build/leakbus/main.
                                   {"tetherwatch/svc.Run.func1", "/build/svc/svc.go", 37}};
 static const cli_frame k_logging_only[] = {{"main.logging.func1", "/build/leakbus/main.go", 42},
                                            {"main.main", "/build/leakbus/main.go", 49}};
+static const cli_frame k_plugin[] = {{"example.com/hookbus/plugins.newState", "/build/plugins/plugins.go", 13},
+                                     {"example.com/hookbus/plugins.Init", "/build/plugins/plugins.go", 19},
+                                     {"main.main", "/build/cmd/hookbus/main.go", 9}};
 static const cli_frame k_c[] = {{"g_signal_connect", "/usr/src/glib/gsignal.c", 3000},
                                 {"build", "/build/ui/tc202.c", 13},
                                 {"main", "/build/ui/main.c", 5}};
@@ -286,17 +289,23 @@ static watch *grow(const watch_opts *o, const cli_frame *frames, size_t nframes,
   return watch_of(o, 8, one_stack, &st, r);
 }
 
-static scan_set *scan_of(const char *dir) {
-  scan_set *s = malloc(sizeof *s);
+/* A scan of DIR through the engine, as watch --source runs it. */
+static scan_result *scan_of(const char *dir) {
+  scan_result *s = malloc(sizeof *s);
   if (s == NULL) return NULL;
-  scan_set_init(s, "test");
-  scan_set_add_path(s, dir);
-  scan_set_run(s);
+  scan_options o;
+  scan_options_default(&o);
+  const char *paths[1] = {dir};
+  if (scan_run(paths, 1, &o, s) != 0) {
+    scan_result_free(s);
+    free(s);
+    return NULL;
+  }
   return s;
 }
 
-static void scan_done(scan_set *s) {
-  scan_set_free(s);
+static void scan_done(scan_result *s) {
+  if (s) scan_result_free(s);
   free(s);
 }
 
@@ -310,7 +319,7 @@ TEST(watch_links_the_bus_leak_to_closure_subscribe_and_map) {
   watch_opts o;
   watch_result r;
   watch_opts_default(&o);
-  scan_set *scan = scan_of(WATCH_FIX "leakbus");
+  scan_result *scan = scan_of(WATCH_FIX "leakbus");
   watch *w = grow(&o, k_bus, 5, &r);
   CHECK(scan != NULL && w != NULL);
   CHECK_EQ(r.nsuspects, 1);
@@ -344,7 +353,7 @@ TEST(watch_does_not_blame_the_middleware_or_an_unrelated_scan) {
   watch_opts o;
   watch_result r;
   watch_opts_default(&o);
-  scan_set *scan = scan_of(WATCH_FIX "leakbus");
+  scan_result *scan = scan_of(WATCH_FIX "leakbus");
   watch *w = grow(&o, k_logging_only, 2, &r);
   CHECK(scan != NULL && w != NULL);
   CHECK_EQ(r.nsuspects, 1);
@@ -363,12 +372,48 @@ TEST(watch_does_not_blame_the_middleware_or_an_unrelated_scan) {
   scan_done(scan);
 }
 
+/* A module of three packages: the closure in plugins goes through
+ * app.Register, which stores it (through registry.Add) in registry's map. */
+TEST(watch_links_a_register_function_of_another_package) {
+  watch_opts o;
+  watch_result r;
+  watch_opts_default(&o);
+  scan_result *scan = scan_of(TETHER_SOURCE_DIR "/tests/fixtures/scan/gomod");
+  watch *w = grow(&o, k_plugin, 3, &r);
+  CHECK(scan != NULL && w != NULL);
+  CHECK_EQ(r.nsuspects, 1);
+  CHECK_EQ(watch_link_findings(w, &r, scan), 0);
+  const watch_suspect *s = &r.suspects[0];
+  CHECK_STREQ(s->function, "example.com/hookbus/plugins.newState");
+  const watch_link *c = link_of(s, WATCH_LINK_CLOSURE, "TG104");
+  CHECK(c != NULL && c->strong && strstr(c->finding->file, "plugins/plugins.go") != NULL);
+  CHECK_EQ(c->finding->line, 20);
+  CHECK_STREQ(c->variable, "st");
+  CHECK_EQ(c->variable_line, 19);
+  CHECK(c->finding->facts && scan_str_eq(c->finding->facts->via, "Register") &&
+        scan_str_eq(c->finding->facts->func, "Init"));
+  const watch_link *reg = link_of(s, WATCH_LINK_REGISTER, "TG103");
+  CHECK(reg != NULL && strstr(reg->finding->file, "app/app.go") != NULL);
+  CHECK_EQ(reg->finding->line, 16);
+  const watch_link *map = link_of(s, WATCH_LINK_MAP, "TG102");
+  CHECK(map != NULL && strstr(map->finding->file, "registry/registry.go") != NULL);
+  CHECK_EQ(map->finding->line, 11);
+  CHECK(map->finding->facts && scan_str_eq(map->finding->facts->map, "hooks") && !map->finding->facts->map_shrinks);
+  /* The other literals of Init are linked too (Init is on the stacks), but
+   * only the one capturing st holds the allocation; it comes first. */
+  CHECK(s->links[0].finding == c->finding);
+  for (size_t i = 0; i < s->nlinks; i++)
+    if (s->links[i].role == WATCH_LINK_CLOSURE && s->links[i].finding != c->finding) CHECK(!s->links[i].strong);
+  watch_free(w);
+  scan_done(scan);
+}
+
 TEST(watch_links_c_registrations_at_their_site) {
   watch_opts o;
   watch_result r;
   watch_opts_default(&o);
   /* Alone: its folder also has a file that disconnects (tc202_paired). */
-  scan_set *scan = scan_of(TETHER_SOURCE_DIR "/tests/fixtures/scan/c/tc202.c");
+  scan_result *scan = scan_of(TETHER_SOURCE_DIR "/tests/fixtures/scan/c/tc202.c");
   watch *w = grow(&o, k_c, 3, &r);
   CHECK(scan != NULL && w != NULL);
   CHECK_EQ(watch_link_findings(w, &r, scan), 0);

@@ -9,5 +9,8 @@ int tether_cmd_diff(int argc, char **argv);    /* prof/ */
 int tether_cmd_top(int argc, char **argv);     /* prof/ */
 int tether_cmd_gctrace(int argc, char **argv); /* gctrace/ */
 int tether_cmd_watch(int argc, char **argv);   /* watch/ */
+int tether_cmd_vet(int argc, char **argv);     /* scan/vet.c: the go vet -vettool protocol */
+/* 1 when ARGV is how go vet runs a vet tool (-V=full, -flags, [FLAGS] X.cfg). */
+int tether_vet_invocation(int argc, char **argv);
 
 #endif

@@ -18,6 +18,7 @@ static const command k_commands[] = {
   {"top", tether_cmd_top, "the top functions of one pprof profile"},
   {"gctrace", tether_cmd_gctrace, "summarise a GODEBUG=gctrace=1 log and judge the live-heap trend"},
   {"watch", tether_cmd_watch, "heap snapshots of a live process: what keeps growing, and the code that keeps it"},
+  {"vet", tether_cmd_vet, "the go vet tool protocol: go vet -vettool=$(command -v tether) ./..."},
 };
 
 static void usage(FILE *out) {
@@ -37,6 +38,8 @@ int main(int argc, char **argv) {
     usage(stderr);
     return TCLI_USAGE;
   }
+  /* go vet -vettool=tether runs `tether -V=full`, `tether -flags`, `tether [FLAGS] X.cfg`. */
+  if (tether_vet_invocation(argc, argv)) return tether_cmd_vet(argc, argv);
   if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "help") == 0) {
     usage(stdout);
     return TCLI_OK;

@@ -64,8 +64,7 @@ int tcli_use_color(FILE *f) {
   return isatty(fileno(f));
 }
 
-/* Length of the valid UTF-8 sequence at s (n bytes left), or 0 when invalid. */
-static size_t utf8_len(const unsigned char *s, size_t n) {
+size_t tcli_utf8_len(const unsigned char *s, size_t n) {
   uint32_t cp;
   size_t len;
   if (s[0] < 0x80) return 1;
@@ -102,7 +101,7 @@ void tcli_json_string_n(FILE *out, const char *str, size_t n) {
       }
       i++;
     } else {
-      size_t len = utf8_len(s + i, n - i);
+      size_t len = tcli_utf8_len(s + i, n - i);
       if (len == 0) {
         fputs("\\ufffd", out);
         i++;

@@ -24,6 +24,9 @@ int tcli_use_color(FILE *f);
 /* Writes S as a JSON string literal (with quotes), escaping as RFC 8259 requires.
  * Invalid UTF-8 bytes are written as U+FFFD. */
 void tcli_json_string(FILE *out, const char *s);
+/* Length of the valid UTF-8 sequence at S (N bytes left), or 0 when it is invalid
+ * (overlong, a surrogate, beyond U+10FFFF, or cut short). */
+size_t tcli_utf8_len(const unsigned char *s, size_t n);
 void tcli_json_string_n(FILE *out, const char *s, size_t n);
 
 /* Parses a duration as Go writes one: numbers with units (ns, us, ms, s, m, h),

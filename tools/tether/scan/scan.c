@@ -1,23 +1,25 @@
 /* `tether scan`: finds callback registries that can only grow, in Go and C
- * source. This file is the command: options, then a scan through the engine
- * (scan_set.c: collecting the files, the parallel parse, the rules), then the
- * sorted output and the exit status. A file that cannot be read is an error
- * (exit 2) but does not stop the scan. */
+ * source. This file is the command's front-end: options, then one call of the
+ * scan engine (scan_run: files, parsing, type facts, rules), then a baseline
+ * filter, the output in the chosen format and the exit status. An input that
+ * cannot be read is an error (exit 2) but does not stop the scan. */
 #include "scan.h"
 
 #include <errno.h>
 #include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "commands.h"
 #include "common/cli.h"
 
 typedef struct cli {
-  scan_set set; /* its options are the scan's */
+  scan_options o;
   scan_format format;
   scan_severity fail_on;
   int stats;
+  const char *baseline, *write_baseline;
   struct { scan_pair *v; size_t n, cap; } pairs;
   struct { const char **v; size_t n, cap; } regnames;
 } cli;
@@ -29,7 +31,8 @@ static const char usage[] =
     "Finds callback registries that can only grow in Go (.go) and C (.c, .h) source.\n"
     "PATH is a file or a directory (searched recursively; Go's ./... works).\n"
     "\n"
-    "  --format text|json|sarif  output format (default text)\n"
+    "  --format text|json|sarif|github  output format (default text; github: workflow\n"
+    "                            annotations)\n"
     "  --fail-on note|warning|error  exit 1 when a finding at or above this (default warning)\n"
     "  --enable RULES            run only these rules (comma-separated ids)\n"
     "  --disable RULES           do not run these rules\n"
@@ -38,6 +41,9 @@ static const char usage[] =
     "  --register-names NAMES    add Go Register-like name patterns for TG103 (* wildcard)\n"
     "  --jobs N                  parse with N threads (default: number of cores)\n"
     "  --max-bytes N             skip files larger than N bytes (default 16 MiB)\n"
+    "  --baseline FILE           report only findings that FILE does not hold\n"
+    "  --write-baseline FILE     write the findings to FILE as a baseline, exit 0\n"
+    "  --no-follow               do not read imported packages of the module for facts\n"
     "  --help, --version\n"
     "\n"
     "Rules: TG101-TG105 (Go), TC201-TC203 (C); suppress one with a comment\n"
@@ -96,7 +102,8 @@ static int parse_number(const char *s, unsigned long long max, unsigned long lon
 }
 
 enum { O_FORMAT = 256, O_FAIL_ON, O_ENABLE, O_DISABLE, O_TESTS, O_PAIR, O_JOBS, O_HELP,
-       O_VERSION, O_PARSE_ONLY, O_STATS, O_MAX_BYTES, O_REGNAMES };
+       O_VERSION, O_PARSE_ONLY, O_STATS, O_MAX_BYTES, O_REGNAMES, O_BASELINE, O_WRITE_BASELINE,
+       O_NO_FOLLOW };
 
 static const struct option long_opts[] = {
     {"format", required_argument, NULL, O_FORMAT},
@@ -112,6 +119,9 @@ static const struct option long_opts[] = {
     {"stats", no_argument, NULL, O_STATS},
     {"max-bytes", required_argument, NULL, O_MAX_BYTES},
     {"register-names", required_argument, NULL, O_REGNAMES},
+    {"baseline", required_argument, NULL, O_BASELINE},
+    {"write-baseline", required_argument, NULL, O_WRITE_BASELINE},
+    {"no-follow", no_argument, NULL, O_NO_FOLLOW},
     {NULL, 0, NULL, 0},
 };
 
@@ -128,7 +138,8 @@ static int parse_options(cli *c, int argc, char **argv) {
         if (strcmp(optarg, "text") == 0) c->format = SCAN_FMT_TEXT;
         else if (strcmp(optarg, "json") == 0) c->format = SCAN_FMT_JSON;
         else if (strcmp(optarg, "sarif") == 0) c->format = SCAN_FMT_SARIF;
-        else return tcli_usage_error("scan", "--format must be text, json or sarif");
+        else if (strcmp(optarg, "github") == 0) c->format = SCAN_FMT_GITHUB;
+        else return tcli_usage_error("scan", "--format must be text, json, sarif or github");
         break;
       case O_FAIL_ON:
         if (!parse_severity(optarg, &c->fail_on))
@@ -136,7 +147,7 @@ static int parse_options(cli *c, int argc, char **argv) {
         break;
       case O_ENABLE: if (!parse_rules(optarg, &enable)) return TCLI_USAGE; break;
       case O_DISABLE: if (!parse_rules(optarg, &disable)) return TCLI_USAGE; break;
-      case O_TESTS: c->set.o.include_tests = 1; break;
+      case O_TESTS: c->o.include_tests = 1; break;
       case O_PAIR:
         if (!add_pair(c, optarg)) return tcli_usage_error("scan", "--pair wants REG:UNREG");
         break;
@@ -144,109 +155,117 @@ static int parse_options(cli *c, int argc, char **argv) {
       case O_JOBS:
         if (!parse_number(optarg, 256, &num))
           return tcli_usage_error("scan", "--jobs wants a number from 1 to 256");
-        c->set.o.jobs = (unsigned)num;
+        c->o.jobs = (unsigned)num;
         break;
       case O_MAX_BYTES:
         if (!parse_number(optarg, 1ull << 31, &num))
           return tcli_usage_error("scan", "--max-bytes wants a number from 1 to 2^31");
-        c->set.max_bytes = (size_t)num;
+        c->o.max_bytes = (size_t)num;
         break;
       case O_REGNAMES: add_regnames(c, optarg); break;
+      case O_BASELINE: c->baseline = optarg; break;
+      case O_WRITE_BASELINE: c->write_baseline = optarg; break;
+      case O_NO_FOLLOW: c->o.no_follow = 1; break;
       case O_HELP: fputs(usage, stdout); return TCLI_OK;
       case O_VERSION: printf("tether %s\n", TETHER_VERSION); return TCLI_OK;
-      case O_PARSE_ONLY: c->set.o.parse_only = 1; break;
+      case O_PARSE_ONLY: c->o.parse_only = 1; break;
       case O_STATS: c->stats = 1; break;
       default:
         return tcli_usage_error("scan", "unknown option '%s' (see tether scan --help)",
                                 argv[optind - 1]);
     }
   }
-  if (enable) c->set.o.enabled = enable | (1u << SCAN_TS001) | (1u << SCAN_TS002);
-  c->set.o.enabled &= ~disable;
+  if (enable) c->o.enabled = enable | (1u << SCAN_TS001) | (1u << SCAN_TS002);
+  c->o.enabled &= ~disable;
   if (optind >= argc) return tcli_usage_error("scan", "no PATH given (see tether scan --help)");
+  if (c->baseline && c->write_baseline && strcmp(c->baseline, c->write_baseline) == 0)
+    return tcli_usage_error("scan", "--baseline and --write-baseline name the same file");
   return -1;
 }
 
 /* Extends the default pair and name tables with the user's. */
 static void merge_tables(cli *c) {
-  size_t np = c->set.o.npairs + c->pairs.n;
+  size_t np = c->o.npairs + c->pairs.n;
   scan_pair *pairs = scan_grow(NULL, &(size_t){0}, np, sizeof *pairs);
-  memcpy(pairs, c->set.o.pairs, c->set.o.npairs * sizeof *pairs);
-  for (size_t i = 0; i < c->pairs.n; i++) pairs[c->set.o.npairs + i] = c->pairs.v[i];
+  memcpy(pairs, c->o.pairs, c->o.npairs * sizeof *pairs);
+  for (size_t i = 0; i < c->pairs.n; i++) pairs[c->o.npairs + i] = c->pairs.v[i];
   free(c->pairs.v);
   c->pairs.v = pairs;
   c->pairs.n = np;
-  c->set.o.pairs = pairs;
-  c->set.o.npairs = np;
-  size_t nr = c->set.o.nregister_names + c->regnames.n;
+  c->o.pairs = pairs;
+  c->o.npairs = np;
+  size_t nr = c->o.nregister_names + c->regnames.n;
   const char **names = scan_grow(NULL, &(size_t){0}, nr, sizeof *names);
-  memcpy(names, c->set.o.register_names, c->set.o.nregister_names * sizeof *names);
-  for (size_t i = 0; i < c->regnames.n; i++) names[c->set.o.nregister_names + i] = c->regnames.v[i];
+  memcpy(names, c->o.register_names, c->o.nregister_names * sizeof *names);
+  for (size_t i = 0; i < c->regnames.n; i++) names[c->o.nregister_names + i] = c->regnames.v[i];
   free(c->regnames.v);
   c->regnames.v = names;
   c->regnames.n = nr;
-  c->set.o.register_names = names;
-  c->set.o.nregister_names = nr;
+  c->o.register_names = names;
+  c->o.nregister_names = nr;
 }
 
-/* ---- Rules and output. ---- */
+/* ---- Running and output. ---- */
 
-static int by_location(const void *a, const void *b) {
-  const scan_finding *x = *(scan_finding *const *)a, *y = *(scan_finding *const *)b;
-  int r = strcmp(x->file, y->file);
-  if (r) return r;
-  if (x->line != y->line) return x->line < y->line ? -1 : 1;
-  if (x->col != y->col) return x->col < y->col ? -1 : 1;
-  return (int)x->rule - (int)y->rule;
+/* The progress line, on a terminal, for scans of 1000 files or more. */
+static void progress(size_t done, size_t total, void *arg) {
+  if (total < 1000) return;
+  *(int *)arg = 1;
+  fprintf(stderr, "\rtether scan: %zu/%zu files", done, total);
 }
 
-static int report(cli *c) {
-  scan_summary sum;
-  memset(&sum, 0, sizeof sum);
-  size_t total = 0;
-  for (size_t i = 0; i < c->set.in.n; i++) total += c->set.in.v[i].findings.n;
-  scan_finding **v = calloc(total + 1, sizeof *v);
-  if (v == NULL) return TCLI_USAGE;
-  size_t n = 0;
-  uint64_t bytes = 0, lines = 0;
-  for (size_t i = 0; i < c->set.in.n; i++) {
-    scan_file *f = &c->set.in.v[i];
-    int skipped = f->data == NULL || f->failed;
-    if (f->failed) c->set.input_error = 1;
-    for (size_t k = 0; k < f->findings.n; k++) {
-      v[n++] = &f->findings.v[k];
-      if (f->findings.v[k].rule == SCAN_TS002) skipped = 1;
-      sum.count[f->findings.v[k].severity]++;
+static int report(cli *c, scan_result *r) {
+  for (size_t i = 0; i < r->nerrors; i++) fprintf(stderr, "tether scan: %s\n", r->errors[i]);
+  if (c->o.progress_arg && *(int *)c->o.progress_arg) fputs("\r\033[K", stderr);
+  if (c->stats) {
+    uint64_t bytes = 0, lines = 0;
+    size_t n = 0;
+    for (size_t i = 0; i < r->nfiles; i++) {
+      if (r->files[i].context_only) continue;
+      n++;
+      bytes += r->files[i].len;
+      lines += r->files[i].lines;
     }
-    if (skipped) sum.skipped++;
-    else sum.files++;
-    bytes += f->len;
-    lines += f->lines;
+    fprintf(stderr, "tether scan: %zu files, %llu bytes, %llu lines\n", n, (unsigned long long)bytes,
+            (unsigned long long)lines);
   }
-  qsort(v, n, sizeof *v, by_location);
-  if (!c->set.o.parse_only) scan_write(stdout, c->format, v, n, &sum, tcli_use_color(stdout));
-  if (c->stats)
-    fprintf(stderr, "tether scan: %zu files, %llu bytes, %llu lines\n", c->set.in.n,
-            (unsigned long long)bytes, (unsigned long long)lines);
+  if (c->o.parse_only) return r->input_error ? TCLI_USAGE : TCLI_OK;
+  if (c->write_baseline) {
+    if (scan_baseline_write(c->write_baseline, r->findings, r->nfindings) != 0) {
+      fprintf(stderr, "tether scan: %s: %s\n", c->write_baseline, strerror(errno));
+      return TCLI_USAGE;
+    }
+    fprintf(stderr, "tether scan: wrote %zu finding%s to the baseline %s\n", r->nfindings,
+            r->nfindings == 1 ? "" : "s", c->write_baseline);
+    return r->input_error ? TCLI_USAGE : TCLI_OK;
+  }
+  size_t n = r->nfindings;
+  if (c->baseline) {
+    char err[512];
+    scan_baseline *b = scan_baseline_read(c->baseline, err, sizeof err);
+    if (b == NULL) {
+      fprintf(stderr, "tether scan: %s\n", err);
+      return TCLI_USAGE;
+    }
+    n = scan_baseline_filter(b, r->findings, r->nfindings);
+    scan_baseline_free(b);
+    r->summary.baselined = r->nfindings - n;
+    r->summary.with_baseline = 1;
+    memset(r->summary.count, 0, sizeof r->summary.count);
+    for (size_t i = 0; i < n; i++) r->summary.count[r->findings[i]->severity]++;
+  }
+  scan_write(stdout, c->format, r->findings, n, &r->summary, tcli_use_color(stdout));
   int found = 0;
-  for (int s = c->fail_on; s <= SCAN_ERROR; s++) found |= sum.count[s] > 0;
-  free(v);
+  for (int s = c->fail_on; s <= SCAN_ERROR; s++) found |= r->summary.count[s] > 0;
   fflush(stdout);
-  if (c->set.input_error) return TCLI_USAGE;
+  if (r->input_error) return TCLI_USAGE;
   return found ? TCLI_FOUND : TCLI_OK;
-}
-
-static void cli_free(cli *c) {
-  scan_set_free(&c->set);
-  free(c->pairs.v);
-  free(c->regnames.v);
 }
 
 int tether_cmd_scan(int argc, char **argv) {
   cli c;
   memset(&c, 0, sizeof c);
-  scan_set_init(&c.set, "tether scan");
-  c.set.progress = 1;
+  scan_options_default(&c.o);
   c.fail_on = SCAN_WARNING;
   int rc = parse_options(&c, argc, argv);
   if (rc >= 0) {
@@ -256,9 +275,20 @@ int tether_cmd_scan(int argc, char **argv) {
   }
   if (scan_languages_check() != 0) return TCLI_USAGE;
   merge_tables(&c);
-  for (int i = optind; i < argc; i++) scan_set_add_path(&c.set, argv[i]);
-  scan_set_run(&c.set);
-  rc = report(&c);
-  cli_free(&c);
+  int shown = 0;
+  if (isatty(2)) {
+    c.o.progress = progress;
+    c.o.progress_arg = &shown;
+  }
+  scan_result r;
+  if (scan_run((const char *const *)argv + optind, (size_t)(argc - optind), &c.o, &r) != 0) {
+    fputs("tether scan: out of memory\n", stderr);
+    rc = TCLI_USAGE;
+  } else {
+    rc = report(&c, &r);
+  }
+  scan_result_free(&r);
+  free(c.pairs.v);
+  free(c.regnames.v);
   return rc;
 }

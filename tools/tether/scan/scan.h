@@ -81,11 +81,17 @@ typedef struct scan_options {
   uint32_t enabled; /* bit per scan_rule */
   int include_tests;
   int parse_only;
-  unsigned jobs;
+  unsigned jobs; /* parse threads for scan_run; 0: one per online core */
   scan_pair *pairs;
   size_t npairs;
   const char **register_names; /* TG103 patterns ('*' wildcard, case-sensitive) */
   size_t nregister_names;
+  /* Used by scan_run (zero: the default). */
+  size_t max_bytes;     /* larger files are skipped with a TS002 note (0: 16 MiB) */
+  int no_follow;        /* 1: do not read the module packages that scanned Go code imports */
+  /* Called now and then from one worker thread while files are parsed. */
+  void (*progress)(size_t done, size_t total, void *arg);
+  void *progress_arg;
 } scan_options;
 
 typedef enum { SCAN_LANG_GO, SCAN_LANG_C } scan_lang;
@@ -108,6 +114,9 @@ typedef struct scan_file {
   scan_str pkg; /* Go: the package name */
   struct scan_ignore *ignores; /* //tether:ignore comments, in line order */
   size_t nignores, capignores;
+  char *import_path; /* Go: the package's import path (from go.mod), NULL when not known; owned */
+  int context_only;  /* read for its facts only (an imported package): no findings are kept */
+  int build_ignored; /* Go: a `//go:build ignore` file, skipped (no facts, no findings) */
 } scan_file;
 
 typedef struct scan_ignore {
@@ -177,6 +186,17 @@ void scan_go_extract(scan_file *f, TSTree *tree);
  * name); findings go to each file's list. */
 void scan_go_package(scan_file **files, size_t n, const scan_options *o);
 void scan_go_facts_free(struct scan_go_facts *g);
+/* Go: run the rules over every package of FILES at once (any mix of packages and
+ * modules; files are grouped by directory and package clause). Type facts, calls
+ * and removals are resolved across packages by import path (scan_file.import_path,
+ * or the directory's trailing path elements when that is not known). Findings go
+ * to each file's list, none to context_only files. scan_go_package is this with
+ * one package. */
+void scan_go_module(scan_file **files, size_t n, const scan_options *o);
+/* Go: the number of imports a file's facts hold; scan_go_import_at gives the
+ * import path of the Kth (without quotes, pointing into the file's buffer). */
+size_t scan_go_import_count(const struct scan_go_facts *g);
+int scan_go_import_at(const struct scan_go_facts *g, size_t k, scan_str *path);
 
 /* C: extract the facts of one parsed file; then run the rules over all C files. */
 void scan_c_extract(scan_file *f, TSTree *tree, const scan_options *o);
@@ -184,37 +204,15 @@ void scan_c_rules(scan_file **files, size_t n, const scan_options *o);
 void scan_c_facts_free(struct scan_c_facts *c);
 
 /* Output of the sorted findings. */
-typedef enum { SCAN_FMT_TEXT, SCAN_FMT_JSON, SCAN_FMT_SARIF } scan_format;
+typedef enum { SCAN_FMT_TEXT, SCAN_FMT_JSON, SCAN_FMT_SARIF, SCAN_FMT_GITHUB } scan_format;
 typedef struct scan_summary {
   size_t files, skipped;
   size_t count[3]; /* per severity */
+  size_t baselined; /* findings left out because a baseline holds them */
+  int with_baseline; /* 1: a baseline was applied (the JSON summary says how many it held) */
 } scan_summary;
 void scan_write(FILE *out, scan_format fmt, scan_finding *const *v, size_t n,
                 const scan_summary *sum, int color);
-
-/* ---- The engine: a scan of files and directories (scan_set.c). ---- */
-
-#define SCAN_DEFAULT_MAX_BYTES (16u << 20)
-
-typedef struct scan_set {
-  scan_options o;      /* the scan's options; scan_set_init gives the defaults */
-  size_t max_bytes;    /* larger files are skipped with a note */
-  const char *who;     /* the prefix of messages on stderr ("tether scan") */
-  int progress;        /* a progress line on a terminal for 1000 files or more */
-  int input_error;     /* a path or file could not be read */
-  struct { scan_file *v; size_t n, cap; } in; /* the files, in the order found */
-} scan_set;
-
-/* Default options (every rule, the default pairs and names, one job per core)
- * and no files. WHO must outlive the set. */
-void scan_set_init(scan_set *s, const char *who);
-/* Adds a file or, recursively, a directory (Go's ./... works); a path that
- * cannot be read is reported on stderr and sets input_error. */
-void scan_set_add_path(scan_set *s, const char *path);
-/* Reads and parses the files in parallel, then runs the rules; the findings
- * are then in each file's list. */
-void scan_set_run(scan_set *s);
-void scan_set_free(scan_set *s);
 
 /* Library entry used by the CLI and the fuzz target: scans one in-memory buffer
  * as LANG, returning its findings in FILE (which the caller frees with
@@ -222,5 +220,55 @@ void scan_set_free(scan_set *s);
 void scan_buffer(scan_file *file, const scan_options *o);
 void scan_file_free(scan_file *file);
 void scan_options_default(scan_options *o);
+
+/* ---- Whole scans: what a front-end calls (scan_engine.c). ---- */
+
+/* The outcome of scan_run. FILES holds every file read (context-only ones
+ * included); FINDINGS points into their lists, sorted by file, line, column and
+ * rule, so the order does not depend on the number of threads. ERRORS has one
+ * line per input that could not be read ("PATH: reason"); INPUT_ERROR is 1 when
+ * there is any. Everything is owned by the result. */
+typedef struct scan_result {
+  scan_file *files;
+  size_t nfiles;
+  scan_finding **findings;
+  size_t nfindings;
+  scan_summary summary;
+  char **errors;
+  size_t nerrors;
+  int input_error;
+} scan_result;
+
+/* Scans PATHS (files, directories searched recursively, Go's `dir/...`) with O:
+ * reads and parses on O->jobs threads (0: one per core), finds each Go file's
+ * module (go.mod) and import path, reads the module packages the scanned code
+ * imports for their facts (unless O->no_follow), runs the Go rules across all
+ * packages and the C rules across all C files. Findings carry their facts
+ * (scan_facts) for commands that link them to other evidence. Returns 0, or -1 when PATHS is empty or memory runs out.
+ * Thread-safe for distinct results; prints nothing. Free R with scan_result_free. */
+int scan_run(const char *const *paths, size_t npaths, const scan_options *o, scan_result *r);
+void scan_result_free(scan_result *r);
+
+/* A finding's fingerprint: a hash of its rule, its file (without leading "./")
+ * and its source line with all white space removed, so it survives moved lines
+ * and re-indentation. scan_occurrences numbers findings that share rule and
+ * fingerprint (1, 2, ... in the order of V, which must be sorted); the pair is
+ * what SARIF's partialFingerprints and baselines carry, as "HEX16:N". */
+uint64_t scan_fingerprint(const scan_finding *f);
+void scan_occurrences(scan_finding *const *v, size_t n, uint32_t *occ);
+void scan_fingerprint_text(const scan_finding *f, uint32_t occurrence, char out[40]);
+
+/* ---- Baselines (scan_baseline.c): findings accepted earlier. ---- */
+
+typedef struct scan_baseline scan_baseline;
+/* Reads a baseline written by scan_baseline_write. Returns NULL with a one-line
+ * reason in ERR (ERRLEN bytes) when the file cannot be read or is not one. */
+scan_baseline *scan_baseline_read(const char *path, char *err, size_t errlen);
+/* Removes from V (N findings, sorted) those the baseline holds, matched by rule
+ * and fingerprint, each baseline entry absorbing one finding; returns the new N. */
+size_t scan_baseline_filter(scan_baseline *b, scan_finding **v, size_t n);
+void scan_baseline_free(scan_baseline *b);
+/* Writes V as a baseline to PATH; 0, or -1 with errno set. */
+int scan_baseline_write(const char *path, scan_finding *const *v, size_t n);
 
 #endif

@@ -255,7 +255,6 @@ void scan_options_default(scan_options *o) {
   };
   memset(o, 0, sizeof *o);
   o->enabled = (1u << SCAN_RULE_COUNT) - 1;
-  o->jobs = 1;
   o->pairs = pairs;
   o->npairs = sizeof pairs / sizeof pairs[0];
   o->register_names = regs;

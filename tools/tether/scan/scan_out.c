@@ -1,7 +1,8 @@
 /* Output of `tether scan`: gcc-style text with the source line and a caret, a
- * JSON document whose schema docs/scan.md documents (schema version 1), and SARIF
- * 2.1.0 for GitHub code scanning. The findings arrive sorted; nothing here
- * decides what is reported. */
+ * JSON document whose schema docs/scan.md documents (schema version 1), SARIF
+ * 2.1.0 for GitHub code scanning (with partialFingerprints, so re-runs match up),
+ * and GitHub Actions workflow annotations. The findings arrive sorted; nothing
+ * here decides what is reported. */
 #include "scan.h"
 
 #include <stdlib.h>
@@ -29,11 +30,13 @@ static void text_one(FILE *out, const scan_finding *f, int color) {
 static void write_text(FILE *out, scan_finding *const *v, size_t n, const scan_summary *s,
                        int color) {
   for (size_t i = 0; i < n; i++) text_one(out, v[i], color);
-  fprintf(out, "%zu file%s scanned, %zu skipped: %zu error%s, %zu warning%s, %zu note%s\n",
+  fprintf(out, "%zu file%s scanned, %zu skipped: %zu error%s, %zu warning%s, %zu note%s",
           s->files, s->files == 1 ? "" : "s", s->skipped, s->count[SCAN_ERROR],
           s->count[SCAN_ERROR] == 1 ? "" : "s", s->count[SCAN_WARNING],
           s->count[SCAN_WARNING] == 1 ? "" : "s", s->count[SCAN_NOTE],
           s->count[SCAN_NOTE] == 1 ? "" : "s");
+  if (s->with_baseline) fprintf(out, " (%zu more in the baseline)", s->baselined);
+  fputc('\n', out);
 }
 
 static void write_json(FILE *out, scan_finding *const *v, size_t n, const scan_summary *s) {
@@ -52,9 +55,11 @@ static void write_json(FILE *out, scan_finding *const *v, size_t n, const scan_s
   }
   fprintf(out,
           "\n],\n\"summary\":{\"files\":%zu,\"skipped\":%zu,\"errors\":%zu,\"warnings\":%zu,"
-          "\"notes\":%zu}}\n",
+          "\"notes\":%zu",
           s->files, s->skipped, s->count[SCAN_ERROR], s->count[SCAN_WARNING],
           s->count[SCAN_NOTE]);
+  if (s->with_baseline) fprintf(out, ",\"baselined\":%zu", s->baselined);
+  fputs("}}\n", out);
 }
 
 /* A path as a URI: relative paths stay relative (GitHub resolves them against
@@ -83,6 +88,8 @@ static uint32_t code_point_col(const scan_finding *f) {
 }
 
 static void write_sarif(FILE *out, scan_finding *const *v, size_t n) {
+  uint32_t *occ = malloc((n + 1) * sizeof *occ);
+  if (occ) scan_occurrences(v, n, occ);
   fputs("{\"version\":\"2.1.0\",\"$schema\":\"https://json.schemastore.org/sarif-2.1.0.json\","
         "\n\"runs\":[{\"tool\":{\"driver\":{\"name\":\"tether\",\"version\":\"" TETHER_VERSION
         "\",\"rules\":[",
@@ -105,9 +112,53 @@ static void write_sarif(FILE *out, scan_finding *const *v, size_t n) {
     free(text);
     fputs("},\"locations\":[{\"physicalLocation\":{\"artifactLocation\":{\"uri\":", out);
     json_uri(out, f->file);
-    fprintf(out, "},\"region\":{\"startLine\":%u,\"startColumn\":%u}}}]}", f->line, code_point_col(f));
+    fprintf(out, "},\"region\":{\"startLine\":%u,\"startColumn\":%u}}}]", f->line, code_point_col(f));
+    char fp[40];
+    scan_fingerprint_text(f, occ ? occ[i] : 1, fp);
+    fprintf(out, ",\"partialFingerprints\":{\"primaryLocationLineHash\":\"%s\",\"tether/v1\":\"%s\"}}", fp, fp);
   }
   fputs("\n]}]}\n", out);
+  free(occ);
+}
+
+/* GitHub Actions workflow commands: `::error file=F,line=L,col=C,title=T::MSG`.
+ * Data escapes %, CR and LF; properties escape ':' and ',' as well. */
+static void gh_escape(FILE *out, const char *s, int property) {
+  for (; *s; s++) {
+    switch (*s) {
+      case '%': fputs("%25", out); break;
+      case '\r': fputs("%0D", out); break;
+      case '\n': fputs("%0A", out); break;
+      case ':': property ? fputs("%3A", out) : fputc(':', out); break;
+      case ',': property ? fputs("%2C", out) : fputc(',', out); break;
+      default: fputc(*s, out); break;
+    }
+  }
+}
+
+static void write_github(FILE *out, scan_finding *const *v, size_t n, const scan_summary *s) {
+  static const char *const cmd[] = {"notice", "warning", "error"};
+  for (size_t i = 0; i < n; i++) {
+    const scan_finding *f = v[i];
+    const char *file = f->file;
+    while (file[0] == '.' && file[1] == '/') file += 2;
+    fprintf(out, "::%s file=", cmd[f->severity]);
+    gh_escape(out, file, 1);
+    fprintf(out, ",line=%u,col=%u,title=", f->line, f->col);
+    gh_escape(out, scan_rules[f->rule].id, 1);
+    fputs("::", out);
+    gh_escape(out, f->message, 0);
+    if (f->hint && f->hint[0]) {
+      fputs(" (fix: ", out);
+      gh_escape(out, f->hint, 0);
+      fputc(')', out);
+    }
+    fprintf(out, " [%s]\n", scan_rules[f->rule].id);
+  }
+  fprintf(out, "%zu file%s scanned, %zu skipped: %zu error%s, %zu warning%s, %zu note%s\n", s->files,
+          s->files == 1 ? "" : "s", s->skipped, s->count[SCAN_ERROR], s->count[SCAN_ERROR] == 1 ? "" : "s",
+          s->count[SCAN_WARNING], s->count[SCAN_WARNING] == 1 ? "" : "s", s->count[SCAN_NOTE],
+          s->count[SCAN_NOTE] == 1 ? "" : "s");
 }
 
 void scan_write(FILE *out, scan_format fmt, scan_finding *const *v, size_t n,
@@ -116,5 +167,6 @@ void scan_write(FILE *out, scan_format fmt, scan_finding *const *v, size_t n,
     case SCAN_FMT_TEXT: write_text(out, v, n, sum, color); break;
     case SCAN_FMT_JSON: write_json(out, v, n, sum); break;
     case SCAN_FMT_SARIF: write_sarif(out, v, n); break;
+    case SCAN_FMT_GITHUB: write_github(out, v, n, sum); break;
   }
 }

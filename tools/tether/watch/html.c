@@ -217,10 +217,10 @@ static void chart_svg(FILE *out, const watch_result *r, const int64_t *const *v,
 static const char *file_text(const watch_info *in, const char *file, size_t *len, unsigned char **owned) {
   *owned = NULL;
   if (in->scan)
-    for (size_t i = 0; i < in->scan->in.n; i++)
-      if (strcmp(in->scan->in.v[i].path, file) == 0 && in->scan->in.v[i].data) {
-        *len = in->scan->in.v[i].len;
-        return (const char *)in->scan->in.v[i].data;
+    for (size_t i = 0; i < in->scan->nfiles; i++)
+      if (strcmp(in->scan->files[i].path, file) == 0 && in->scan->files[i].data) {
+        *len = in->scan->files[i].len;
+        return (const char *)in->scan->files[i].data;
       }
   if (tcli_read_file(file, 8u << 20, owned, len) != 0) return NULL;
   return (const char *)*owned;

@@ -121,17 +121,17 @@ static int add_link(watch_suspect *s, watch_link_role role, const scan_finding *
 }
 
 /* The file of the scan whose path is PATH. */
-static const scan_file *file_of(const scan_set *scan, const char *path) {
-  for (size_t i = 0; i < scan->in.n; i++)
-    if (scan->in.v[i].path == path || strcmp(scan->in.v[i].path, path) == 0) return &scan->in.v[i];
+static const scan_file *file_of(const scan_result *scan, const char *path) {
+  for (size_t i = 0; i < scan->nfiles; i++)
+    if (scan->files[i].path == path || strcmp(scan->files[i].path, path) == 0) return &scan->files[i];
   return NULL;
 }
 
 /* Line LINE of the scanned file that FILE (a profile's path) names, or an empty slice. */
-static scan_str source_line(const scan_set *scan, const char *file, int64_t line) {
+static scan_str source_line(const scan_result *scan, const char *file, int64_t line) {
   scan_str none = {"", 0};
-  for (size_t i = 0; i < scan->in.n; i++) {
-    const scan_file *f = &scan->in.v[i];
+  for (size_t i = 0; i < scan->nfiles; i++) {
+    const scan_file *f = &scan->files[i];
     if (f->data == NULL || !same_file(f->path, file)) continue;
     const char *p = (const char *)f->data, *end = p + f->len;
     for (int64_t l = 1; l < line && p < end; l++) {
@@ -172,7 +172,7 @@ static int main_capture(const scan_facts *fx) {
 /* A TG104 finding: is it defined on the frames, does it capture a variable
  * declared at a frame's line, or does a frame's line pass what it allocates to
  * the function that defines it? */
-static int closure_link(watch_suspect *s, const frames *fr, const scan_set *scan, const scan_file *file,
+static int closure_link(watch_suspect *s, const frames *fr, const scan_result *scan, const scan_file *file,
                         const scan_finding *x) {
   const scan_facts *fx = x->facts;
   int on_stack = 0, strong = -1;
@@ -206,7 +206,7 @@ static int closure_link(watch_suspect *s, const frames *fr, const scan_set *scan
 }
 
 /* The map finding (TG102 first, else TG101) declared at FILE:LINE. */
-static const scan_finding *map_finding(const scan_set *scan, const char *file, uint32_t line) {
+static const scan_finding *map_finding(const scan_result *scan, const char *file, uint32_t line) {
   const scan_finding *tg101 = NULL;
   const scan_file *f = file ? file_of(scan, file) : NULL;
   for (size_t k = 0; f && k < f->findings.n; k++) {
@@ -218,28 +218,38 @@ static const scan_finding *map_finding(const scan_set *scan, const char *file, u
   return tg101;
 }
 
-/* The TG103 finding of function NAME in the package of FILE. */
-static const scan_finding *register_finding(const scan_set *scan, const scan_file *file, scan_str name) {
-  for (size_t i = 0; i < scan->in.n; i++) {
-    const scan_file *f = &scan->in.v[i];
-    if (f->lang != SCAN_LANG_GO || !scan_str_same(f->pkg, file->pkg)) continue;
+static int same_map(const scan_facts *a, const scan_facts *b) {
+  return a->map_file && b->map_file && a->map_line == b->map_line && strcmp(a->map_file, b->map_file) == 0;
+}
+
+/* The TG103 finding of function NAME that closure finding X goes through: in
+ * X's package, or in another scanned package when it fills the same map (a
+ * registry package of the module). */
+static const scan_finding *register_finding(const scan_result *scan, const scan_file *file, scan_str name,
+                                            const scan_finding *x) {
+  for (size_t i = 0; i < scan->nfiles; i++) {
+    const scan_file *f = &scan->files[i];
+    if (f->lang != SCAN_LANG_GO) continue;
+    int here = scan_str_same(f->pkg, file->pkg);
     for (size_t k = 0; k < f->findings.n; k++) {
-      const scan_finding *x = &f->findings.v[k];
-      if (x->rule == SCAN_TG103 && x->facts && scan_str_same(x->facts->func, name)) return x;
+      const scan_finding *r = &f->findings.v[k];
+      if (r->rule == SCAN_TG103 && r->facts && scan_str_same(r->facts->func, name) &&
+          (here || same_map(r->facts, x->facts)))
+        return r;
     }
   }
   return NULL;
 }
 
 /* The links that follow from those found directly: maps and Register-like functions. */
-static int follow(watch_suspect *s, const scan_set *scan) {
+static int follow(watch_suspect *s, const scan_result *scan) {
   for (size_t i = 0; i < s->nlinks; i++) {
     const scan_finding *x = s->links[i].finding;
     const scan_file *file = file_of(scan, x->file);
     if (x->facts == NULL || file == NULL) continue;
     if (x->rule == SCAN_TG104 && (x->facts->via.n > 0 || s->links[i].call_line > 0)) {
       /* Through Subscribe(func...), or register(name, alloc()) calling the closure's function. */
-      const scan_finding *reg = register_finding(scan, file, x->facts->via.n ? x->facts->via : x->facts->func);
+      const scan_finding *reg = register_finding(scan, file, x->facts->via.n ? x->facts->via : x->facts->func, x);
       if (reg && add_link(s, WATCH_LINK_REGISTER, reg) != 0) return -1;
     }
     if (x->rule == SCAN_TG104 || x->rule == SCAN_TG103) {
@@ -267,12 +277,12 @@ static int by_rank(const void *a, const void *b) {
   return c ? c : (int)x->finding->line - (int)y->finding->line;
 }
 
-static int link_one(watch_suspect *s, const scan_set *scan) {
+static int link_one(watch_suspect *s, const scan_result *scan) {
   frames fr;
   if (gather(s, &fr) != 0) return -1;
   int rc = 0;
-  for (size_t i = 0; rc == 0 && i < scan->in.n; i++) {
-    const scan_file *file = &scan->in.v[i];
+  for (size_t i = 0; rc == 0 && i < scan->nfiles; i++) {
+    const scan_file *file = &scan->files[i];
     for (size_t k = 0; rc == 0 && k < file->findings.n; k++) {
       const scan_finding *x = &file->findings.v[k];
       const scan_facts *fx = x->facts;
@@ -301,7 +311,7 @@ static int link_one(watch_suspect *s, const scan_set *scan) {
   return rc;
 }
 
-int watch_link_findings(watch *w, watch_result *r, const scan_set *scan) {
+int watch_link_findings(watch *w, watch_result *r, const scan_result *scan) {
   (void)w;
   for (size_t i = 0; i < r->nsuspects; i++)
     if (link_one(&r->suspects[i], scan) != 0) return -1;

@@ -18,7 +18,7 @@ typedef struct watch_failure {
 typedef struct watch_info {
   const char *what;          /* the URL, directory or files watched, in words */
   const watch_result *r;
-  const scan_set *scan;      /* the --source scan, or NULL */
+  const scan_result *scan;   /* the --source scan, or NULL */
   const char *source_dir;    /* --source DIR, or NULL */
   double gate;               /* --fail-on-growth per minute, NAN when not given */
   int gate_tripped;

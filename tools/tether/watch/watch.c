@@ -448,22 +448,28 @@ static int unit_checks(options *o, const watch *w) {
   return 0;
 }
 
-/* Scans --source and links the suspects. Returns 0, or 2 after a message. */
-static int link_source(const options *o, watch *w, watch_result *res, scan_set *scan) {
+/* Scans --source with the scan engine, as tether scan does with its default
+ * options (the module packages the code imports included), and links the
+ * suspects. A file that cannot be read is reported and the rest still linked.
+ * Returns 0, or 2 after a message. */
+static int link_source(const options *o, watch *w, watch_result *res, scan_result *scan) {
   struct stat st;
   if (stat(o->source_dir, &st) != 0) return tcli_usage_error("watch", "--source %s: %s", o->source_dir, strerror(errno));
   if (scan_languages_check() != 0) return TCLI_USAGE;
-  scan_set_add_path(scan, o->source_dir);
-  scan_set_run(scan);
+  scan_options so;
+  scan_options_default(&so);
+  const char *paths[1] = {o->source_dir};
+  if (scan_run(paths, 1, &so, scan) != 0) return tcli_usage_error("watch", "out of memory");
+  for (size_t i = 0; i < scan->nerrors; i++) fprintf(stderr, "tether watch --source: %s\n", scan->errors[i]);
   if (watch_link_findings(w, res, scan) != 0) return tcli_usage_error("watch", "out of memory");
   return 0;
 }
 
 static int report(options *o, run *r, FILE *html) {
   watch_result res;
-  scan_set scan;
+  scan_result scan;
   double t0 = mono_s();
-  scan_set_init(&scan, "tether watch --source");
+  memset(&scan, 0, sizeof scan);
   int rc = unit_checks(o, r->w);
   if (rc == 0 && watch_analyse(r->w, &res) != 0) rc = tcli_usage_error("watch", "out of memory");
   if (rc == 0 && o->source_dir) rc = link_source(o, r->w, &res, &scan);
@@ -490,7 +496,7 @@ static int report(options *o, run *r, FILE *html) {
       rc = tcli_usage_error("watch", "cannot write %s", o->html);
     if (rc == 0) rc = info.gate_tripped ? TCLI_FOUND : TCLI_OK;
   }
-  scan_set_free(&scan);
+  scan_result_free(&scan);
   if (o->stats) {
     double rest = mono_s() - t0;
     fprintf(stderr, "tether watch: stats: %zu snapshots; reading %.3f s; analysis %.3f s (series %.3f s, fits, "

@@ -152,7 +152,7 @@ int watch_analyse(watch *w, watch_result *r);
 
 /* Links R's suspects to the findings of SCAN (a scan that has run): see the
  * file's opening comment. Returns 0, or -1 when memory ran out. */
-int watch_link_findings(watch *w, watch_result *r, const scan_set *scan);
+int watch_link_findings(watch *w, watch_result *r, const scan_result *scan);
 
 /* The fix for S in words, from the hints of the findings linked to it
  * (malloc'd), or NULL when no finding explains it. */
