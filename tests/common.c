@@ -21,11 +21,16 @@ void tctx_free(void *ctx) {
 uint64_t fixture_clock(void *ud) { return atomic_load((_Atomic uint64_t *)ud); }
 
 int fixture_open(fixture *fx, int mode) {
+  tether_options o = {0};
+  o.mode = mode;
+  return fixture_open_with(fx, &o);
+}
+
+int fixture_open_with(fixture *fx, const tether_options *opts) {
   memset(fx, 0, sizeof *fx);
   test_alloc_init(&fx->alloc);
   atomic_init(&fx->now, 1000);
-  tether_options o = {0};
-  o.mode = mode;
+  tether_options o = *opts;
   o.allocator = &fx->alloc.iface;
   o.clock_ms = fixture_clock;
   o.clock_ud = &fx->now;

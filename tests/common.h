@@ -39,6 +39,9 @@ uint64_t fixture_clock(void *ud);
 /* Creates fx->r in MODE with the counting allocator and the fixture's clock
  * (starting at 1000 ms). Returns 0 or the error. */
 int fixture_open(fixture *fx, int mode);
+/* As fixture_open with the other options of OPTS (its allocator and clock are
+ * replaced by the fixture's). */
+int fixture_open_with(fixture *fx, const tether_options *opts);
 /* Frees the registry; returns how many blocks of the allocator are still live
  * (0 when all came back). */
 long fixture_close(fixture *fx);
