@@ -718,6 +718,68 @@ TEST(export_bad_arguments_and_stack_bounds) {
   fclose(null);
 }
 
+/* Profiles with registering stacks written from several threads at once, and
+ * by the background thread (TETHER_PROFILE), as the first ones of a process:
+ * the test runs itself alone in a new process for that, so that under TSan the
+ * first reading of the loaded objects is raced too. */
+typedef struct stack_writer {
+  tether_registry *r;
+  int bad;
+} stack_writer;
+
+static void *write_stack_profiles(void *arg) {
+  stack_writer *w = arg;
+  FILE *f = fopen("/dev/null", "w");
+  if (f == NULL) {
+    w->bad++;
+    return NULL;
+  }
+  for (int i = 0; i < 5; i++)
+    if (tether_profile_write(w->r, f, 0) != 3) w->bad++;
+  fclose(f);
+  return NULL;
+}
+
+static int make_temp_dir(char *out, size_t n);
+static void remove_dir(const char *dir);
+
+TEST(export_stack_profiles_from_threads_at_first_use) {
+  static const char *const self = "export_stack_profiles_from_threads_at_first_use";
+  if (getenv("TETHER_TEST_FRESH_PROCESS") == NULL) {
+    char dir[400], cmd[5000];
+    CHECK_EQ(make_temp_dir(dir, sizeof dir), 0);
+    snprintf(cmd, sizeof cmd,
+             "TETHER_TEST_FRESH_PROCESS=1 TETHER_PROFILE='%s' TETHER_PROFILE_INTERVAL_MS=1 '%s' %s >/dev/null", dir,
+             tt_argv0(), self);
+    int st = system(cmd);
+    remove_dir(dir);
+    CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    return;
+  }
+  enum { THREADS = 4 };
+  tether_registry *r;
+  tether_options o = {.capture_stack = 8};
+  CHECK_EQ(tether_registry_new(&r, &o), 0);
+  for (int i = 0; i < 3; i++) {
+    char name[16];
+    snprintf(name, sizeof name, "h-%d", i);
+    CHECK_EQ(tether_register(r, name, plain_fn, NULL, NULL, NULL, NULL), 0);
+  }
+  stack_writer w[THREADS];
+  pthread_t t[THREADS];
+  for (int i = 0; i < THREADS; i++) {
+    w[i] = (stack_writer){r, 0};
+    CHECK_EQ(pthread_create(&t[i], NULL, write_stack_profiles, &w[i]), 0);
+  }
+  int bad = 0;
+  for (int i = 0; i < THREADS; i++) {
+    pthread_join(t[i], NULL);
+    bad += w[i].bad;
+  }
+  CHECK_EQ(bad, 0);
+  CHECK_EQ(tether_registry_free(r), 3);
+}
+
 /* ---- TETHER_PROFILE and TETHER_DEBUG=trace (child processes) ---- */
 
 /* Whether BUF (N bytes) is whole top-level protobuf fields (varints and
