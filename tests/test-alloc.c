@@ -258,6 +258,7 @@ static void setup_sites(fixture *fx, void *s) {
     snprintf(name, sizeof name, "n-%d", i);
     tether_emit(fx->r, name, NULL);
   }
+  tether_barrier(fx->r); /* nothing retired left for the background thread to free during the op */
 }
 
 /* This thread's record exists, with no counts yet: the next registration
@@ -265,6 +266,7 @@ static void setup_sites(fixture *fx, void *s) {
 static void setup_record(fixture *fx, void *s) {
   (void)s;
   tether_emit(fx->r, "nothing", NULL);
+  tether_barrier(fx->r);
 }
 
 /* A first chunk full (256 indexes), and this thread's record holding it: the
@@ -277,6 +279,7 @@ static void setup_full_chunk(fixture *fx, void *s) {
     tether_register(fx->r, name, tctx_fn, &st->c, NULL, NULL, NULL);
   }
   tether_emit(fx->r, "n-0", NULL);
+  tether_barrier(fx->r); /* the tables the registrations grew out of are freed now, not during the op */
 }
 
 /* The profile or the metrics into memory; out of memory, nothing may have been
