@@ -2,6 +2,7 @@
 #include "common.h"
 
 #include <string.h>
+#include <time.h>
 
 int tctx_fn(void *ctx, void *arg) {
   tctx *c = ctx;
@@ -16,6 +17,17 @@ void tctx_free(void *ctx) {
   tctx *c = ctx;
   if (atomic_load(&c->in_call) != 0) atomic_fetch_add(&c->freed_during_call, 1);
   atomic_fetch_add(&c->freed, 1);
+}
+
+int plain_fn(void *ctx, void *arg) {
+  (void)ctx;
+  (void)arg;
+  return 0;
+}
+
+void sleep_ms(int ms) {
+  struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+  nanosleep(&ts, NULL);
 }
 
 uint64_t fixture_clock(void *ud) { return atomic_load((_Atomic uint64_t *)ud); }

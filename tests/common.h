@@ -28,6 +28,10 @@ typedef struct tctx {
 int tctx_fn(void *ctx, void *arg);
 /* The destructor for tctx contexts (does not free: contexts live in the test). */
 void tctx_free(void *ctx);
+/* A handler that does nothing and returns 0 (any context, NULL too). */
+int plain_fn(void *ctx, void *arg);
+/* Sleeps MS milliseconds. */
+void sleep_ms(int ms);
 
 typedef struct fixture {
   test_alloc alloc;

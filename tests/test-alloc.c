@@ -87,14 +87,16 @@ static void setup_one(fixture *fx, void *s) {
   tether_register(fx->r, "existing", tctx_fn, &st->c, NULL, NULL, &st->id);
 }
 
-static void setup_twelve(fixture *fx, void *s) {
-  state *st = s;
-  for (int i = 0; i < 12; i++) {
+/* Registers "n-0" ... "n-(N-1)". */
+static void register_n(fixture *fx, state *st, int n) {
+  for (int i = 0; i < n; i++) {
     char name[16];
     snprintf(name, sizeof name, "n-%d", i);
     tether_register(fx->r, name, tctx_fn, &st->c, NULL, NULL, NULL);
   }
 }
+
+static void setup_twelve(fixture *fx, void *s) { register_n(fx, s, 12); }
 
 /* "existing" plus eleven more: the next registration grows the id index, and
  * one from a new site grows the site table. */
@@ -272,12 +274,7 @@ static void setup_record(fixture *fx, void *s) {
 /* A first chunk full (256 indexes), and this thread's record holding it: the
  * next registration needs a second chunk and a bigger directory. */
 static void setup_full_chunk(fixture *fx, void *s) {
-  state *st = s;
-  for (int i = 0; i < 256; i++) {
-    char name[16];
-    snprintf(name, sizeof name, "n-%d", i);
-    tether_register(fx->r, name, tctx_fn, &st->c, NULL, NULL, NULL);
-  }
+  register_n(fx, s, 256);
   tether_emit(fx->r, "n-0", NULL);
   tether_barrier(fx->r); /* the tables the registrations grew out of are freed now, not during the op */
 }
