@@ -495,6 +495,59 @@ TEST(export_metrics_malformed_labels_write_nothing) {
   CHECK_EQ(fixture_close(&fx), 0);
 }
 
+/* Site strings are whatever the program passed: bytes that are not UTF-8
+ * become U+FFFD (Prometheus refuses a whole scrape for one such byte), UTF-8
+ * passes as it is; labels that are not UTF-8 are malformed. */
+TEST(export_metrics_utf8) {
+  static const struct {
+    const char *file, *want;
+  } cases[] = {
+      {"caf\xc3\xa9.c", "caf\xc3\xa9.c"},                               /* 2 bytes */
+      {"\xe6\x97\xa5\xe6\x9c\xac.c", "\xe6\x97\xa5\xe6\x9c\xac.c"},     /* 3 bytes */
+      {"\xf0\x9f\x94\x8c.c", "\xf0\x9f\x94\x8c.c"},                     /* 4 bytes */
+      {"latin1-caf\xe9.c", "latin1-caf\xef\xbf\xbd.c"},                 /* a latin-1 byte */
+      {"over\xc0\xaf.c", "over\xef\xbf\xbd\xef\xbf\xbd.c"},             /* overlong */
+      {"sur\xed\xa0\x80.c", "sur\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd.c"}, /* a surrogate */
+      {"big\xf4\x90\x80\x80.c", "big\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd.c"},
+      {"cut\xe2\x82", "cut\xef\xbf\xbd\xef\xbf\xbd"}, /* cut short at the end */
+  };
+  for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+    fixture fx;
+    CHECK_EQ(fixture_open(&fx, TETHER_MAP), 0);
+    tether_site site = {cases[i].file, 1, "f"};
+    tether_reg_options ro = {.ctx_size = 3};
+    CHECK_EQ(tether_register_at(fx.r, site, "a", plain_fn, NULL, NULL, &ro, NULL), 0);
+    int rc = 0;
+    char *text = metrics_of(fx.r, NULL, &rc);
+    char want[256];
+    snprintf(want, sizeof want, "\ntether_site_retained_bytes{file=\"%s\",line=\"1\",func=\"f\"} 3\n", cases[i].want);
+    int ok = text != NULL && strstr(text, want) != NULL;
+    if (!ok) fprintf(stderr, "    case %zu:\n%s", i, text ? text : "(null)");
+    free(text);
+    CHECK(ok);
+    CHECK_EQ(rc, 11);
+    CHECK_EQ(fixture_close(&fx), 0);
+  }
+  fixture fx;
+  CHECK_EQ(fixture_open(&fx, TETHER_MAP), 0);
+  static const char *const bad[] = {"a=\"caf\xe9\"", "a=\"\xc0\xaf\"", "a=\"\xed\xa0\x80\"", "a=\"x\xe2\x82\""};
+  for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+    int rc = 0;
+    char *text = metrics_of(fx.r, bad[i], &rc);
+    size_t len = text ? strlen(text) : 1;
+    free(text);
+    CHECK_EQ(rc, TETHER_EINVAL);
+    CHECK_EQ(len, 0);
+  }
+  int rc = 0;
+  char *text = metrics_of(fx.r, "a=\"caf\xc3\xa9 \xf0\x9f\x94\x8c\"", &rc);
+  int ok = text != NULL && strstr(text, "tether_registrations{a=\"caf\xc3\xa9 \xf0\x9f\x94\x8c\"} 0\n") != NULL;
+  free(text);
+  CHECK(ok);
+  CHECK_EQ(rc, 9);
+  CHECK_EQ(fixture_close(&fx), 0);
+}
+
 /* 51 sites with distinct bytes: the default lists 50 and sums the smallest as
  * "other"; with 50 sites there is no "other" series. */
 TEST(export_metrics_top_sites_then_other) {

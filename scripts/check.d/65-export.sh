@@ -175,10 +175,11 @@ cat "$tmp/watch.txt"
 printf '# HELP x_bytes y\n# TYPE x_bytes counter\nx_bytes 1\n' >"$tmp/bad.prom"
 promtool check metrics <"$tmp/bad.prom" >/dev/null 2>&1
 check "promtool: the harness sees a bad counter name" test $? -ne 0
-"$tmp/figures" --labels 'registry="plugins",shard="2"' "$tmp/labelled.pb" "$tmp/labelled.prom" >"$tmp/labelled.txt"
-for variant in calls stack no-calls labelled; do
+"$tmp/figures" --labels 'registry="plugins",shard="2"' "$tmp/figures-labelled.pb" "$tmp/figures-labelled.prom" \
+  >"$tmp/figures-labelled.txt"
+"$tmp/figures" --latin1 "$tmp/figures-latin1.pb" "$tmp/figures-latin1.prom" >"$tmp/figures-latin1.txt"
+for variant in calls stack no-calls labelled latin1; do
   prom=$tmp/figures-$variant.prom fig=$tmp/figures-$variant.txt
-  [ "$variant" = labelled ] && prom=$tmp/labelled.prom fig=$tmp/labelled.txt
   out=$(promtool check metrics <"$prom" 2>&1)
   check "promtool check metrics ($variant): no problem" same promtool "$?:$out" "0:"
   # Each plain series against the stats line; the site series against the walk.
@@ -196,9 +197,10 @@ for variant in calls stack no-calls labelled; do
     END { for (f in c) { print "tether_site_registrations", f, c[f]; print "tether_site_retained_bytes", f, b[f] } }' "$fig" | sort)
   check "metrics ($variant): per site, the walk's counts and bytes" same sites "$got" "$want"
 done
-check "metrics: the labels on every series" test "$(grep -v '^#' "$tmp/labelled.prom" | grep -vc '{registry="plugins",shard="2"')" -eq 0
-echo "promtool check metrics: 4 expositions clean; values equal tether_stats_get and the walk:"
-grep -v '^#' "$tmp/labelled.prom" | head -3
+check "metrics: the labels on every series" test "$(grep -v '^#' "$tmp/figures-labelled.prom" | grep -vc '{registry="plugins",shard="2"')" -eq 0
+check "metrics: a latin-1 file name becomes UTF-8 (U+FFFD)" grep -qF "$(printf 'file="plugins/caf\357\277\275.c",line="12",func="legacy_hook"')" "$tmp/figures-latin1.prom"
+echo "promtool check metrics: 5 expositions clean; values equal tether_stats_get and the walk:"
+grep -v '^#' "$tmp/figures-labelled.prom" | head -3
 
 # ---- 4. a real Prometheus scrapes examples/metrics-server ----
 server=build/examples/metrics-server
