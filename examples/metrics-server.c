@@ -44,8 +44,8 @@ static int on_event(void *ctx, void *arg) {
 /* Registers a handler with a fresh context of BYTES. A helper that registers
  * for its callers passes their site (TETHER_HERE), so that the metrics' site
  * series name the callers, not the helper. */
-static int add(tether_registry *r, tether_site site, const char *name, size_t bytes, tether_owner *owner,
-               uint64_t ttl_ms) {
+static int add(tether_registry *r, tether_site site, const char *name, size_t bytes,
+               tether_owner *owner, uint64_t ttl_ms) {
   char *ctx = calloc(1, bytes);
   if (ctx == NULL) return TETHER_ENOMEM;
   tether_reg_options ro = {.ctx_size = bytes, .owner = owner, .ttl_ms = ttl_ms};
@@ -96,19 +96,21 @@ static int print_reg(const tether_info *in, void *arg) {
 static void print_figures(tether_registry *r) {
   tether_stats st;
   tether_stats_get(r, &st);
-  printf("stats\tlive=%" PRIu64 " live_bytes=%" PRIu64 " registered_total=%" PRIu64 " unregistered_total=%" PRIu64
-         " expired_total=%" PRIu64 " owner_removed_total=%" PRIu64 " replaced_total=%" PRIu64
-         " destructors_run_total=%" PRIu64 " destructors_pending=%" PRIu64 "\n",
+  printf("stats\tlive=%" PRIu64 " live_bytes=%" PRIu64 " registered_total=%" PRIu64
+         " unregistered_total=%" PRIu64 " expired_total=%" PRIu64 " owner_removed_total=%" PRIu64
+         " replaced_total=%" PRIu64 " destructors_run_total=%" PRIu64
+         " destructors_pending=%" PRIu64 "\n",
          st.live, st.live_bytes, st.registered_total, st.unregistered_total, st.expired_total,
-         st.owner_removed_total, st.replaced_total, st.destructors_run_total, st.destructors_pending);
+         st.owner_removed_total, st.replaced_total, st.destructors_run_total,
+         st.destructors_pending);
   tether_walk(r, print_reg, NULL);
   fflush(stdout);
 }
 
 /* ---- the HTTP side ---- */
 
-static enum MHD_Result answer(struct MHD_Connection *c, unsigned status, const char *ctype, char *body,
-                              size_t len) {
+static enum MHD_Result answer(struct MHD_Connection *c, unsigned status, const char *ctype,
+                              char *body, size_t len) {
   struct MHD_Response *resp = MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
   if (resp == NULL) {
     free(body);
@@ -120,8 +122,9 @@ static enum MHD_Result answer(struct MHD_Connection *c, unsigned status, const c
   return rc;
 }
 
-static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url, const char *method,
-                                  const char *version, const char *upload, size_t *upload_size, void **state) {
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
+                                  const char *method, const char *version, const char *upload,
+                                  size_t *upload_size, void **state) {
   (void)version;
   (void)upload;
   (void)upload_size;
@@ -164,9 +167,10 @@ int main(int argc, char **argv) {
   addr.sin_family = AF_INET;
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   addr.sin_port = 0; /* the kernel picks */
-  struct MHD_Daemon *d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG, 0, NULL, NULL,
-                                          on_request, r, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
-                                          MHD_OPTION_CONNECTION_TIMEOUT, 10u, MHD_OPTION_END);
+  struct MHD_Daemon *d =
+      MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG, 0, NULL, NULL,
+                       on_request, r, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&addr,
+                       MHD_OPTION_CONNECTION_TIMEOUT, 10u, MHD_OPTION_END);
   const union MHD_DaemonInfo *info = d ? MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT) : NULL;
   if (info == NULL) {
     fprintf(stderr, "metrics-server: cannot listen on 127.0.0.1\n");

@@ -268,7 +268,8 @@ TEST(export_leak_report_lists_old_handlers_never_called) {
   tether_options o = {.track_calls = 1, .never_called_ms = 500};
   CHECK_EQ(fixture_open_with(&fx, &o), 0);
   tctx c = {0};
-  const tether_site forgotten = {"plugins/old.c", 7, "forgotten"}, used = {"plugins/used.c", 9, "used"};
+  const tether_site forgotten = {"plugins/old.c", 7, "forgotten"},
+                    used = {"plugins/used.c", 9, "used"};
   tether_id id1;
   CHECK_EQ(tether_register_at(fx.r, forgotten, "old-1", tctx_fn, &c, NULL, NULL, &id1), 0);
   atomic_store(&fx.now, 1001);
@@ -313,7 +314,8 @@ TEST(export_leak_report_never_called_default_and_untracked) {
   atomic_store(&fx.now, 1000 + 60000); /* the default: a minute */
   text = report_of(fx.r);
   CHECK(text != NULL);
-  int listed = strstr(text, "tether: 1 of them registered 60000 ms ago or more and never called:\n") != NULL;
+  int listed =
+      strstr(text, "tether: 1 of them registered 60000 ms ago or more and never called:\n") != NULL;
   free(text);
   CHECK(listed);
   CHECK_EQ(fixture_close(&fx), 0);
@@ -323,7 +325,8 @@ TEST(export_leak_report_never_called_default_and_untracked) {
   atomic_store(&fx.now, 1000000);
   text = report_of(fx.r);
   CHECK(text != NULL);
-  int untracked = strstr(text, "never called") == NULL && strstr(text, "1 registration still live") != NULL;
+  int untracked =
+      strstr(text, "never called") == NULL && strstr(text, "1 registration still live") != NULL;
   free(text);
   CHECK(untracked);
   CHECK_EQ(fixture_close(&fx), 0);
@@ -351,16 +354,18 @@ static int check_text(const char *what, const char *got, const char *want) {
 /* Four sites (one with a backslash, a quote and a newline in its file and a
  * quote in its function, one unknown), every kind of removal, two sites kept. */
 static int metrics_scene(fixture *fx, tctx *c) {
-  static const tether_site a = {"src/a.c", 10, "load_a"}, b = {"dir\\with\"quote\nnl.c", 20, "fn\"q"},
-                           cs = {"c.c", 30, "c_fn"}, d = {NULL, 0, NULL};
+  static const tether_site a = {"src/a.c", 10, "load_a"},
+                           b = {"dir\\with\"quote\nnl.c", 20, "fn\"q"}, cs = {"c.c", 30, "c_fn"},
+                           d = {NULL, 0, NULL};
   tether_options o = {.metrics_top_sites = 2};
   if (fixture_open_with(fx, &o) != 0) return -1;
   tether_reg_options sz = {0};
   int rc = 0;
-#define ADD(site, name, bytes, opts_flags, ttl, own)                                                    \
-  do {                                                                                                  \
-    sz = (tether_reg_options){.ctx_size = (bytes), .flags = (opts_flags), .ttl_ms = (ttl), .owner = (own)}; \
-    rc |= tether_register_at(fx->r, (site), (name), tctx_fn, c, NULL, &sz, NULL);                        \
+#define ADD(site, name, bytes, opts_flags, ttl, own)                                  \
+  do {                                                                                \
+    sz = (tether_reg_options){                                                        \
+        .ctx_size = (bytes), .flags = (opts_flags), .ttl_ms = (ttl), .owner = (own)}; \
+    rc |= tether_register_at(fx->r, (site), (name), tctx_fn, c, NULL, &sz, NULL);     \
   } while (0)
   ADD(a, "a1", 100, 0, 0, NULL);
   ADD(a, "a2", 50, 0, 0, NULL);
@@ -389,6 +394,7 @@ TEST(export_metrics_exact_text) {
   CHECK_EQ(metrics_scene(&fx, &c), 0);
   int rc = 0;
   char *text = metrics_of(fx.r, "registry=\"plugins\",shard=\"2\"", &rc);
+  /* clang-format off */
 #define L "{registry=\"plugins\",shard=\"2\""
   static const char want[] =
       "# HELP tether_registrations Live registrations.\n"
@@ -429,6 +435,7 @@ TEST(export_metrics_exact_text) {
       "tether_site_retained_bytes" L ",file=\"src/a.c\",line=\"10\",func=\"load_a\"} 300\n"
       "tether_site_retained_bytes" L ",site=\"other\"} 30\n";
 #undef L
+  /* clang-format on */
   int same = check_text("metrics", text, want);
   free(text);
   CHECK(same);
@@ -443,9 +450,12 @@ TEST(export_metrics_exact_text) {
   /* No labels: bare names, and the site labels alone. */
   text = metrics_of(fx.r, NULL, &rc);
   CHECK(text != NULL);
-  int bare = strstr(text, "\ntether_registrations 7\n") != NULL &&
-             strstr(text, "\ntether_site_retained_bytes{file=\"src/a.c\",line=\"10\",func=\"load_a\"} 300\n") != NULL &&
-             strstr(text, "\ntether_site_registrations{site=\"other\"} 4\n") != NULL;
+  int bare =
+      strstr(text, "\ntether_registrations 7\n") != NULL &&
+      strstr(text,
+             "\ntether_site_retained_bytes{file=\"src/a.c\",line=\"10\",func=\"load_a\"} 300\n") !=
+          NULL &&
+      strstr(text, "\ntether_site_registrations{site=\"other\"} 4\n") != NULL;
   free(text);
   CHECK(bare);
   CHECK_EQ(rc, 15);
@@ -459,13 +469,29 @@ TEST(export_metrics_exact_text) {
 
 TEST(export_metrics_malformed_labels_write_nothing) {
   static const char *const bad[] = {
-      "registry=plugins",   "registry=\"plugins",  "registry=\"a\",",    ",registry=\"a\"",
-      "registry=\"a\"x=\"b\"", "1x=\"a\"",           "a-b=\"c\"",          "__name__=\"x\"",
-      "file=\"x\"",         "line=\"1\"",          "func=\"f\"",         "site=\"s\"",
-      "a=\"b\\q\"",         "a=\"new\nline\"",     "a =\"b\"",           "a=\"b\" ",
-      "=\"b\"",             "a",                   "a=",                 "a=\"b\\\"",
+      "registry=plugins",
+      "registry=\"plugins",
+      "registry=\"a\",",
+      ",registry=\"a\"",
+      "registry=\"a\"x=\"b\"",
+      "1x=\"a\"",
+      "a-b=\"c\"",
+      "__name__=\"x\"",
+      "file=\"x\"",
+      "line=\"1\"",
+      "func=\"f\"",
+      "site=\"s\"",
+      "a=\"b\\q\"",
+      "a=\"new\nline\"",
+      "a =\"b\"",
+      "a=\"b\" ",
+      "=\"b\"",
+      "a",
+      "a=",
+      "a=\"b\\\"",
   };
-  static const char *const good[] = {"a=\"\"", "_x=\"y\"", "a=\"x\\\"y\\\\z\\n\",B_2=\"w\"", "filex=\"1\""};
+  static const char *const good[] = {"a=\"\"", "_x=\"y\"", "a=\"x\\\"y\\\\z\\n\",B_2=\"w\"",
+                                     "filex=\"1\""};
   fixture fx;
   tctx c = {0};
   CHECK_EQ(fixture_open(&fx, TETHER_MAP), 0);
@@ -502,11 +528,11 @@ TEST(export_metrics_utf8) {
   static const struct {
     const char *file, *want;
   } cases[] = {
-      {"caf\xc3\xa9.c", "caf\xc3\xa9.c"},                               /* 2 bytes */
-      {"\xe6\x97\xa5\xe6\x9c\xac.c", "\xe6\x97\xa5\xe6\x9c\xac.c"},     /* 3 bytes */
-      {"\xf0\x9f\x94\x8c.c", "\xf0\x9f\x94\x8c.c"},                     /* 4 bytes */
-      {"latin1-caf\xe9.c", "latin1-caf\xef\xbf\xbd.c"},                 /* a latin-1 byte */
-      {"over\xc0\xaf.c", "over\xef\xbf\xbd\xef\xbf\xbd.c"},             /* overlong */
+      {"caf\xc3\xa9.c", "caf\xc3\xa9.c"},                                 /* 2 bytes */
+      {"\xe6\x97\xa5\xe6\x9c\xac.c", "\xe6\x97\xa5\xe6\x9c\xac.c"},       /* 3 bytes */
+      {"\xf0\x9f\x94\x8c.c", "\xf0\x9f\x94\x8c.c"},                       /* 4 bytes */
+      {"latin1-caf\xe9.c", "latin1-caf\xef\xbf\xbd.c"},                   /* a latin-1 byte */
+      {"over\xc0\xaf.c", "over\xef\xbf\xbd\xef\xbf\xbd.c"},               /* overlong */
       {"sur\xed\xa0\x80.c", "sur\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd.c"}, /* a surrogate */
       {"big\xf4\x90\x80\x80.c", "big\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd.c"},
       {"cut\xe2\x82", "cut\xef\xbf\xbd\xef\xbf\xbd"}, /* cut short at the end */
@@ -520,7 +546,8 @@ TEST(export_metrics_utf8) {
     int rc = 0;
     char *text = metrics_of(fx.r, NULL, &rc);
     char want[256];
-    snprintf(want, sizeof want, "\ntether_site_retained_bytes{file=\"%s\",line=\"1\",func=\"f\"} 3\n", cases[i].want);
+    snprintf(want, sizeof want,
+             "\ntether_site_retained_bytes{file=\"%s\",line=\"1\",func=\"f\"} 3\n", cases[i].want);
     int ok = text != NULL && strstr(text, want) != NULL;
     if (!ok) fprintf(stderr, "    case %zu:\n%s", i, text ? text : "(null)");
     free(text);
@@ -530,7 +557,8 @@ TEST(export_metrics_utf8) {
   }
   fixture fx;
   CHECK_EQ(fixture_open(&fx, TETHER_MAP), 0);
-  static const char *const bad[] = {"a=\"caf\xe9\"", "a=\"\xc0\xaf\"", "a=\"\xed\xa0\x80\"", "a=\"x\xe2\x82\""};
+  static const char *const bad[] = {"a=\"caf\xe9\"", "a=\"\xc0\xaf\"", "a=\"\xed\xa0\x80\"",
+                                    "a=\"x\xe2\x82\""};
   for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
     int rc = 0;
     char *text = metrics_of(fx.r, bad[i], &rc);
@@ -541,7 +569,8 @@ TEST(export_metrics_utf8) {
   }
   int rc = 0;
   char *text = metrics_of(fx.r, "a=\"caf\xc3\xa9 \xf0\x9f\x94\x8c\"", &rc);
-  int ok = text != NULL && strstr(text, "tether_registrations{a=\"caf\xc3\xa9 \xf0\x9f\x94\x8c\"} 0\n") != NULL;
+  int ok = text != NULL &&
+           strstr(text, "tether_registrations{a=\"caf\xc3\xa9 \xf0\x9f\x94\x8c\"} 0\n") != NULL;
   free(text);
   CHECK(ok);
   CHECK_EQ(rc, 9);
@@ -561,13 +590,15 @@ TEST(export_metrics_top_sites_then_other) {
     snprintf(name, sizeof name, "n%02d", i);
     tether_site site = {file, i + 1, "f"};
     tether_reg_options ro = {.ctx_size = (size_t)(i + 1) * 10};
-    CHECK_EQ(tether_register_at(fx.r, site, name, tctx_fn, &c, NULL, &ro, i == 0 ? &smallest : NULL), 0);
+    CHECK_EQ(
+        tether_register_at(fx.r, site, name, tctx_fn, &c, NULL, &ro, i == 0 ? &smallest : NULL), 0);
   }
   int rc = 0;
   char *text = metrics_of(fx.r, NULL, &rc);
   CHECK(text != NULL);
   const char *first = strstr(text, "tether_site_retained_bytes{file=");
-  static const char top_line[] = "tether_site_retained_bytes{file=\"s50.c\",line=\"51\",func=\"f\"} 510\n";
+  static const char top_line[] =
+      "tether_site_retained_bytes{file=\"s50.c\",line=\"51\",func=\"f\"} 510\n";
   int ordered = first != NULL && strncmp(first, top_line, strlen(top_line)) == 0;
   int other = strstr(text, "\ntether_site_retained_bytes{site=\"other\"} 10\n") != NULL &&
               strstr(text, "\ntether_site_registrations{site=\"other\"} 1\n") != NULL &&
@@ -671,8 +702,8 @@ TEST(export_failed_writes_are_eio) {
     for (int which = 0; which < 2; which++) {
       int rc = write_failing(fx.r, which, accept[i]);
       if (rc != TETHER_EIO) {
-        tt_fail(__FILE__, __LINE__, "%s to a stream failing after %zu bytes: %d", which ? "metrics" : "profile",
-                accept[i], rc);
+        tt_fail(__FILE__, __LINE__, "%s to a stream failing after %zu bytes: %d",
+                which ? "metrics" : "profile", accept[i], rc);
         return;
       }
     }
@@ -741,7 +772,7 @@ static int scenario_stream_calls_back(void *arg) {
     FILE *f = sink_open(&s);
     EXPECT(f != NULL);
     setvbuf(f, NULL, _IOFBF, 256); /* many writes, so many calls back */
-    int rc = which == 0 ? tether_profile_write(r, f, 0)
+    int rc = which == 0   ? tether_profile_write(r, f, 0)
              : which == 1 ? tether_metrics_write(r, f, NULL)
                           : tether_leak_report(r, f);
     fclose(f);
@@ -752,7 +783,9 @@ static int scenario_stream_calls_back(void *arg) {
   return 0;
 }
 
-TEST(export_writes_hold_no_lock) { CHECK_CHILD(scenario_stream_calls_back, NULL, 60); }
+TEST(export_writes_hold_no_lock) {
+  CHECK_CHILD(scenario_stream_calls_back, NULL, 60);
+}
 
 /* ---- arguments and registering stacks ---- */
 
@@ -821,8 +854,9 @@ TEST(export_stack_profiles_from_threads_at_first_use) {
     char dir[400], cmd[5000];
     CHECK_EQ(make_temp_dir(dir, sizeof dir), 0);
     snprintf(cmd, sizeof cmd,
-             "TETHER_TEST_FRESH_PROCESS=1 TETHER_PROFILE='%s' TETHER_PROFILE_INTERVAL_MS=1 '%s' %s >/dev/null", dir,
-             tt_argv0(), self);
+             "TETHER_TEST_FRESH_PROCESS=1 TETHER_PROFILE='%s' TETHER_PROFILE_INTERVAL_MS=1 '%s' %s "
+             ">/dev/null",
+             dir, tt_argv0(), self);
     int st = system(cmd);
     remove_dir(dir);
     CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0);
@@ -879,11 +913,13 @@ static int whole_message(const unsigned char *p, size_t n) {
   return i == n;
 }
 
-static int has_bytes(const unsigned char *p, size_t n, const char *s) { return memmem(p, n, s, strlen(s)) != NULL; }
+static int has_bytes(const unsigned char *p, size_t n, const char *s) {
+  return memmem(p, n, s, strlen(s)) != NULL;
+}
 
 typedef struct dirscan {
-  int pb, tmp, other;  /* files seen */
-  int complete;        /* .pb files that are whole profiles naming the survivors */
+  int pb, tmp, other; /* files seen */
+  int complete;       /* .pb files that are whole profiles naming the survivors */
   uint64_t max_seq;
   int last_names_survivors; /* the file numbered max_seq names both registrations */
   int serial_mismatch;      /* files of more than one registry, or another pid */
@@ -904,8 +940,8 @@ static void scan_dir(const char *dir, dirscan *d) {
       d->tmp++;
       continue;
     }
-    if (sscanf(de->d_name, "tether-%ld-%llu-%llu.pb%n", &pid, &reg, &seq, &end) != 3 || (size_t)end != len ||
-        strlen(strrchr(de->d_name, '-')) != strlen("-000000.pb")) {
+    if (sscanf(de->d_name, "tether-%ld-%llu-%llu.pb%n", &pid, &reg, &seq, &end) != 3 ||
+        (size_t)end != len || strlen(strrchr(de->d_name, '-')) != strlen("-000000.pb")) {
       d->other++;
       continue;
     }
@@ -924,7 +960,8 @@ static void scan_dir(const char *dir, dirscan *d) {
       d->complete++;
     if (seq >= d->max_seq) {
       d->max_seq = seq;
-      d->last_names_survivors = has_bytes(buf, n, "survivor-one") && has_bytes(buf, n, "survivor-two");
+      d->last_names_survivors =
+          has_bytes(buf, n, "survivor-one") && has_bytes(buf, n, "survivor-two");
     }
   }
   closedir(dp);
@@ -1052,8 +1089,8 @@ static int count_lines(const char *path, char *first, size_t n) {
 }
 
 typedef struct unwritable {
-  char dir[600];    /* TETHER_PROFILE */
-  char err[600];    /* the child's stderr */
+  char dir[600]; /* TETHER_PROFILE */
+  char err[600]; /* the child's stderr */
   const char *interval;
 } unwritable;
 
@@ -1087,7 +1124,8 @@ static int scenario_interval_invalid(void *arg) {
   EXPECT(tether_registry_free(r) == 0); /* its one profile, at the free */
   char first[4096], want[256];
   EXPECT(count_lines(u->err, first, sizeof first) == 1);
-  snprintf(want, sizeof want, "tether: TETHER_PROFILE_INTERVAL_MS=%s: not a number of ms; using 1000\n", u->interval);
+  snprintf(want, sizeof want,
+           "tether: TETHER_PROFILE_INTERVAL_MS=%s: not a number of ms; using 1000\n", u->interval);
   EXPECT(strcmp(first, want) == 0);
   return 0;
 }
@@ -1123,10 +1161,11 @@ typedef struct trace_line {
 static int parse_trace(const char *s, trace_line *t) {
   int end = -1;
   int k = sscanf(s,
-                 "tether: sweep %llu @%lf s: %zu scanned, %zu expired, %llu destructors, live %llu (%llu bytes), "
+                 "tether: sweep %llu @%lf s: %zu scanned, %zu expired, %llu destructors, live %llu "
+                 "(%llu bytes), "
                  "pending %llu, %lf ms [registry %llu]%n",
-                 &t->pass, &t->t, &t->scanned, &t->expired, &t->destructors, &t->live, &t->bytes, &t->pending,
-                 &t->ms, &t->registry, &end);
+                 &t->pass, &t->t, &t->scanned, &t->expired, &t->destructors, &t->live, &t->bytes,
+                 &t->pending, &t->ms, &t->registry, &end);
   return k == 10 && end > 0 && strcmp(s + end, "\n") == 0 && strstr(s, " @") != NULL &&
          strchr(strstr(s, " @"), '.') != NULL;
 }
@@ -1157,12 +1196,14 @@ static int read_trace(const char *path, trace_sum *sum) {
     }
     if (sum->lines++ == 0) serial = t.registry;
     int before = sum->expired == 0 && t.expired == 0;
-    if (t.registry != serial || t.pass != ++pass || !(t.t == 0.0 || t.t == 2.5) || t.scanned < t.expired ||
-        t.ms < 0)
+    if (t.registry != serial || t.pass != ++pass || !(t.t == 0.0 || t.t == 2.5) ||
+        t.scanned < t.expired || t.ms < 0)
       rc = __LINE__;
-    else if (t.expired != 0 && (t.expired != 3 || sum->expired != 0 || t.t != 2.5 || t.live != 1 || t.bytes != 7))
+    else if (t.expired != 0 &&
+             (t.expired != 3 || sum->expired != 0 || t.t != 2.5 || t.live != 1 || t.bytes != 7))
       rc = __LINE__;
-    else if (before && !(t.live <= 4 && t.bytes == 10 * (t.live < 3 ? t.live : 3) + (t.live == 4 ? 7 : 0)))
+    else if (before &&
+             !(t.live <= 4 && t.bytes == 10 * (t.live < 3 ? t.live : 3) + (t.live == 4 ? 7 : 0)))
       rc = __LINE__;
     else if (!before && (t.live != 1 || t.bytes != 7))
       rc = __LINE__;
@@ -1207,7 +1248,7 @@ static int scenario_trace(void *arg) {
     if (sum.expired >= 3 && sum.destructors >= 3 && sum.last_pending == 0 && sum.lines >= 3) break;
     sleep_ms(5);
   }
-  EXPECT(sum.lines >= 3); /* passes go on, one line each */
+  EXPECT(sum.lines >= 3);       /* passes go on, one line each */
   EXPECT(sum.expired == 3);     /* in one pass (read_trace checks) */
   EXPECT(sum.destructors == 3); /* the timers', all on the background thread */
   EXPECT(atomic_load(&c.freed) == 3);
@@ -1224,7 +1265,8 @@ TEST(export_trace_prints_a_line_per_pass) {
   if (!(WIFEXITED(st) && WEXITSTATUS(st) == 0)) {
     FILE *f = fopen(err, "r");
     char line[512];
-    for (int i = 0; f != NULL && i < 20 && fgets(line, sizeof line, f) != NULL; i++) fprintf(stderr, "    %s", line);
+    for (int i = 0; f != NULL && i < 20 && fgets(line, sizeof line, f) != NULL; i++)
+      fprintf(stderr, "    %s", line);
     if (f) fclose(f);
   }
   remove_dir(tmp);

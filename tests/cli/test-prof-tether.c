@@ -79,7 +79,9 @@ static int keep(const tether_info *in, void *arg) {
   return 0;
 }
 
-static const char *str(const prof_profile *p, size_t i) { return i < p->nstr ? p->str[i] : "(bad index)"; }
+static const char *str(const prof_profile *p, size_t i) {
+  return i < p->nstr ? p->str[i] : "(bad index)";
+}
 
 static const prof_label *label(const prof_profile *p, const prof_sample *s, const char *key) {
   for (uint32_t k = 0; k < s->label_count; k++) {
@@ -92,12 +94,12 @@ static const prof_label *label(const prof_profile *p, const prof_sample *s, cons
 /* Checks every sample of P against the walk W (CALLS: the profile has the calls
  * type). Returns 0, or the line of the first failed check (printed). */
 static int matches_walk(const prof_profile *p, walk_all *w, int calls) {
-#define EXPECT_AT(cond)                                            \
-  do {                                                             \
-    if (!(cond)) {                                                 \
-      printf("    sample %zu: EXPECT(%s)\n", i, #cond);            \
-      return __LINE__;                                             \
-    }                                                              \
+#define EXPECT_AT(cond)                                 \
+  do {                                                  \
+    if (!(cond)) {                                      \
+      printf("    sample %zu: EXPECT(%s)\n", i, #cond); \
+      return __LINE__;                                  \
+    }                                                   \
   } while (0)
   size_t i = 0;
   EXPECT_AT(p->nsamples == w->n);
@@ -148,11 +150,9 @@ static int has_comment(const prof_profile *p, const char *prefix) {
 
 TEST(prof_tether_profile_is_the_walk) {
   static const tether_site sites[] = {
-      {"plugins/audio.c", 42, "audio_load"},
-      {"plugins/video.c", 7, "video_load"},
-      {"plugins/audio.c", 50, "audio_load"}, /* same function, another line */
-      {"net/routes.c", 120, "route_add"},
-      {NULL, 0, NULL}, /* unknown: "?" */
+      {"plugins/audio.c", 42, "audio_load"}, {"plugins/video.c", 7, "video_load"},
+      {"plugins/audio.c", 50, "audio_load"},                  /* same function, another line */
+      {"net/routes.c", 120, "route_add"},    {NULL, 0, NULL}, /* unknown: "?" */
   };
   g_now = 1000;
   tether_options o = {.track_calls = 1, .mode = TETHER_BUS, .clock_ms = test_clock};
@@ -178,8 +178,10 @@ TEST(prof_tether_profile_is_the_walk) {
   CHECK_EQ(n, made);
   /* Types, the default, the period. */
   int types = p->ntypes == 3 && strcmp(str(p, p->types[0].type), "registrations") == 0 &&
-              strcmp(str(p, p->types[0].unit), "count") == 0 && strcmp(str(p, p->types[1].type), "retained") == 0 &&
-              strcmp(str(p, p->types[1].unit), "bytes") == 0 && strcmp(str(p, p->types[2].type), "calls") == 0 &&
+              strcmp(str(p, p->types[0].unit), "count") == 0 &&
+              strcmp(str(p, p->types[1].type), "retained") == 0 &&
+              strcmp(str(p, p->types[1].unit), "bytes") == 0 &&
+              strcmp(str(p, p->types[2].type), "calls") == 0 &&
               strcmp(str(p, p->types[2].unit), "count") == 0;
   int dflt = prof_default_type(p) == 1 && strcmp(str(p, p->default_type), "retained") == 0 &&
              prof_type_index(p, "calls") == 2;
