@@ -17,7 +17,9 @@ build: deps
 	@$(CMAKE) --build build -j $(JOBS)
 
 demo: build
-	@./build/examples/leak-demo
+	@./build/examples/leak-demo build/leak-demo.pb
+	@echo; echo "The demo's registry, seen the way a Go heap is seen (./build/tether top build/leak-demo.pb):"
+	@./build/tether top build/leak-demo.pb
 
 check:
 	@scripts/deps.sh build check go

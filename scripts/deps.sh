@@ -8,18 +8,20 @@
 #   bench-article  make bench-article: compilers, Go, Boost, uthash, GLib, liburcu, valgrind
 #   browser headless Chromium and Python (the tether watch tier renders its HTML report
 #           and checks the screenshot)
+#   prometheus  Prometheus and promtool (the export tier checks and scrapes libtether's metrics)
 set -euo pipefail
 
 want=()
 for group in "$@"; do
   case "$group" in
     build) want+=(build-essential cmake pkg-config zlib1g-dev libtree-sitter-dev nodejs npm
-                 libcurl4-openssl-dev libpcre2-dev) ;;
+                 libcurl4-openssl-dev libpcre2-dev libmicrohttpd-dev) ;;
     check) want+=(valgrind clang libclang-rt-14-dev libtsan2 libasan8 libubsan1) ;;
     bench) want+=(libglib2.0-dev liburcu-dev) ;;
     go)    want+=(golang-go) ;;
     bench-article) want+=(build-essential cmake pkg-config golang-go g++ libboost-dev uthash-dev libglib2.0-dev liburcu-dev valgrind) ;;
     browser) want+=(chromium python3) ;;
+    prometheus) want+=(prometheus) ;;
     *) echo "deps.sh: unknown group '$group'" >&2; exit 2 ;;
   esac
 done

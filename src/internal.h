@@ -770,6 +770,10 @@ int tether__thread_busy_in(uint64_t serial);
 int tether__with_registry(uint64_t serial, int (*visit)(tether_registry *r, void *arg), void *arg);
 void tether__register_registry(tether_registry *r);
 void tether__unregister_registry(tether_registry *r);
+/* Ends R's periodic profiles (TETHER_PROFILE) and waits until the background
+ * thread is done with R: tether_registry_free's last profile is then written
+ * alone, and last. */
+void tether__stop_profiles(tether_registry *r);
 void tether__free_recs(tether_registry *r);
 /* Waits until every entry retired before the call has been destroyed
  * (TETHER__DRAIN_BARRIER: returns TETHER_EDEADLK, at once or while waiting, when

@@ -4,17 +4,35 @@
  * The values come from one snapshot taken under the registry mutex (the stats
  * and the live registrations together), so the per-site series add up to the
  * totals. The caller's labels are checked before anything is written: malformed
- * labels write nothing. Label values tether writes (file, func) are escaped as
- * the format requires (backslash, double quote, newline). */
+ * labels (invalid UTF-8 too) write nothing. Label values tether writes (file,
+ * func) are escaped as the format requires (backslash, double quote, newline),
+ * and bytes that are not UTF-8 become U+FFFD: a site's strings are whatever the
+ * program passed, and one invalid byte would make Prometheus refuse the whole
+ * scrape. */
 #include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "internal.h"
 
+/* The length of the UTF-8 sequence at S (1 to 4), or 0 when it is not one
+ * (a stray continuation byte, an overlong form, a surrogate, past U+10FFFF, or
+ * cut short). */
+static size_t utf8_len(const unsigned char *s) {
+  unsigned c = s[0];
+  if (c < 0x80) return 1;
+  size_t n = c >= 0xc2 && c <= 0xdf ? 2 : c >= 0xe0 && c <= 0xef ? 3 : c >= 0xf0 && c <= 0xf4 ? 4 : 0;
+  for (size_t i = 1; i < n; i++)
+    if ((s[i] & 0xc0) != 0x80) return 0;
+  if ((c == 0xe0 && s[1] < 0xa0) || (c == 0xed && s[1] > 0x9f) || (c == 0xf0 && s[1] < 0x90) ||
+      (c == 0xf4 && s[1] > 0x8f))
+    return 0;
+  return n;
+}
+
 /* Whether LABELS is a well-formed label list: name="value" pairs separated by
  * commas, names of [a-zA-Z_][a-zA-Z0-9_]* not starting with "__" nor equal to a
- * label tether adds, values with only \\, \" and \n escapes. */
+ * label tether adds, values of UTF-8 with only \\, \" and \n escapes. */
 static int labels_ok(const char *s) {
   static const char *const ours[] = {"file", "line", "func", "site"};
   if (*s == '\0') return 1;
@@ -27,10 +45,12 @@ static int labels_ok(const char *s) {
     for (size_t i = 0; i < sizeof ours / sizeof ours[0]; i++)
       if (strlen(ours[i]) == n && memcmp(ours[i], name, n) == 0) return 0;
     if (*s++ != '=' || *s++ != '"') return 0;
-    for (; *s != '"'; s++) {
+    while (*s != '"') {
       if (*s == '\0' || *s == '\n') return 0;
       if (*s == '\\' && s[1] != '\\' && s[1] != '"' && s[1] != 'n') return 0;
-      if (*s == '\\') s++;
+      size_t k = *s == '\\' ? 2 : utf8_len((const unsigned char *)s);
+      if (k == 0) return 0;
+      s += k;
     }
     s++;
     if (*s == '\0') return 1;
@@ -39,15 +59,19 @@ static int labels_ok(const char *s) {
 }
 
 static void escaped(FILE *f, const char *s) {
-  for (; s && *s; s++) {
+  while (s && *s) {
+    size_t k = utf8_len((const unsigned char *)s);
     if (*s == '\\')
       fputs("\\\\", f);
     else if (*s == '"')
       fputs("\\\"", f);
     else if (*s == '\n')
       fputs("\\n", f);
+    else if (k == 0)
+      fputs("\xef\xbf\xbd", f); /* U+FFFD for a byte that is not UTF-8 */
     else
-      fputc(*s, f);
+      fwrite(s, 1, k, f);
+    s += k ? k : 1;
   }
 }
 

@@ -320,8 +320,8 @@ static int build(writer *w) {
   int calls = r->track_calls;
   w->st.s = tether__alloc(r, 64 * sizeof *w->st.s);
   w->st.len = tether__alloc(r, 64 * sizeof *w->st.len);
+  w->st.cap = 64; /* before the check: writer_free frees what was allocated at this size */
   if (w->st.s == NULL || w->st.len == NULL) return TETHER_ENOMEM;
-  w->st.cap = 64;
   w->st.s[0] = "";
   w->st.len[0] = 0;
   w->st.n = 1;

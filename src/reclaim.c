@@ -315,6 +315,13 @@ void tether__register_registry(tether_registry *r) {
 }
 
 /* Takes R off the global list once the background thread is done with it. */
+void tether__stop_profiles(tether_registry *r) {
+  pthread_mutex_lock(&tether__g_mu);
+  r->next_profile_ms = 0; /* never due again: bg_pick_locked skips it */
+  while (r->bg_busy) pthread_cond_wait(&g_idle_cv, &tether__g_mu);
+  pthread_mutex_unlock(&tether__g_mu);
+}
+
 void tether__unregister_registry(tether_registry *r) {
   pthread_mutex_lock(&tether__g_mu);
   while (r->bg_busy) pthread_cond_wait(&g_idle_cv, &tether__g_mu);
@@ -681,7 +688,7 @@ static tether_registry *bg_pick_locked(uint64_t now, uint64_t *wait_ms, int *wor
   for (tether_registry *r = g_registries; r != NULL; r = r->g_next) {
     uint64_t due = atomic_load_explicit(&r->bg_due_ms, memory_order_acquire);
     uint64_t at[4] = {due, r->sweep_interval_ms ? r->next_sweep_ms : 0, r->track_calls ? r->next_tick_ms : 0,
-                      r->profile_dir && !r->profile_failed ? r->next_profile_ms : 0};
+                      r->profile_dir && r->next_profile_ms && !r->profile_failed ? r->next_profile_ms : 0};
     int w = 0;
     for (int k = 0; k < 4; k++) {
       if (at[k] == 0) continue;

@@ -968,7 +968,12 @@ int tether_registry_free(tether_registry *r) {
     tether__report_held(r, held);
     return TETHER_EBUSY;
   }
-  tether__export_profile(r); /* the last periodic profile, with the survivors */
+  if (r->profile_dir != NULL) {
+    /* The last periodic profile, with the survivors: the background thread may
+     * be writing one of R's, to the same name, right now. */
+    tether__stop_profiles(r);
+    tether__export_profile(r);
+  }
   if (survivors > 0) tether__report_survivors(r);
   remove_all(r);
   tether__unregister_registry(r);

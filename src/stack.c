@@ -11,6 +11,7 @@
 #include <elf.h>
 #include <execinfo.h>
 #include <link.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -94,19 +95,26 @@ static int each_object(struct dl_phdr_info *info, size_t size, void *arg) {
   return 0;
 }
 
+/* The main program's path, read once (profiles are written from any thread,
+ * and from the background thread, at the same time). */
+static char g_exe[4096];
+static pthread_once_t g_exe_once = PTHREAD_ONCE_INIT;
+
+static void read_exe(void) {
+  ssize_t k = readlink("/proc/self/exe", g_exe, sizeof g_exe - 1);
+  if (k > 0) g_exe[k] = '\0';
+}
+
 int tether__mappings(tether_registry *r, tether__mappings_t *out) {
-  static char exe[4096];
   memset(out, 0, sizeof *out);
-  if (exe[0] == '\0') {
-    ssize_t k = readlink("/proc/self/exe", exe, sizeof exe - 1);
-    if (k > 0) exe[k] = '\0';
-  }
+  pthread_once(&g_exe_once, read_exe);
+  const char *exe = g_exe;
   walk w = {0};
   w.exe = exe;
   dl_iterate_phdr(each_object, &w);
   /* Room for objects loaded between the two walks. */
   w.cap = w.n + 16;
-  size_t text = w.text_needed + 16 * sizeof exe;
+  size_t text = w.text_needed + 16 * sizeof g_exe;
   out->size = w.cap * sizeof *w.v + text;
   out->v = tether__alloc(r, out->size);
   if (out->v == NULL) return TETHER_ENOMEM;

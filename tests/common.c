@@ -2,6 +2,7 @@
 #include "common.h"
 
 #include <string.h>
+#include <time.h>
 
 int tctx_fn(void *ctx, void *arg) {
   tctx *c = ctx;
@@ -18,14 +19,30 @@ void tctx_free(void *ctx) {
   atomic_fetch_add(&c->freed, 1);
 }
 
+int plain_fn(void *ctx, void *arg) {
+  (void)ctx;
+  (void)arg;
+  return 0;
+}
+
+void sleep_ms(int ms) {
+  struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+  nanosleep(&ts, NULL);
+}
+
 uint64_t fixture_clock(void *ud) { return atomic_load((_Atomic uint64_t *)ud); }
 
 int fixture_open(fixture *fx, int mode) {
+  tether_options o = {0};
+  o.mode = mode;
+  return fixture_open_with(fx, &o);
+}
+
+int fixture_open_with(fixture *fx, const tether_options *opts) {
   memset(fx, 0, sizeof *fx);
   test_alloc_init(&fx->alloc);
   atomic_init(&fx->now, 1000);
-  tether_options o = {0};
-  o.mode = mode;
+  tether_options o = *opts;
   o.allocator = &fx->alloc.iface;
   o.clock_ms = fixture_clock;
   o.clock_ud = &fx->now;

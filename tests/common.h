@@ -28,6 +28,10 @@ typedef struct tctx {
 int tctx_fn(void *ctx, void *arg);
 /* The destructor for tctx contexts (does not free: contexts live in the test). */
 void tctx_free(void *ctx);
+/* A handler that does nothing and returns 0 (any context, NULL too). */
+int plain_fn(void *ctx, void *arg);
+/* Sleeps MS milliseconds. */
+void sleep_ms(int ms);
 
 typedef struct fixture {
   test_alloc alloc;
@@ -39,6 +43,9 @@ uint64_t fixture_clock(void *ud);
 /* Creates fx->r in MODE with the counting allocator and the fixture's clock
  * (starting at 1000 ms). Returns 0 or the error. */
 int fixture_open(fixture *fx, int mode);
+/* As fixture_open with the other options of OPTS (its allocator and clock are
+ * replaced by the fixture's). */
+int fixture_open_with(fixture *fx, const tether_options *opts);
 /* Frees the registry; returns how many blocks of the allocator are still live
  * (0 when all came back). */
 long fixture_close(fixture *fx);

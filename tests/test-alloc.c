@@ -28,13 +28,16 @@ static int state_equal(const tether_stats *a, const tether_stats *b) {
   return memcmp(a, b, sizeof *a) == 0;
 }
 
-/* Runs SC with the Nth allocation failing for N = 1, 2, ... */
-static int run_scenario(const scenario *sc, char *why, size_t n) {
-  for (uint64_t nth = 1; nth < 64; nth++) {
+/* Runs SC with the Nth allocation failing for N = 1, 2, ..., on a registry with
+ * OPTS (NULL: the defaults) in SC's mode. */
+static int run_scenario(const scenario *sc, const tether_options *opts, char *why, size_t n) {
+  for (uint64_t nth = 1; nth < 200; nth++) {
     fixture fx;
     state st;
     memset(&st, 0, sizeof st);
-    if (fixture_open(&fx, sc->mode) != 0) return snprintf(why, n, "%s: open failed", sc->what), -1;
+    tether_options o = opts ? *opts : (tether_options){0};
+    o.mode = sc->mode;
+    if (fixture_open_with(&fx, &o) != 0) return snprintf(why, n, "%s: open failed", sc->what), -1;
     if (sc->setup) sc->setup(&fx, &st);
     tether_stats before, after;
     tether_stats_get(fx.r, &before);
@@ -84,14 +87,16 @@ static void setup_one(fixture *fx, void *s) {
   tether_register(fx->r, "existing", tctx_fn, &st->c, NULL, NULL, &st->id);
 }
 
-static void setup_twelve(fixture *fx, void *s) {
-  state *st = s;
-  for (int i = 0; i < 12; i++) {
+/* Registers "n-0" ... "n-(N-1)". */
+static void register_n(fixture *fx, state *st, int n) {
+  for (int i = 0; i < n; i++) {
     char name[16];
     snprintf(name, sizeof name, "n-%d", i);
     tether_register(fx->r, name, tctx_fn, &st->c, NULL, NULL, NULL);
   }
 }
+
+static void setup_twelve(fixture *fx, void *s) { register_n(fx, s, 12); }
 
 /* "existing" plus eleven more: the next registration grows the id index, and
  * one from a new site grows the site table. */
@@ -207,7 +212,7 @@ static const scenario k_scenarios[] = {
 TEST(alloc_every_allocation_can_fail) {
   char why[256];
   for (size_t i = 0; i < sizeof k_scenarios / sizeof k_scenarios[0]; i++) {
-    int n = run_scenario(&k_scenarios[i], why, sizeof why);
+    int n = run_scenario(&k_scenarios[i], NULL, why, sizeof why);
     if (n < 0) {
       tt_fail(__FILE__, __LINE__, "%s", why);
       return;
@@ -236,4 +241,105 @@ TEST(alloc_registry_new_fails_cleanly) {
     CHECK_EQ(atomic_load(&al.live_blocks), 0);
   }
   tt_fail(__FILE__, __LINE__, "registry_new never succeeded");
+}
+
+/* ---- the exports, and registrations that track calls or keep their stack ---- */
+
+/* Twelve registrations from three sites, some called. */
+static void setup_sites(fixture *fx, void *s) {
+  state *st = s;
+  for (int i = 0; i < 12; i++) {
+    char name[16];
+    snprintf(name, sizeof name, "n-%d", i);
+    tether_site site = {i % 3 ? "a.c" : "b.c", i % 3, "setup"};
+    tether_reg_options ro = {.ctx_size = (size_t)(10 * i)};
+    tether_register_at(fx->r, site, name, tctx_fn, &st->c, NULL, &ro, NULL);
+  }
+  for (int i = 0; i < 12; i += 2) {
+    char name[16];
+    snprintf(name, sizeof name, "n-%d", i);
+    tether_emit(fx->r, name, NULL);
+  }
+  tether_barrier(fx->r); /* nothing retired left for the background thread to free during the op */
+}
+
+/* This thread's record exists, with no counts yet: the next registration
+ * reserves its first chunk in it. */
+static void setup_record(fixture *fx, void *s) {
+  (void)s;
+  tether_emit(fx->r, "nothing", NULL);
+  tether_barrier(fx->r);
+}
+
+/* A first chunk full (256 indexes), and this thread's record holding it: the
+ * next registration needs a second chunk and a bigger directory. */
+static void setup_full_chunk(fixture *fx, void *s) {
+  register_n(fx, s, 256);
+  tether_emit(fx->r, "n-0", NULL);
+  tether_barrier(fx->r); /* the tables the registrations grew out of are freed now, not during the op */
+}
+
+/* The profile or the metrics into memory; out of memory, nothing may have been
+ * written (reported as TETHER_EIO, which the runner names). */
+static int write_export(fixture *fx, int metrics) {
+  char *text = NULL;
+  size_t len = 0;
+  FILE *f = open_memstream(&text, &len);
+  if (f == NULL) return TETHER_EINVAL;
+  int rc = metrics ? tether_metrics_write(fx->r, f, "registry=\"a\"") : tether_profile_write(fx->r, f, 0);
+  fclose(f);
+  free(text);
+  if (rc == TETHER_ENOMEM && len != 0) return TETHER_EIO;
+  return rc;
+}
+
+static int op_profile(fixture *fx, void *s) {
+  (void)s;
+  return write_export(fx, 0);
+}
+
+static int op_metrics(fixture *fx, void *s) {
+  (void)s;
+  return write_export(fx, 1);
+}
+
+static const tether_options k_tracked = {.track_calls = 1};
+static const tether_options k_stacks = {.capture_stack = 8};
+static const tether_options k_top_one = {.metrics_top_sites = 1};
+
+typedef struct export_scenario {
+  scenario sc;
+  const tether_options *opts;
+} export_scenario;
+
+static const export_scenario k_export_scenarios[] = {
+  {{"profile_write", TETHER_MAP, setup_sites, op_profile, NULL}, NULL},
+  {{"profile_write (tracking calls)", TETHER_MAP, setup_sites, op_profile, NULL}, &k_tracked},
+  {{"profile_write (registering stacks)", TETHER_BUS, setup_sites, op_profile, NULL}, &k_stacks},
+  {{"profile_write (a table that grows)", TETHER_MAP, setup_full_chunk, op_profile, NULL}, &k_tracked},
+  {{"metrics_write", TETHER_MAP, setup_sites, op_metrics, NULL}, NULL},
+  {{"metrics_write (top site and other)", TETHER_MAP, setup_sites, op_metrics, NULL}, &k_top_one},
+  {{"leak_report (tracking calls)", TETHER_MAP, setup_sites, op_leak_report, NULL}, &k_tracked},
+  {{"register (tracking calls, first chunk)", TETHER_MAP, setup_record, op_register_new, NULL}, &k_tracked},
+  {{"register (tracking calls, second chunk)", TETHER_MAP, setup_full_chunk, op_register_new, NULL}, &k_tracked},
+  {{"register (tracking calls, BUS)", TETHER_BUS, setup_record, op_register_existing, NULL}, &k_tracked},
+  {{"register (registering stack)", TETHER_MAP, setup_one, op_register_new, NULL}, &k_stacks},
+  {{"register (registering stack, owner and TTL)", TETHER_MAP, setup_one, op_register_owned, NULL}, &k_stacks},
+  {{"emit (first call on a thread, tracking calls)", TETHER_MAP, setup_one, op_emit_first_time, NULL}, &k_tracked},
+};
+
+TEST(alloc_exports_and_tracking_can_fail) {
+  char why[256];
+  for (size_t i = 0; i < sizeof k_export_scenarios / sizeof k_export_scenarios[0]; i++) {
+    const export_scenario *x = &k_export_scenarios[i];
+    int n = run_scenario(&x->sc, x->opts, why, sizeof why);
+    if (n < 0) {
+      tt_fail(__FILE__, __LINE__, "%s", why);
+      return;
+    }
+    if (n <= 1) {
+      tt_fail(__FILE__, __LINE__, "%s: allocated nothing", x->sc.what);
+      return;
+    }
+  }
 }

@@ -24,11 +24,6 @@
 #include "common.h"
 #include "wrap.h"
 
-static void sleep_ms(int ms) {
-  struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
-  nanosleep(&ts, NULL);
-}
-
 /* Waits up to MS milliseconds for *FLAG to become non-zero. */
 static int wait_flag(_Atomic int *flag, int ms) {
   for (int i = 0; i < ms * 10 && !atomic_load(flag); i++) {
@@ -36,23 +31,6 @@ static int wait_flag(_Atomic int *flag, int ms) {
     nanosleep(&ts, NULL);
   }
   return atomic_load(flag);
-}
-
-#define CHECK_CHILD(fn, arg, timeout_s)                              \
-  do {                                                               \
-    int st_ = run_in_child((fn), (arg), (timeout_s));                \
-    if (!(WIFEXITED(st_) && WEXITSTATUS(st_) == 0)) {                \
-      tt_fail(__FILE__, __LINE__, "child %s: %s %d", #fn,            \
-              WIFSIGNALED(st_) ? "killed by signal" : "exit status", \
-              WIFSIGNALED(st_) ? WTERMSIG(st_) : WEXITSTATUS(st_));  \
-      return;                                                        \
-    }                                                                \
-  } while (0)
-
-static int plain_fn(void *ctx, void *arg) {
-  (void)ctx;
-  (void)arg;
-  return 0;
 }
 
 /* ---- owner free racing registry free ---- */

@@ -11,17 +11,6 @@
 #include "common.h"
 #include "wrap.h"
 
-static void sleep_ms(int ms) {
-  struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
-  nanosleep(&ts, NULL);
-}
-
-static int plain_fn(void *ctx, void *arg) {
-  (void)ctx;
-  (void)arg;
-  return 0;
-}
-
 /* ---- tether_owner_free_sync ---- */
 
 typedef struct parked {

@@ -11,11 +11,6 @@
 #include "common.h"
 #include "stress.h"
 
-static void sleep_ms(int ms) {
-  struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
-  nanosleep(&ts, NULL);
-}
-
 /* ---- guarantee 5 ---- */
 
 typedef struct slow {

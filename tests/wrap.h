@@ -26,6 +26,19 @@ void wrap_fail_malloc(int n);
  * parent's does. */
 int run_in_child(int (*fn)(void *arg), void *arg, unsigned timeout_s);
 
+/* In a test (runner.h and sys/wait.h included): runs FN(ARG) with run_in_child
+ * and fails the test unless the child exited with 0. */
+#define CHECK_CHILD(fn, arg, timeout_s)                              \
+  do {                                                               \
+    int st_ = run_in_child((fn), (arg), (timeout_s));                \
+    if (!(WIFEXITED(st_) && WEXITSTATUS(st_) == 0)) {                \
+      tt_fail(__FILE__, __LINE__, "child %s: %s %d", #fn,            \
+              WIFSIGNALED(st_) ? "killed by signal" : "exit status", \
+              WIFSIGNALED(st_) ? WTERMSIG(st_) : WEXITSTATUS(st_));  \
+      return;                                                        \
+    }                                                                \
+  } while (0)
+
 /* In a child scenario: returns the line number (non-zero) when COND fails. */
 #define EXPECT(cond)                                                         \
   do {                                                                       \

@@ -414,8 +414,10 @@ TETHER_API int tether_profile_write(tether_registry *r, FILE *out, unsigned flag
  * tether_destructors_run_total; per registration site the gauges
  * tether_site_registrations and tether_site_retained_bytes labelled file, line and
  * func, for the metrics_top_sites sites that retain most, the rest summed in one
- * series labelled site="other". Each metric has HELP and TYPE. LABELS is NULL or a
- * label list such as registry="plugins",shard="2", added to every series. Values
+ * series labelled site="other" (file and func escaped as the format requires;
+ * bytes of them that are not UTF-8 are written as U+FFFD). Each metric has HELP
+ * and TYPE. LABELS is NULL or a label list of UTF-8 such as
+ * registry="plugins",shard="2", added to every series. Values
  * are tether_stats_get's. Returns the number of series written, TETHER_EINVAL (r or
  * out NULL, or malformed LABELS: nothing is written then), TETHER_ENOMEM, or
  * TETHER_EIO. Any thread, from a callback.
