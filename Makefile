@@ -40,10 +40,13 @@ fuzz:
 	@scripts/fuzz.sh $${FUZZ_SECONDS:-120}
 
 # The installed copy is a release build: NDEBUG, no tests (build-release/).
-install: deps
+.PHONY: release
+release: deps
 	@$(CMAKE) -S . -B build-release -DCMAKE_BUILD_TYPE=Release -DCMAKE_C_FLAGS_RELEASE="-O2 -g -DNDEBUG" \
 	  -DTETHER_BUILD_TESTS=OFF -DCMAKE_INSTALL_PREFIX=$(PREFIX) >/dev/null
 	@$(CMAKE) --build build-release -j $(JOBS)
+
+install: release
 	@DESTDIR=$(DESTDIR) $(CMAKE) --install build-release --prefix $(PREFIX)
 
 format:
