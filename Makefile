@@ -20,7 +20,7 @@ demo: build
 	@./build/examples/leak-demo
 
 check:
-	@scripts/deps.sh build check go
+	@scripts/deps.sh build check go deb
 	@scripts/check.sh
 
 bench:
@@ -48,6 +48,19 @@ release: deps
 
 install: release
 	@DESTDIR=$(DESTDIR) $(CMAKE) --install build-release --prefix $(PREFIX)
+
+# Debian packages libtether0, libtether-dev and tether, built from a copy of the
+# tree with dpkg-buildpackage: the .deb files land in build-deb/ (docs/packaging.md).
+.PHONY: deb abi-baseline
+deb:
+	@scripts/deps.sh build deb
+	@scripts/deb.sh build-deb
+
+# Records the release build's ABI as the baseline scripts/check.d/32-abi.sh compares
+# with (abi/libtether.so.N.abi): after a soname bump, or at a release.
+abi-baseline: release
+	@scripts/deps.sh deb
+	@scripts/abi.sh baseline
 
 format:
 	@clang-format -i include/tether/*.h src/*.c src/*.h tests/*.c tests/*.h tests/cli/*.c \

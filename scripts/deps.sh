@@ -8,6 +8,8 @@
 #   bench-article  make bench-article: compilers, Go, Boost, uthash, GLib, liburcu, valgrind
 #   browser headless Chromium and Python (the tether watch tier renders its HTML report
 #           and checks the screenshot)
+#   deb     make deb and the packaging tiers: debhelper, lintian, mandoc (man page
+#           lint), abigail-tools (abidw/abidiff), man-db, Python (the man page checker)
 set -euo pipefail
 
 want=()
@@ -20,6 +22,7 @@ for group in "$@"; do
     go)    want+=(golang-go) ;;
     bench-article) want+=(build-essential cmake pkg-config golang-go g++ libboost-dev uthash-dev libglib2.0-dev liburcu-dev valgrind) ;;
     browser) want+=(chromium python3) ;;
+    deb)   want+=(debhelper dpkg-dev fakeroot lintian mandoc abigail-tools man-db groff-base python3) ;;
     *) echo "deps.sh: unknown group '$group'" >&2; exit 2 ;;
   esac
 done
