@@ -37,9 +37,16 @@ case "$mode" in
       echo "abi.sh: no ABI baseline for $soname: after a soname bump, record one with 'make abi-baseline' and commit it"
       exit 1
     fi
-    echo "\$ abidiff $base $lib"
+    # A stripped library (a package's) has its types in a separate debug file:
+    # ABI_DEBUG_DIR names where (the -dbgsym package's usr/lib/debug).
+    debug=()
+    [ -n "${ABI_DEBUG_DIR:-}" ] && debug=(--d2 "$ABI_DEBUG_DIR")
+    if [ ${#debug[@]} -eq 0 ] && ! readelf -S "$lib" | grep -q '\.debug_info'; then
+      echo "abi.sh: $lib has no debug info: only its symbols are compared (set ABI_DEBUG_DIR for its types)"
+    fi
+    echo "\$ abidiff ${debug[*]} $base $lib" | tr -s ' '
     set +e
-    report=$(abidiff "$base" "$lib")
+    report=$(abidiff "${debug[@]}" "$base" "$lib")
     rc=$?
     set -e
     [ -n "$report" ] && echo "$report"
