@@ -17,12 +17,20 @@ cd "$(dirname "$0")/.."
 mode=${1:-check}
 lib=${2:-build-release/libtether.so.0}
 
-soname_of() { readelf -d "$1" | sed -n 's/.*Library soname: \[\(.*\)\]/\1/p'; }
+soname_of() { # the soname of $1, or exit 2: not a shared library with one
+  local name
+  name=$(readelf -d "$1" 2>/dev/null | sed -n 's/.*Library soname: \[\(.*\)\]/\1/p')
+  if [ -z "$name" ]; then
+    echo "abi.sh: $1 is not a shared library with a soname" >&2
+    exit 2
+  fi
+  echo "$name"
+}
 
 case "$mode" in
   baseline)
     [ -f "$lib" ] || { echo "abi.sh: no $lib (make release first)" >&2; exit 2; }
-    soname=$(soname_of "$lib")
+    soname=$(soname_of "$lib") || exit 2
     mkdir -p abi
     abidw --headers-dir include/tether --drop-private-types --exported-interfaces-only --no-corpus-path \
       --no-comp-dir-path --no-show-locs --type-id-style hash "$lib" |
@@ -31,7 +39,7 @@ case "$mode" in
     ;;
   check)
     [ -f "$lib" ] || { echo "abi.sh: no $lib (make release first)" >&2; exit 2; }
-    soname=$(soname_of "$lib")
+    soname=$(soname_of "$lib") || exit 2
     base=abi/$soname.abi
     if [ ! -f "$base" ]; then
       echo "abi.sh: no ABI baseline for $soname: after a soname bump, record one with 'make abi-baseline' and commit it"
@@ -41,7 +49,7 @@ case "$mode" in
     # ABI_DEBUG_DIR names where (the -dbgsym package's usr/lib/debug).
     debug=()
     [ -n "${ABI_DEBUG_DIR:-}" ] && debug=(--d2 "$ABI_DEBUG_DIR")
-    if [ ${#debug[@]} -eq 0 ] && ! readelf -S "$lib" | grep -q '\.debug_info'; then
+    if [ ${#debug[@]} -eq 0 ] && ! readelf -S "$lib" 2>/dev/null | grep -q '\.debug_info'; then
       echo "abi.sh: $lib has no debug info: only its symbols are compared (set ABI_DEBUG_DIR for its types)"
     fi
     echo "\$ abidiff ${debug[*]} $base $lib" | tr -s ' '

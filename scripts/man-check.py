@@ -6,8 +6,8 @@ man-check.py coverage HEADER MANDIR SRCDIR LIBRARY VERSION
     macros, enum constants, the error codes of TETHER_ERRNO_MAP, typedefs and the
     fields of public structs) and from `nm -D` of the shared library. Functions and
     function-like macros need a page that names them in its NAME section (.Nm);
-    constants and types must appear in a page; the fields of a struct in the page
-    that shows it (.Va/.Fa); every variable the library reads with getenv() in
+    constants and types must appear in a page; the fields of a struct each in a list
+    item (.It Va) of the page that shows it; every variable the library reads with getenv() in
     tether(7)'s ENVIRONMENT; every .Xr to a tether page must resolve; every page
     says the project's version (.Os tether VERSION). Prints ok:/FAILED: lines and
     "N passed, M failed".
@@ -141,7 +141,7 @@ def coverage(header, mandir, srcdir, library, version):
             shown = [p for p, t in docs.items() if re.search(r"\b%s\b" % struct, t)]
         text = "\n".join(docs[p] for p in shown)
         absent = [f for f in flist
-                  if not re.search(r"^\.(\w+ )*(Va|Fa) (.* )?%s\b" % re.escape(f), text, re.M)]
+                  if not re.search(r"^\.It (Va|Fa) (.* )?%s\b" % re.escape(f), text, re.M)]
         check(shown and not absent, "%s: its %d fields are described in %s" % (struct, len(flist), ", ".join(shown)),
               "%s: fields not described (.Va) in %s: %s" % (struct, ", ".join(shown) or "no page", ", ".join(absent)))
     env = set()

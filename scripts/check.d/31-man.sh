@@ -5,14 +5,7 @@
 # `make install` installs the pages and a link for each other name a page
 # documents; and every page's EXAMPLES program compiles against the installed copy
 # (warnings are errors) and runs, exiting 0.
-set -uo pipefail
-cd "$(dirname "$0")/../.."
-stage=$(mktemp -d)
-trap 'rm -rf "$stage"' EXIT
-passed=0
-failed=0
-ok() { echo "ok: $1"; passed=$((passed + 1)); }
-bad() { echo "FAILED: $1"; failed=$((failed + 1)); }
+. "$(dirname "$0")/../tier.sh"
 
 pages=(docs/man/*.3 docs/man/tether.7 docs/tether.1)
 lint=$(mandoc -T lint -W warning "${pages[@]}" 2>&1)
@@ -25,8 +18,8 @@ else
   bad "mandoc -T lint -W warning (exit $lint_rc)"
 fi
 
-make -s install DESTDIR="$stage" PREFIX=/usr/local >/dev/null || { echo "make install failed"; echo "$passed passed, $((failed + 1)) failed"; exit 1; }
-prefix=$stage/usr/local
+make -s install DESTDIR="$scratch" PREFIX=/usr/local >/dev/null || { bad "make install"; finish; }
+prefix=$scratch/usr/local
 lib=$(ls "$prefix"/lib*/libtether.so.0 2>/dev/null | head -1)
 version=$(sed -n 's/^project(tether VERSION \([0-9.]*\).*/\1/p' CMakeLists.txt)
 out=$(python3 scripts/man-check.py coverage include/tether/tether.h docs/man src "$lib" "$version")
@@ -68,23 +61,22 @@ else
 fi
 
 # Every EXAMPLES program, compiled as a user would and run.
-mkdir -p "$stage/ex"
+mkdir -p "$scratch/ex"
 n=0
-for src in $(python3 scripts/man-check.py examples docs/man "$stage/ex"); do
+for src in $(python3 scripts/man-check.py examples docs/man "$scratch/ex"); do
   n=$((n + 1))
   name=$(basename "$src" .c)
-  if ! cc -Wall -Wextra -Werror -I"$prefix/include" "$src" -o "$stage/ex/$name" -L"$(dirname "$lib")" -ltether -lpthread \
-       2>"$stage/ex/$name.cc.log"; then
-    cat "$stage/ex/$name.cc.log"
+  if ! cc -Wall -Wextra -Werror -I"$prefix/include" "$src" -o "$scratch/ex/$name" -L"$(dirname "$lib")" -ltether -lpthread \
+       2>"$scratch/ex/$name.cc.log"; then
+    cat "$scratch/ex/$name.cc.log"
     bad "example of ${name%_*}(${name##*_}) does not compile"
-  elif (cd "$stage/ex" && LD_LIBRARY_PATH="$(dirname "$lib")" timeout 20 "./$name" >"$name.out" 2>&1); then
-    ok "example of ${name%_*}(${name##*_}) compiles and runs: $(head -1 "$stage/ex/$name.out")"
+  elif (cd "$scratch/ex" && LD_LIBRARY_PATH="$(dirname "$lib")" timeout 20 "./$name" >"$name.out" 2>&1); then
+    ok "example of ${name%_*}(${name##*_}) compiles and runs: $(head -1 "$scratch/ex/$name.out")"
   else
-    cat "$stage/ex/$name.out"
+    cat "$scratch/ex/$name.out"
     bad "example of ${name%_*}(${name##*_}) exits with $?"
   fi
 done
 pagecount=$(ls docs/man/*.3 docs/man/*.7 | wc -l)
 [ "$n" -eq "$pagecount" ] && ok "all $pagecount pages have an example program" || bad "$n example programs for $pagecount pages"
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+finish

@@ -5,16 +5,9 @@
 # proves it can fail, on scratch libraries built here and thrown away: one with a
 # function removed, one with a public struct's layout changed, both refused with
 # the soname message; and one with a function added, accepted.
-set -uo pipefail
-cd "$(dirname "$0")/../.."
-scratch=$(mktemp -d)
-trap 'rm -rf "$scratch"' EXIT
-passed=0
-failed=0
-ok() { echo "ok: $1"; passed=$((passed + 1)); }
-bad() { echo "FAILED: $1"; failed=$((failed + 1)); }
+. "$(dirname "$0")/../tier.sh"
 
-make -s release >/dev/null || { echo "make release failed"; echo "0 passed, 1 failed"; exit 1; }
+make -s release >/dev/null || { bad "make release"; finish; }
 lib=build-release/libtether.so.0
 objs=(build-release/CMakeFiles/tether_obj.dir/src/*.c.o)
 
@@ -97,5 +90,4 @@ else
   bad "self-test: could not build the library with a function added"
 fi
 git diff --quiet -- abi src include || bad "the self-tests changed tracked files"
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+finish

@@ -7,15 +7,7 @@
 # the CMake package user (tests/package) builds and runs, the packaged library has
 # the baseline's ABI (with the -dbgsym package's types) and the packaged tether
 # runs; and purging removes every file.
-set -uo pipefail
-cd "$(dirname "$0")/../.."
-scratch=$(mktemp -d)
-trap 'rm -rf "$scratch"' EXIT
-passed=0
-failed=0
-ok() { echo "ok: $1"; passed=$((passed + 1)); }
-bad() { echo "FAILED: $1"; failed=$((failed + 1)); }
-finish() { echo "$passed passed, $failed failed"; [ "$failed" -eq 0 ]; exit $?; }
+. "$(dirname "$0")/../tier.sh"
 
 out=$scratch/deb
 t0=$(date +%s)
