@@ -21,8 +21,16 @@ else
   tar --exclude='./build*' --exclude=./third_party -cf - . | tar -xf - -C "$src"
 fi
 jobs=$(nproc)
-echo "deb.sh: dpkg-buildpackage -us -uc -b in $src (log: $out/build.log)"
-if ! (cd "$src" && DEB_BUILD_OPTIONS="parallel=$jobs ${DEB_BUILD_OPTIONS:-}" dpkg-buildpackage -us -uc -b) \
+# npm may be installed outside Debian's packages (as scripts/deps.sh accepts): then
+# it is the one unmet build dependency, and a working npm stands in for it.
+flags=(-us -uc -b)
+unmet=$(cd "$src" && dpkg-checkbuilddeps 2>&1 | sed -n 's/.*Unmet build dependencies: //p')
+if [ "$unmet" = npm ] && command -v npm >/dev/null 2>&1; then
+  echo "deb.sh: npm is not a Debian package here; using $(command -v npm) (dpkg-buildpackage -d)"
+  flags+=(-d)
+fi
+echo "deb.sh: dpkg-buildpackage ${flags[*]} in $src (log: $out/build.log)"
+if ! (cd "$src" && DEB_BUILD_OPTIONS="parallel=$jobs ${DEB_BUILD_OPTIONS:-}" dpkg-buildpackage "${flags[@]}") \
   >"$out/build.log" 2>&1; then
   tail -40 "$out/build.log"
   echo "deb.sh: dpkg-buildpackage failed; the whole log is $out/build.log" >&2
