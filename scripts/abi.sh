@@ -49,7 +49,7 @@ case "$mode" in
     # ABI_DEBUG_DIR names where (the -dbgsym package's usr/lib/debug).
     debug=()
     [ -n "${ABI_DEBUG_DIR:-}" ] && debug=(--d2 "$ABI_DEBUG_DIR")
-    if [ ${#debug[@]} -eq 0 ] && ! readelf -S "$lib" 2>/dev/null | grep -q '\.debug_info'; then
+    if [ ${#debug[@]} -eq 0 ] && ! readelf -S "$lib" 2>/dev/null | grep '\.debug_info' >/dev/null; then
       echo "abi.sh: $lib has no debug info: only its symbols are compared (set ABI_DEBUG_DIR for its types)"
     fi
     echo "\$ abidiff ${debug[*]} $base $lib" | tr -s ' '

@@ -14,3 +14,7 @@ finish() {
   [ "$failed" -eq 0 ]
   exit $?
 }
+# grep that reads all of its input (and prints nothing): `cmd | grep -q` may end
+# before cmd has written everything, and under pipefail cmd's SIGPIPE then fails
+# the pipeline, at random.
+grep_all() { grep "$@" >/dev/null; }

@@ -43,7 +43,7 @@ for prog in use-c use-cxx; do
   if [[ "$lib" == "$prefix"/lib*/libtether.so.0 ]]; then ok "$prog loads ${lib#"$scratch"} (staged)"; else bad "$prog loads libtether.so.0 from '$lib'"; fi
 done
 for prog in use-c-static use-cxx-static; do
-  if ldd "$scratch/user/$prog" | grep -q libtether; then bad "$prog links libtether dynamically"; else ok "$prog is static"; fi
+  if ldd "$scratch/user/$prog" | grep_all libtether; then bad "$prog links libtether dynamically"; else ok "$prog is static"; fi
 done
 
 # Same-major compatibility: 0.1 and 0.0 are accepted, 0.2 (newer) and 1 are not.

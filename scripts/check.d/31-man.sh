@@ -54,7 +54,7 @@ done
 [ ${#broken[@]} -eq 0 ] && ok "$links other names installed as links to their page (man 3 tether_register_at works)" ||
   bad "links missing or dangling: ${broken[*]}"
 if [ "$(readlink "$man/man3/tether_acquire_at.3")" = tether_acquire.3 ] &&
-   MANPATH="$man" MANWIDTH=80 man -P cat 3 tether_acquire_at 2>/dev/null | grep -q "tether_acquire_at,"; then
+   MANPATH="$man" MANWIDTH=80 man -P cat 3 tether_acquire_at 2>/dev/null | grep_all "tether_acquire_at,"; then
   ok "man 3 tether_acquire_at shows tether_acquire(3) through its link"
 else
   bad "man does not find tether_acquire_at(3) in the staged tree"

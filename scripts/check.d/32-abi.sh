@@ -22,7 +22,7 @@ if [ -z "$others" ] && [ "$count" -gt 20 ]; then
 else
   bad "nm -D: exported besides tether_*@@TETHER_0.1: $others"
 fi
-readelf -d "$lib" | grep -q 'Library soname: \[libtether.so.0\]' && ok "soname libtether.so.0" || bad "soname is not libtether.so.0"
+readelf -d "$lib" | grep_all 'Library soname: \[libtether.so.0\]' && ok "soname libtether.so.0" || bad "soname is not libtether.so.0"
 
 if scripts/abi.sh check "$lib"; then ok "abidiff: the release build keeps the baseline's ABI"; else bad "abidiff: the release build breaks the baseline's ABI"; fi
 
@@ -32,8 +32,8 @@ expect_refused() {
   out=$(scripts/abi.sh check "$2" 2>&1)
   rc=$?
   echo "$out" | sed 's/^/  | /'
-  if [ "$rc" -eq 1 ] && echo "$out" | grep -q "$3" && echo "$out" | grep -q "bump the soname" &&
-     echo "$out" | grep -q "or restore the ABI"; then
+  if [ "$rc" -eq 1 ] && echo "$out" | grep_all "$3" && echo "$out" | grep_all "bump the soname" &&
+     echo "$out" | grep_all "or restore the ABI"; then
     ok "self-test: $1 is refused, naming $3, with the soname message"
   else
     bad "self-test: $1 was not refused as it should be (exit $rc)"
@@ -48,7 +48,7 @@ link_scratch() { # link_scratch DIR MAP EXTRA_OBJECTS...: the release objects as
 
 # 1. tether_count made local by the version script: a removed function.
 echo 'TETHER_0.1 { global: tether_*; local: tether_count; *; };' >"$scratch/hide.map"
-if link_scratch "$scratch/removed" "$scratch/hide.map" && ! nm -D "$scratch/removed/libtether.so.0" | grep -q tether_count; then
+if link_scratch "$scratch/removed" "$scratch/hide.map" && ! nm -D "$scratch/removed/libtether.so.0" | grep_all tether_count; then
   expect_refused "a library without tether_count" "$scratch/removed/libtether.so.0" "tether_count"
 else
   bad "self-test: could not build the library without tether_count"
@@ -81,7 +81,7 @@ if cc -g -fPIC -Iinclude -c "$scratch/added.c" -o "$scratch/added.o" &&
   out=$(scripts/abi.sh check "$scratch/added/libtether.so.0" 2>&1)
   rc=$?
   echo "$out" | sed 's/^/  | /'
-  if [ "$rc" -eq 0 ] && echo "$out" | grep -q "compatible: added since the baseline: tether_abi_selftest_added"; then
+  if [ "$rc" -eq 0 ] && echo "$out" | grep_all "compatible: added since the baseline: tether_abi_selftest_added"; then
     ok "self-test: a library with one function more is accepted, the addition noted"
   else
     bad "self-test: a compatible addition was refused (exit $rc)"

@@ -90,13 +90,13 @@ export PKG_CONFIG_SYSROOT_DIR=$root PKG_CONFIG_LIBDIR=$libdir/pkgconfig
 flags=$(pkg-config --cflags --libs tether)
 if cc -Wall -Wextra -Werror examples/hello.c $flags -lpthread -o "$scratch/hello" 2>&1 &&
    out_hello=$(LD_LIBRARY_PATH=$libdir "$scratch/hello") && [ "$out_hello" = "hello, tether" ] &&
-   LD_LIBRARY_PATH=$libdir ldd "$scratch/hello" | grep -q "$libdir/libtether.so.0"; then
+   LD_LIBRARY_PATH=$libdir ldd "$scratch/hello" | grep_all "$libdir/libtether.so.0"; then
   ok "examples/hello.c against the packaged files (pkg-config: $flags): prints '$out_hello', loads the packaged libtether.so.0"
 else
   bad "examples/hello.c does not build or run against the packaged files"
 fi
 if cc -Wall -Wextra -Werror $(pkg-config --cflags tether) examples/hello.c "$libdir/libtether.a" -lpthread -o "$scratch/hello-static" &&
-   [ "$("$scratch/hello-static")" = "hello, tether" ] && ! ldd "$scratch/hello-static" | grep -q libtether; then
+   [ "$("$scratch/hello-static")" = "hello, tether" ] && ! ldd "$scratch/hello-static" | grep_all libtether; then
   ok "examples/hello.c linked with the packaged libtether.a runs"
 else
   bad "examples/hello.c with the packaged libtether.a"
@@ -117,13 +117,13 @@ else
   bad "the packaged libtether.so.0 breaks the baseline's ABI"
 fi
 tv=$("$root/usr/bin/tether" --version 2>&1)
-if [ "$(echo "$tv" | head -1)" = "tether $version" ] && echo "$tv" | grep -q "^grammars: tree-sitter-go [0-9.]*, tree-sitter-c [0-9.]*$"; then
+if [ "$(echo "$tv" | head -1)" = "tether $version" ] && echo "$tv" | grep_all "^grammars: tree-sitter-go [0-9.]*, tree-sitter-c [0-9.]*$"; then
   ok "the packaged tether --version: $(echo "$tv" | tr '\n' ';')"
 else
   bad "the packaged tether --version printed: $tv"
 fi
-if MANPATH=$root/usr/share/man MANWIDTH=80 man -P cat 3 tether_register_at 2>/dev/null | grep -q "tether_register_at," &&
-   MANPATH=$root/usr/share/man man -w 1 tether 2>/dev/null | grep -q "$root/usr/share/man/man1/tether.1.gz"; then
+if MANPATH=$root/usr/share/man MANWIDTH=80 man -P cat 3 tether_register_at 2>/dev/null | grep_all "tether_register_at," &&
+   MANPATH=$root/usr/share/man man -w 1 tether 2>/dev/null | grep_all "$root/usr/share/man/man1/tether.1.gz"; then
   ok "man finds tether_register_at(3) and tether(1) in the packaged pages"
 else
   bad "man does not find the packaged pages"
