@@ -25,7 +25,10 @@ for pkg in libtether0 libtether-dev tether; do
 done
 # Compiler and dpkg tools' warnings ("file:line: warning:", "dpkg-gensymbols:
 # warning:"); CMake's note on debhelper's unused cache variables is not one.
-if grep -q ': warning: ' "$out/build.log"; then
+if grep -q '^dpkg-gensymbols: warning: ' "$out/build.log"; then
+  sed -n '/^dpkg-gensymbols: warning: /,/^   dh_/p' "$out/build.log" | grep -v '^   dh_'
+  bad "the exported symbols differ from debian/libtether0.symbols (diff above): list each new function there, with the version that adds it"
+elif grep -q ': warning: ' "$out/build.log"; then
   grep ': warning: ' "$out/build.log" | head -20
   bad "the package build printed compiler or packaging warnings"
 else
