@@ -22,7 +22,7 @@ demo: build
 	@./build/tether top build/leak-demo.pb
 
 check:
-	@scripts/deps.sh build check go
+	@scripts/deps.sh build check go deb
 	@scripts/check.sh
 
 bench:
@@ -42,11 +42,27 @@ fuzz:
 	@scripts/fuzz.sh $${FUZZ_SECONDS:-120}
 
 # The installed copy is a release build: NDEBUG, no tests (build-release/).
-install: deps
+.PHONY: release
+release: deps
 	@$(CMAKE) -S . -B build-release -DCMAKE_BUILD_TYPE=Release -DCMAKE_C_FLAGS_RELEASE="-O2 -g -DNDEBUG" \
 	  -DTETHER_BUILD_TESTS=OFF -DCMAKE_INSTALL_PREFIX=$(PREFIX) >/dev/null
 	@$(CMAKE) --build build-release -j $(JOBS)
+
+install: release
 	@DESTDIR=$(DESTDIR) $(CMAKE) --install build-release --prefix $(PREFIX)
+
+# Debian packages libtether0, libtether-dev and tether, built from a copy of the
+# tree with dpkg-buildpackage: the .deb files land in build-deb/ (docs/packaging.md).
+.PHONY: deb abi-baseline
+deb:
+	@scripts/deps.sh build deb
+	@scripts/deb.sh build-deb
+
+# Records the release build's ABI as the baseline scripts/check.d/32-abi.sh compares
+# with (abi/libtether.so.N.abi): after a soname bump, or at a release.
+abi-baseline: release
+	@scripts/deps.sh deb
+	@scripts/abi.sh baseline
 
 format:
 	@clang-format -i include/tether/*.h src/*.c src/*.h tests/*.c tests/*.h tests/cli/*.c \

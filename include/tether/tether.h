@@ -439,6 +439,11 @@ TETHER_API int tether_metrics_write(tether_registry *r, FILE *out, const char *l
  * for 0, "unknown error" for anything else. The string is static. */
 TETHER_API const char *tether_strerror(int err);
 
+/* The version of the library the program runs with ("0.1.0"), which may differ
+ * from the TETHER_VERSION_* it was compiled against. The string is static. Any
+ * thread, from a callback. */
+TETHER_API const char *tether_version(void);
+
 #ifdef __cplusplus
 }
 #endif

@@ -1,6 +1,9 @@
 /* The tool's front door: --version, --help, unknown commands. */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+
+#include <tether/tether.h>
 
 #include "cli-util.h"
 #include "runner.h"
@@ -20,6 +23,29 @@ TEST(cli_version) {
   char line[256];
   CHECK_EQ(run_tool("--version", line, sizeof line), 0);
   CHECK_STREQ(line, "tether 0.1.0\n");
+}
+
+/* The version lines: the library the tool runs with, and the grammars compiled
+ * in, as scripts/grammars.sh pinned and recorded them in third_party/. */
+TEST(cli_version_names_library_and_grammars) {
+  char cmd[1024], *out = NULL, want[256], *v[2] = {NULL, NULL};
+  const char *langs[2] = {"go", "c"};
+  for (int i = 0; i < 2; i++) {
+    snprintf(cmd, sizeof cmd, "%s/third_party/tree-sitter-%s/.version", TETHER_SOURCE_DIR, langs[i]);
+    v[i] = cli_slurp(cmd, NULL);
+    CHECK(v[i] != NULL);
+    char *nl = strchr(v[i], '\n');
+    if (nl != NULL) *nl = '\0';
+  }
+  snprintf(cmd, sizeof cmd, "%s --version", TETHER_BIN);
+  CHECK_EQ(cli_shell(cmd, &out), 0);
+  CHECK(out != NULL);
+  snprintf(want, sizeof want, "tether %s\nlibtether %s\ngrammars: tree-sitter-go %s, tree-sitter-c %s\n",
+           tether_version(), tether_version(), v[0], v[1]);
+  CHECK_STREQ(out, want);
+  free(out);
+  free(v[0]);
+  free(v[1]);
 }
 
 TEST(cli_help_lists_commands) {

@@ -3,6 +3,8 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <tether/tether.h>
+
 #include "commands.h"
 #include "common/cli.h"
 
@@ -45,7 +47,8 @@ int main(int argc, char **argv) {
     return TCLI_OK;
   }
   if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "version") == 0) {
-    printf("tether %s\n", TETHER_VERSION);
+    printf("tether %s\nlibtether %s\ngrammars: tree-sitter-go %s, tree-sitter-c %s\n", TETHER_VERSION,
+           tether_version(), TETHER_GRAMMAR_GO, TETHER_GRAMMAR_C);
     return TCLI_OK;
   }
   for (size_t i = 0; i < sizeof k_commands / sizeof k_commands[0]; i++) {

@@ -7,7 +7,9 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#ifndef TETHER_VERSION /* the build passes the project version */
 #define TETHER_VERSION "0.1.0"
+#endif
 
 /* Exit statuses shared by every subcommand. */
 enum { TCLI_OK = 0, TCLI_FOUND = 1, TCLI_USAGE = 2 };
