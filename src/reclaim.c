@@ -409,23 +409,29 @@ void tether__retire_obj(tether_registry *r, tether__retire *obj, int kind) {
 /* One attempt to move the epoch forward (mutex held). Returns 1 when it moved. */
 static int try_advance(tether_registry *r) {
   uint64_t e = atomic_load_explicit(&r->epoch, memory_order_relaxed);
-  int blocked = 0;
-  writer_fence();
-  for (tether__rec *c = atomic_load_explicit(&r->recs, memory_order_acquire); c; c = c->next) {
-    uint64_t v = atomic_load_explicit(&c->epoch, memory_order_acquire);
-    if (v != 0 && v != e) {
-      atomic_store_explicit(&c->help, 1, memory_order_relaxed);
-      blocked = 1;
-    }
-  }
-  if (blocked) {
-    /* Handshake with readers leaving right now: either we see them gone, or they
-     * see their help flag on the way out. */
+  /* Each round: a fence, then a scan. A record inside at an older epoch blocks
+   * the advance. Returning "blocked" is safe only when every blocker had its help
+   * flag set before the fence of the scan that saw it: then, by the
+   * store-buffering handshake, either that scan saw it gone or it sees the flag
+   * on its way out and re-arms the background thread. A blocker first seen in a
+   * later scan (a reader that loaded an old epoch before this call and published
+   * it only now) gets its flag and one more round. Each record can be new only
+   * once per call (the epoch does not move meanwhile: a reader entering now
+   * stores E and blocks nothing), so the rounds end. */
+  for (;;) {
+    int blocked = 0, flagged = 0;
     writer_fence();
     for (tether__rec *c = atomic_load_explicit(&r->recs, memory_order_acquire); c; c = c->next) {
       uint64_t v = atomic_load_explicit(&c->epoch, memory_order_acquire);
-      if (v != 0 && v != e) return 0;
+      if (v == 0 || v == e) continue;
+      blocked = 1;
+      if (!atomic_load_explicit(&c->help, memory_order_relaxed)) {
+        atomic_store_explicit(&c->help, 1, memory_order_relaxed);
+        flagged = 1;
+      }
     }
+    if (!blocked) break;
+    if (!flagged) return 0;
   }
   atomic_store_explicit(&r->epoch, e + 1, memory_order_release);
   return 1;
