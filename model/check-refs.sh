@@ -10,14 +10,14 @@
 # still in FUNCTION), and the script fails. So does a mention of src/FILE:LINE
 # that is not a whole reference, and a model file without any reference.
 #
-# With --fix, a reference whose anchor is still in FUNCTION, on exactly one line,
-# gets that line number (the code moved, it did not change); it is printed as
-# "moved" and no longer counts as stale. What it models should still be read
-# again.
+# With --fix, a reference whose anchor is still in FUNCTION gets the number of
+# the line holding it (of several, the one strictly nearest the old number): the
+# code moved, it did not change. It is printed as "moved" and no longer counts
+# as stale; what it models should still be read again.
 #
 # Usage: model/check-refs.sh [--fix] [MODEL.pml...]   (default: every model/*.pml)
 set -uo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 2
 
 fix=0
 if [ "${1:-}" = --fix ]; then
@@ -69,11 +69,12 @@ for model in "${files[@]}"; do
     text=${hit#*:}
     # Every mention of src/FILE:LINE must be a whole reference.
     mentions=$(grep -oE 'src/[A-Za-z0-9_./-]+:[0-9]+' <<<"$text" | wc -l)
+    # shellcheck disable=SC2016 # the backquotes are the anchor's delimiters
     whole=$(grep -oE 'src/[A-Za-z0-9_./-]+:[0-9]+ [A-Za-z_][A-Za-z0-9_]*: `[^`]+`' <<<"$text")
     nwhole=$(grep -c . <<<"$whole")
     [ -n "$whole" ] || nwhole=0
     if [ "$mentions" -ne "$nwhole" ]; then
-      echo "$model:$mline: malformed reference (want src/FILE:LINE FUNCTION: \`ANCHOR\`): $(sed 's/^[[:space:]]*//' <<<"$text")"
+      echo "$model:$mline: malformed reference (want src/FILE:LINE FUNCTION: \`ANCHOR\`): ${text#"${text%%[![:space:]]*}"}"
       stale=$((stale + 1))
     fi
     while IFS= read -r ref; do
@@ -104,14 +105,20 @@ for model in "${files[@]}"; do
       fi
       where=$(sed -n "${first},${last}p" "$src" | grep -nF -- "$anchor" | cut -d: -f1 |
         awk -v f="$first" '{printf "%s%d", (NR > 1 ? ", " : ""), $1 + f - 1}')
-      if [ "$fix" -eq 1 ] && [ -n "$where" ] && [[ "$where" != *,* ]]; then
-        # Only the number changes, on that one line of the model.
-        sed -i "${mline}s|$src:$line $fn: |$src:$where $fn: |" "$model"
-        echo "$model:$mline: moved: $src:$line -> $src:$where $fn"
-        continue
+      if [ "$fix" -eq 1 ] && [ -n "$where" ]; then
+        # The occurrence nearest the old line, when one is strictly nearest.
+        to=$(tr -d ' ' <<<"$where" | tr ',' '\n' | awk -v l="$line" '
+          { d = $1 - l; if (d < 0) d = -d; if (best == "" || d < bd) { best = $1; bd = d; tie = 0 } else if (d == bd) tie = 1 }
+          END { if (!tie) print best }')
+        if [ -n "$to" ]; then
+          # Only the number changes, on that one line of the model.
+          sed -i "${mline}s|$src:$line $fn: |$src:$to $fn: |" "$model"
+          echo "$model:$mline: moved: $src:$line -> $src:$to $fn"
+          continue
+        fi
       fi
       echo "$model:$mline: stale: $ref"
-      echo "    line $line reads: $(sed 's/^[[:space:]]*//' <<<"$now")"
+      echo "    line $line reads: ${now#"${now%%[![:space:]]*}"}"
       if [ -n "$where" ]; then
         echo "    the anchor is in $fn at line $where"
       else

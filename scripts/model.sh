@@ -18,7 +18,7 @@
 # Usage: scripts/model.sh [NAME...]   (default: every model and mutation)
 # MODEL_JOBS (default: nproc) searches run at once.
 set -uo pipefail
-cd "$(dirname "$0")/.."
+cd "$(dirname "$0")/.." || exit 2
 root=$PWD
 out=$root/build-model
 jobs=${MODEL_JOBS:-$(nproc)}
@@ -210,6 +210,7 @@ grep '|live|-Og' "$out/plan" >"$out/plan.sorted" || true
 grep -v '|live|-Og' "$out/plan" >>"$out/plan.sorted" || true
 # The searches run in a session of their own, so that an interrupt or a tier's
 # timeout ends every pan with this script.
+# shellcheck disable=SC2016 # $1 is the inner shell's
 setsid xargs -0 -a <(tr '\n' '\0' <"$out/plan.sorted") -P "$jobs" -I{} \
   bash -c 'IFS="|" read -r d f fl k c <<<"$1"; search "$d" "$f" "$fl" "$k" "$c"' _ {} &
 searches=$!
