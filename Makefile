@@ -37,6 +37,12 @@ bench-article:
 stress: build
 	@./build/tests/stress $${STRESS_SECONDS:-120}
 
+# The Promela models of the protocol and their mutations (model/, spin).
+.PHONY: model
+model:
+	@scripts/deps.sh model
+	@scripts/model.sh
+
 fuzz:
 	@scripts/deps.sh build check
 	@scripts/fuzz.sh $${FUZZ_SECONDS:-120}

@@ -2,7 +2,8 @@
 # Installs the Debian packages a target needs, only when they are absent, so that
 # a second run costs a few dpkg-query calls. Usage: scripts/deps.sh GROUP...
 #   build   compilers and libraries every build needs
-#   check   what the test tiers need (sanitizer runtimes, valgrind, clang, libFuzzer)
+#   check   what the test tiers need (sanitizer runtimes, valgrind, clang, libFuzzer, spin)
+#   model   the Promela model checker (spin; gcc compiles its verifiers)
 #   bench   benchmark peers (GLib, liburcu)
 #   go      Debian's Go toolchain (stdlib scan tier, fixture generation)
 #   bench-article  make bench-article: compilers, Go, Boost, uthash, GLib, liburcu, valgrind
@@ -18,7 +19,8 @@ for group in "$@"; do
   case "$group" in
     build) want+=(build-essential cmake pkg-config zlib1g-dev libtree-sitter-dev nodejs npm
                  libcurl4-openssl-dev libpcre2-dev libmicrohttpd-dev) ;;
-    check) want+=(valgrind clang libclang-rt-14-dev libtsan2 libasan8 libubsan1) ;;
+    check) want+=(valgrind clang libclang-rt-14-dev libtsan2 libasan8 libubsan1 spin) ;;
+    model) want+=(spin gcc) ;;
     bench) want+=(libglib2.0-dev liburcu-dev) ;;
     go)    want+=(golang-go) ;;
     bench-article) want+=(build-essential cmake pkg-config golang-go g++ libboost-dev uthash-dev libglib2.0-dev liburcu-dev valgrind) ;;
