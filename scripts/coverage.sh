@@ -16,7 +16,8 @@ dir=${1:-build-coverage}
 jobs=$(nproc)
 scripts/deps.sh build coverage || exit 1
 
-flags="--coverage -fprofile-update=atomic"
+# TETHER_COVERAGE: tests/wrap.c's child processes write their counters before _exit.
+flags="--coverage -fprofile-update=atomic -DTETHER_COVERAGE=1"
 echo "==> configure and build $dir (gcc $flags, -O0)"
 cmake -S . -B "$dir" -DCMAKE_BUILD_TYPE=Debug -DCMAKE_C_COMPILER="$(command -v gcc)" \
   -DCMAKE_CXX_COMPILER="$(command -v g++)" \
