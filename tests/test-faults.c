@@ -7,6 +7,7 @@
  * change the environment or end threads run in a child process (run_in_child) or
  * in a fresh copy of the runner. */
 #include <dirent.h>
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/membarrier.h>
@@ -698,4 +699,194 @@ TEST(faults_profile_dir_that_cannot_be_written) {
     if (!(WIFEXITED(st) && WEXITSTATUS(st) == 0)) tt_fail(__FILE__, __LINE__, "bad profile dir, case %d", mode);
     if (tt_failed()) return;
   }
+}
+
+/* ---- call counts of a thread that never entered the registry ---- */
+
+typedef struct ref_caller {
+  tether_ref *ref;
+  int rc;
+} ref_caller;
+
+static void *call_through_ref(void *arg) {
+  ref_caller *c = arg;
+  c->rc = tether_ref_call(c->ref, NULL, NULL);
+  return NULL;
+}
+
+static int calls_of(const tether_info *in, void *arg) {
+  *(uint64_t *)arg = in->calls;
+  return 0;
+}
+
+TEST(faults_calls_through_a_ref_on_a_thread_without_a_record) {
+  fixture fx;
+  tether_options o = {.mode = TETHER_MAP, .track_calls = 1};
+  CHECK_EQ(fixture_open_with(&fx, &o), 0);
+  tctx c = {0};
+  tether_id id = 0;
+  CHECK_EQ(tether_register(fx.r, "x", tctx_fn, &c, tctx_free, NULL, &id), 0);
+  ref_caller rc = {NULL, -1};
+  CHECK_EQ(tether_acquire(fx.r, id, &rc.ref), 0);
+  /* A ref call needs no read section, so the new threads have no record to
+   * count in: their calls go to the registration's shared overflow count. */
+  for (int i = 0; i < 2; i++) {
+    pthread_t t;
+    CHECK_EQ(pthread_create(&t, NULL, call_through_ref, &rc), 0);
+    CHECK_EQ(pthread_join(t, NULL), 0);
+    CHECK_EQ(rc.rc, 0);
+  }
+  CHECK_EQ(tether_emit(fx.r, "x", NULL), 1);
+  uint64_t calls = 0;
+  CHECK_EQ(tether_walk(fx.r, calls_of, &calls), 1);
+  CHECK_EQ(calls, 3);
+  CHECK_EQ(atomic_load(&c.calls), 3);
+  tether_ref_release(rc.ref);
+  CHECK_EQ(fixture_close(&fx), 0);
+}
+
+/* ---- tether_acquire from a destructor while the registry is freed ---- */
+
+typedef struct late_acquire {
+  fixture fx;
+  tether_id other;
+  _Atomic int ran;
+  int rc;
+} late_acquire;
+
+static late_acquire *g_late_acquire;
+
+static void destructor_acquires(void *ctx) {
+  (void)ctx;
+  late_acquire *l = g_late_acquire;
+  if (atomic_fetch_add(&l->ran, 1) != 0) return;
+  tether_ref *ref = NULL;
+  l->rc = tether_acquire(l->fx.r, l->other, &ref);
+  if (ref != NULL) tether_ref_release(ref);
+}
+
+TEST(faults_acquire_while_the_registry_is_freed) {
+  static late_acquire l;
+  memset(&l, 0, sizeof l);
+  g_late_acquire = &l;
+  CHECK_EQ(fixture_open(&l.fx, TETHER_BUS), 0);
+  tether_id first = 0;
+  CHECK_EQ(tether_register(l.fx.r, "ev", plain_fn, NULL, destructor_acquires, NULL, &first), 0);
+  CHECK_EQ(tether_register(l.fx.r, "ev", plain_fn, NULL, destructor_acquires, NULL, &l.other), 0);
+  l.rc = 1;
+  CHECK_EQ(tether_registry_free(l.fx.r), 2);
+  CHECK_EQ(atomic_load(&l.ran), 2);
+  CHECK_EQ(l.rc, TETHER_EBUSY);
+  CHECK_EQ(atomic_load(&l.fx.alloc.live_blocks), 0);
+}
+
+/* ---- unregister_sync finishes a hand-off itself ---- */
+
+/* The background thread is kept busy in a destructor of another registry, so a
+ * TETHER_ONCE call's hand-off waits for whoever comes first: the thread in
+ * tether_unregister_sync, which must finish it rather than wait for it. */
+typedef struct stuck_bg {
+  fixture busy, fx;
+  _Atomic int entered, release, in_call;
+  tctx job;
+} stuck_bg;
+
+static stuck_bg *g_stuck;
+
+static void destructor_holds_bg(void *ctx) {
+  (void)ctx;
+  atomic_store(&g_stuck->entered, 1);
+  while (!atomic_load(&g_stuck->release)) sleep_ms(1);
+}
+
+/* The one call returns once the other thread waits in tether_unregister_sync. */
+static int once_waits_for_sync(tctx *self, void *arg) {
+  (void)self;
+  (void)arg;
+  stuck_bg *s = g_stuck;
+  atomic_store(&s->in_call, 1);
+  for (;;) {
+    pthread_mutex_lock(&s->fx.r->mu);
+    int waiting = s->fx.r->sync_waiters > 0;
+    pthread_mutex_unlock(&s->fx.r->mu);
+    if (waiting) return 0;
+    sleep_ms(1);
+  }
+}
+
+static void *emit_job(void *arg) {
+  stuck_bg *s = arg;
+  tether_emit(s->fx.r, "job", NULL);
+  return NULL;
+}
+
+static int scenario_sync_finishes_the_hand_off(void *arg) {
+  (void)arg;
+  static stuck_bg s;
+  g_stuck = &s;
+  EXPECT(fixture_open(&s.busy, TETHER_BUS) == 0);
+  EXPECT(fixture_open(&s.fx, TETHER_MAP) == 0);
+  tether_id hold = 0, job = 0;
+  EXPECT(tether_register(s.busy.r, "hold", plain_fn, NULL, destructor_holds_bg, NULL, &hold) == 0);
+  EXPECT(tether_unregister(s.busy.r, hold) == 0);
+  for (int i = 0; i < 5000 && !atomic_load(&s.entered); i++) sleep_ms(1);
+  EXPECT(atomic_load(&s.entered));
+  s.job.hook = once_waits_for_sync;
+  tether_reg_options once = {.flags = TETHER_ONCE};
+  EXPECT(tether_register(s.fx.r, "job", tctx_fn, &s.job, tctx_free, &once, &job) == 0);
+  pthread_t t;
+  EXPECT(pthread_create(&t, NULL, emit_job, &s) == 0);
+  while (!atomic_load(&s.in_call)) sleep_ms(1);
+  int rc = tether_unregister_sync(s.fx.r, job);
+  int freed = atomic_load(&s.job.freed);
+  atomic_store(&s.release, 1);
+  EXPECT(pthread_join(t, NULL) == 0);
+  EXPECT(rc == TETHER_ENOENT); /* its one call removed it, not this call */
+  EXPECT(freed == 1);           /* and it is gone once the call returned */
+  EXPECT(atomic_load(&s.job.calls) == 1);
+  EXPECT(fixture_close(&s.fx) == 0);
+  EXPECT(fixture_close(&s.busy) == 0);
+  return 0;
+}
+
+TEST(faults_unregister_sync_finishes_a_hand_off_itself) {
+  CHECK_CHILD(scenario_sync_finishes_the_hand_off, NULL, 20);
+}
+
+/* ---- a profile whose registering stack was in an unloaded plugin ---- */
+
+typedef int (*plugin_load_fn)(tether_registry *r,
+                              int (*reg)(tether_registry *, tether_site, const char *, tether_fn, void *,
+                                         tether_free_fn, const tether_reg_options *, tether_id *));
+
+static int scenario_profile_after_dlclose(void *arg) {
+  fixture fx;
+  tether_options o = {.mode = TETHER_MAP, .capture_stack = 8};
+  EXPECT(fixture_open_with(&fx, &o) == 0);
+  void *h = dlopen(arg, RTLD_NOW | RTLD_LOCAL);
+  if (h == NULL) fprintf(stderr, "    dlopen: %s\n", dlerror());
+  EXPECT(h != NULL);
+  plugin_load_fn load = (plugin_load_fn)(uintptr_t)dlsym(h, "plugin_load");
+  EXPECT(load != NULL && load(fx.r, tether_register_at) == 0);
+  EXPECT(dlclose(h) == 0); /* the return address into plugin_load is in no mapping now */
+  char *buf = NULL;
+  size_t len = 0;
+  FILE *f = open_memstream(&buf, &len);
+  EXPECT(f != NULL);
+  int rc = tether_profile_write(fx.r, f, 0);
+  fclose(f);
+  free(buf);
+  EXPECT(rc == 1);
+  EXPECT(len > 0);
+  EXPECT(fixture_close(&fx) == 0);
+  return 0;
+}
+
+TEST(faults_profile_of_stacks_into_an_unloaded_plugin) {
+  char path[4096];
+  snprintf(path, sizeof path, "%s", tt_argv0());
+  char *slash = strrchr(path, '/');
+  CHECK(slash != NULL);
+  snprintf(slash + 1, sizeof path - (size_t)(slash + 1 - path), "libtether-test-plugin.so");
+  CHECK_CHILD(scenario_profile_after_dlclose, path, 10);
 }
