@@ -890,3 +890,152 @@ TEST(faults_profile_of_stacks_into_an_unloaded_plugin) {
   snprintf(slash + 1, sizeof path - (size_t)(slash + 1 - path), "libtether-test-plugin.so");
   CHECK_CHILD(scenario_profile_after_dlclose, path, 10);
 }
+
+/* ---- another thread inside a registration's critical section ---- */
+
+/* An allocator that runs HOOK once, on the first allocation of at least MIN_SIZE
+ * bytes once armed. Registration interns a new site last, under the registry
+ * mutex, after it has looked the name up and reserved its call-count slots: a
+ * site with a long file name makes that allocation the one, and the hook plays
+ * another thread that runs exactly then. */
+typedef struct hook_alloc {
+  test_alloc base;
+  tether_allocator iface;
+  size_t min_size;
+  void (*hook)(void *arg);
+  void *arg;
+  _Atomic int armed;
+} hook_alloc;
+
+static void *hooked_alloc(void *ud, size_t size) {
+  hook_alloc *h = ud;
+  if (size >= h->min_size && atomic_exchange(&h->armed, 0)) h->hook(h->arg);
+  return h->base.iface.alloc(h->base.iface.ud, size);
+}
+
+static void hooked_free(void *ud, void *p, size_t size) {
+  hook_alloc *h = ud;
+  h->base.iface.free(h->base.iface.ud, p, size);
+}
+
+static int hooked_open(hook_alloc *h, tether_registry **r, const tether_options *opts) {
+  memset(h, 0, sizeof *h);
+  test_alloc_init(&h->base);
+  h->iface = (tether_allocator){hooked_alloc, hooked_free, h};
+  h->min_size = 4000;
+  tether_options o = *opts;
+  o.allocator = &h->iface;
+  return tether_registry_new(r, &o);
+}
+
+static char g_long_file[4200];
+
+static tether_site long_site(void) {
+  memset(g_long_file, 'f', sizeof g_long_file - 1);
+  g_long_file[sizeof g_long_file - 1] = '\0';
+  return (tether_site){g_long_file, 1, "f"};
+}
+
+typedef struct late_thread {
+  tether_registry *r;
+  pthread_t t;
+  _Atomic int attached, go;
+  int rc_before, rc_after;
+} late_thread;
+
+static void *late_emitter(void *arg) {
+  late_thread *l = arg;
+  l->rc_before = tether_emit(l->r, "x", NULL); /* attaches this thread's record */
+  atomic_store(&l->attached, 1);
+  while (!atomic_load(&l->go)) sleep_ms(1);
+  l->rc_after = tether_emit(l->r, "x", NULL);
+  return NULL;
+}
+
+static void start_late_thread(void *arg) {
+  late_thread *l = arg;
+  if (pthread_create(&l->t, NULL, late_emitter, l) != 0) abort();
+  while (!atomic_load(&l->attached)) sleep_ms(1);
+}
+
+/* A thread record created after the registration reserved count slots in every
+ * record (there were none) and before it published the entry: that thread's
+ * calls go to the entry's overflow count, and none is lost. */
+TEST(faults_calls_of_a_thread_that_attached_during_the_registration) {
+  hook_alloc h;
+  tether_registry *r;
+  tether_options o = {.mode = TETHER_MAP, .track_calls = 1};
+  CHECK_EQ(hooked_open(&h, &r, &o), 0);
+  late_thread l = {0};
+  l.r = r;
+  h.hook = start_late_thread;
+  h.arg = &l;
+  atomic_store(&h.armed, 1);
+  tctx c = {0};
+  CHECK_EQ(tether_register_at(r, long_site(), "x", tctx_fn, &c, tctx_free, NULL, NULL), 0);
+  CHECK_EQ(atomic_load(&h.armed), 0); /* the thread attached inside the window */
+  atomic_store(&l.go, 1);
+  CHECK_EQ(pthread_join(l.t, NULL), 0);
+  CHECK_EQ(l.rc_before, 0);
+  CHECK_EQ(l.rc_after, 1);
+  CHECK_EQ(tether_emit(r, "x", NULL), 1);
+  uint64_t calls = 0;
+  CHECK_EQ(tether_walk(r, calls_of, &calls), 1);
+  CHECK_EQ(calls, 2);
+  CHECK_EQ(atomic_load(&c.calls), 2);
+  CHECK_EQ(tether_registry_free(r), 1);
+  CHECK_EQ(atomic_load(&h.base.live_blocks), 0);
+}
+
+static _Atomic int g_why; /* the last removal's reason + 1 */
+
+static void record_why(void *ctx, tether_removal why) {
+  (void)ctx;
+  atomic_store(&g_why, (int)why + 1);
+}
+
+static void *emit_job_once(void *arg) {
+  tether_emit(arg, "job", NULL);
+  return NULL;
+}
+
+static void claim_by_call(void *arg) {
+  pthread_t t;
+  if (pthread_create(&t, NULL, emit_job_once, arg) != 0 || pthread_join(t, NULL) != 0) abort();
+}
+
+/* A TETHER_REPLACE that found the name's TETHER_ONCE entry live, which another
+ * thread then claimed by calling it before the replacement could: the new
+ * handler is published all the same, the old one was called once and is removed
+ * by its call, not counted as replaced. */
+TEST(faults_replace_losing_the_claim_to_a_once_call) {
+  hook_alloc h;
+  tether_registry *r;
+  tether_options o = {.mode = TETHER_MAP};
+  CHECK_EQ(hooked_open(&h, &r, &o), 0);
+  tctx old = {0};
+  atomic_store(&g_why, 0);
+  tether_reg_options once = {.flags = TETHER_ONCE, .on_remove = record_why};
+  CHECK_EQ(tether_register(r, "job", tctx_fn, &old, tctx_free, &once, NULL), 0);
+  h.hook = claim_by_call;
+  h.arg = r;
+  atomic_store(&h.armed, 1);
+  tctx fresh = {0};
+  tether_reg_options rep = {.flags = TETHER_REPLACE};
+  CHECK_EQ(tether_register_at(r, long_site(), "job", tctx_fn, &fresh, tctx_free, &rep, NULL), 0);
+  CHECK_EQ(atomic_load(&h.armed), 0);
+  CHECK_EQ(atomic_load(&old.calls), 1);
+  CHECK_EQ(tether_emit(r, "job", NULL), 1);
+  CHECK_EQ(atomic_load(&fresh.calls), 1);
+  CHECK_EQ(atomic_load(&old.calls), 1);
+  CHECK_EQ(tether_barrier(r), 0);
+  CHECK_EQ(atomic_load(&old.freed), 1);
+  CHECK_EQ(atomic_load(&g_why), TETHER_REMOVED_ONCE + 1);
+  tether_stats st;
+  CHECK_EQ(tether_stats_get(r, &st), 0);
+  CHECK_EQ(st.live, 1);
+  CHECK_EQ(st.replaced_total, 0);
+  CHECK_EQ(tether_registry_free(r), 1);
+  CHECK_EQ(atomic_load(&fresh.freed), 1);
+  CHECK_EQ(atomic_load(&h.base.live_blocks), 0);
+}
