@@ -866,9 +866,9 @@ static int scenario_profile_after_dlclose(void *arg) {
   void *h = dlopen(arg, RTLD_NOW | RTLD_LOCAL);
   if (h == NULL) fprintf(stderr, "    dlopen: %s\n", dlerror());
   EXPECT(h != NULL);
-  plugin_load_fn load = (plugin_load_fn)(uintptr_t)dlsym(h, "plugin_load");
+  plugin_load_fn load = (plugin_load_fn)(uintptr_t)dlsym(h, "plugin_load_deep");
   EXPECT(load != NULL && load(fx.r, tether_register_at) == 0);
-  EXPECT(dlclose(h) == 0); /* the return address into plugin_load is in no mapping now */
+  EXPECT(dlclose(h) == 0); /* the return address into plugin_load_deep is in no mapping now */
   char *buf = NULL;
   size_t len = 0;
   FILE *f = open_memstream(&buf, &len);
