@@ -225,19 +225,36 @@ TEST(faults_refs_released_in_any_order) {
 
 /* ---- what the leak reports say ---- */
 
-/* Reads back what a memstream holds (after fflush). */
-static int holds(FILE *f, char *const *buf, const char *what) {
-  fflush(f);
-  return *buf != NULL && strstr(*buf, what) != NULL;
+/* A report stream in memory. */
+typedef struct memout {
+  char *text;
+  size_t len;
+  FILE *f;
+} memout;
+
+static int memout_open(memout *m) {
+  m->text = NULL;
+  m->len = 0;
+  m->f = open_memstream(&m->text, &m->len);
+  return m->f != NULL ? 0 : -1;
+}
+
+static void memout_close(memout *m) {
+  if (m->f) fclose(m->f);
+  free(m->text);
+}
+
+/* Whether the stream holds WHAT so far. */
+static int holds(memout *m, const char *what) {
+  fflush(m->f);
+  return m->text != NULL && strstr(m->text, what) != NULL;
 }
 
 TEST(faults_held_report_names_refs_and_topics_of_unknown_site) {
-  char *text = NULL;
-  size_t len = 0;
-  FILE *report = open_memstream(&text, &len);
-  CHECK(report != NULL);
+  memout report;
+  CHECK_EQ(memout_open(&report), 0);
   fixture fx;
-  tether_options o = {.mode = TETHER_MAP, .leak_report = report};
+  tether_options o = {.mode = TETHER_MAP, .leak_report = report.f};
   CHECK_EQ(fixture_open_with(&fx, &o), 0);
   tether_id id = 0;
   CHECK_EQ(tether_register(fx.r, "a", plain_fn, NULL, NULL, NULL, &id), 0);
@@ -250,23 +267,20 @@ TEST(faults_held_report_names_refs_and_topics_of_unknown_site) {
   char want[128];
   snprintf(want, sizeof want, "  ref of \"a\" (id %llu), taken at an unknown site (use the _at function or its macro)\n",
            (unsigned long long)id);
-  CHECK(holds(report, &text, "tether: registry busy: 1 ref and 1 topic still held:\n"));
-  CHECK(holds(report, &text, want));
-  CHECK(holds(report, &text, "  topic \"t\", taken at an unknown site (use the _at function or its macro)\n"));
+  CHECK(holds(&report, "tether: registry busy: 1 ref and 1 topic still held:\n"));
+  CHECK(holds(&report, want));
+  CHECK(holds(&report, "  topic \"t\", taken at an unknown site (use the _at function or its macro)\n"));
   tether_ref_release(ref);
   tether_topic_release(t);
   CHECK_EQ(fixture_close(&fx), 0);
-  fclose(report);
-  free(text);
+  memout_close(&report);
 }
 
 TEST(faults_leak_report_out_of_memory_says_so) {
-  char *text = NULL;
-  size_t len = 0;
-  FILE *report = open_memstream(&text, &len);
-  CHECK(report != NULL);
+  memout report;
+  CHECK_EQ(memout_open(&report), 0);
   fixture fx;
-  tether_options o = {.mode = TETHER_BUS, .leak_report = report};
+  tether_options o = {.mode = TETHER_BUS, .leak_report = report.f};
   CHECK_EQ(fixture_open_with(&fx, &o), 0);
   tctx c = {0};
   CHECK_EQ(tether_register(fx.r, "ev", tctx_fn, &c, tctx_free, NULL, NULL), 0);
@@ -276,19 +290,16 @@ TEST(faults_leak_report_out_of_memory_says_so) {
   test_alloc_fail_nth(&fx.alloc, 1);
   CHECK_EQ(tether_registry_free(fx.r), 1);
   fx.r = NULL;
-  CHECK(holds(report, &text, "tether: leak report failed: out of memory\n"));
+  CHECK(holds(&report, "tether: leak report failed: out of memory\n"));
   CHECK(atomic_load(&fx.alloc.failures) > 0);
   CHECK_EQ(atomic_load(&c.freed), 1);
   CHECK_EQ(atomic_load(&fx.alloc.live_blocks), 0);
-  fclose(report);
-  free(text);
+  memout_close(&report);
 }
 
 TEST(faults_leak_report_sites_on_the_same_line_of_two_files) {
-  char *text = NULL;
-  size_t len = 0;
-  FILE *report = open_memstream(&text, &len);
-  CHECK(report != NULL);
+  memout report;
+  CHECK_EQ(memout_open(&report), 0);
   fixture fx;
   CHECK_EQ(fixture_open(&fx, TETHER_BUS), 0);
   /* Same line, same function, other files: two sites. Equal in count and bytes,
@@ -299,17 +310,14 @@ TEST(faults_leak_report_sites_on_the_same_line_of_two_files) {
   CHECK_EQ(tether_register_at(fx.r, one, "ev", plain_fn, NULL, NULL, &sized, NULL), 0);
   CHECK_EQ(tether_register_at(fx.r, two, "ev", plain_fn, NULL, NULL, &sized, NULL), 0);
   CHECK_EQ(tether_register_at(fx.r, one, "ev", plain_fn, NULL, NULL, &sized, NULL), 0);
-  CHECK_EQ(tether_leak_report(fx.r, report), 4);
-  fflush(report);
-  CHECK(text != NULL);
-  CHECK(strstr(text, "4 registrations still live, 64 bytes of context retained, from 2 sites:") != NULL);
-  const char *at_two = strstr(text, "       2           32  two.c:7 in f()");
-  const char *at_one = strstr(text, "       2           32  one.c:7 in f()");
+  CHECK_EQ(tether_leak_report(fx.r, report.f), 4);
+  CHECK(holds(&report, "4 registrations still live, 64 bytes of context retained, from 2 sites:"));
+  const char *at_two = strstr(report.text, "       2           32  two.c:7 in f()");
+  const char *at_one = strstr(report.text, "       2           32  one.c:7 in f()");
   CHECK(at_two != NULL && at_one != NULL);
   CHECK(at_two < at_one);
   CHECK_EQ(fixture_close(&fx), 0);
-  fclose(report);
-  free(text);
+  memout_close(&report);
 }
 
 /* ---- realloc failing ---- */
@@ -499,6 +507,7 @@ static int run_fresh(const char *env, const char *tests, char *out, size_t n) {
   return st;
 }
 
+#if !defined(TETHER_SANITIZE_THREAD)
 /* Whether this kernel lets a process use membarrier(PRIVATE_EXPEDITED), asked the
  * way the library asks. */
 static int kernel_has_membarrier(void) {
@@ -506,6 +515,7 @@ static int kernel_has_membarrier(void) {
   return q > 0 && (q & MEMBARRIER_CMD_PRIVATE_EXPEDITED) &&
          syscall(__NR_membarrier, MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED, 0, 0) == 0;
 }
+#endif
 
 TEST(faults_membarrier_use_follows_the_environment) {
   tether_registry *r;
@@ -884,10 +894,7 @@ static int scenario_profile_after_dlclose(void *arg) {
 
 TEST(faults_profile_of_stacks_into_an_unloaded_plugin) {
   char path[4096];
-  snprintf(path, sizeof path, "%s", tt_argv0());
-  char *slash = strrchr(path, '/');
-  CHECK(slash != NULL);
-  snprintf(slash + 1, sizeof path - (size_t)(slash + 1 - path), "libtether-test-plugin.so");
+  CHECK_EQ(test_plugin_path(path, sizeof path), 0);
   CHECK_CHILD(scenario_profile_after_dlclose, path, 10);
 }
 
