@@ -47,6 +47,12 @@ fuzz:
 	@scripts/deps.sh build check
 	@scripts/fuzz.sh $${FUZZ_SECONDS:-120}
 
+# gcov line and branch coverage of src/ and tools/ over the test tiers, with an
+# HTML report under build-coverage/ (docs/testing.md; not part of make check).
+.PHONY: coverage
+coverage:
+	@scripts/coverage.sh build-coverage
+
 # The installed copy is a release build: NDEBUG, no tests (build-release/).
 .PHONY: release
 release: deps

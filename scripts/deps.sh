@@ -10,6 +10,7 @@
 #   browser headless Chromium and Python (the tether watch tier renders its HTML report
 #           and checks the screenshot)
 #   prometheus  Prometheus and promtool (the export tier checks and scrapes libtether's metrics)
+#   coverage  make coverage: gcovr (reads gcc's gcov data, writes the figures and HTML)
 #   deb     make deb and the packaging tiers: debhelper, lintian, mandoc (man page
 #           lint), abigail-tools (abidw/abidiff), man-db, Python (the man page checker)
 set -euo pipefail
@@ -26,6 +27,7 @@ for group in "$@"; do
     bench-article) want+=(build-essential cmake pkg-config golang-go g++ libboost-dev uthash-dev libglib2.0-dev liburcu-dev valgrind) ;;
     browser) want+=(chromium python3) ;;
     prometheus) want+=(prometheus) ;;
+    coverage) want+=(gcovr) ;;
     deb)   want+=(debhelper dpkg-dev fakeroot lintian mandoc abigail-tools man-db groff-base python3) ;;
     *) echo "deps.sh: unknown group '$group'" >&2; exit 2 ;;
   esac

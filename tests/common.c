@@ -62,3 +62,11 @@ int test_scale_div(void) {
   if (strcmp(s, "tsan") == 0) return 4;
   return 1;
 }
+
+int test_plugin_path(char *out, size_t n) {
+  snprintf(out, n, "%s", tt_argv0());
+  char *slash = strrchr(out, '/');
+  if (slash == NULL) return -1;
+  snprintf(slash + 1, n - (size_t)(slash + 1 - out), "libtether-test-plugin.so");
+  return 0;
+}

@@ -50,6 +50,9 @@ int fixture_open_with(fixture *fx, const tether_options *opts);
  * (0 when all came back). */
 long fixture_close(fixture *fx);
 
+/* The test plugin (libtether-test-plugin.so, beside the runner) in OUT: 0, or -1. */
+int test_plugin_path(char *out, size_t n);
+
 /* How much to scale loop counts: 1 normally, smaller under valgrind/TSan
  * (TETHER_TEST_SCALE=valgrind or tsan). */
 int test_scale_div(void);

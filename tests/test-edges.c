@@ -517,10 +517,7 @@ static int scenario_plugin_unloaded(void *arg) {
 
 TEST(edges_leak_report_after_dlclose_of_the_registering_plugin) {
   char path[4096];
-  snprintf(path, sizeof path, "%s", tt_argv0());
-  char *slash = strrchr(path, '/');
-  CHECK(slash != NULL);
-  snprintf(slash + 1, sizeof path - (size_t)(slash + 1 - path), "libtether-test-plugin.so");
+  CHECK_EQ(test_plugin_path(path, sizeof path), 0);
   CHECK_CHILD(scenario_plugin_unloaded, path, 10);
 }
 

@@ -6,7 +6,7 @@ target_include_directories(run PRIVATE ${CMAKE_SOURCE_DIR}/tests ${CMAKE_SOURCE_
 target_link_libraries(run PRIVATE tether_static tether_warnings ${CMAKE_DL_LIBS})
 # tests/wrap.c: the tests open windows and count locks through these (see wrap.h).
 target_link_options(run PRIVATE -Wl,--wrap=pthread_mutex_lock -Wl,--wrap=pthread_mutex_unlock
-  -Wl,--wrap=malloc)
+  -Wl,--wrap=malloc -Wl,--wrap=realloc)
 add_test(NAME lib COMMAND run)
 
 # C++ exceptions thrown through the library (built with -fexceptions).

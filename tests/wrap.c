@@ -10,14 +10,21 @@
 int __real_pthread_mutex_lock(pthread_mutex_t *m);
 int __real_pthread_mutex_unlock(pthread_mutex_t *m);
 void *__real_malloc(size_t size);
+void *__real_realloc(void *p, size_t size);
 int __wrap_pthread_mutex_lock(pthread_mutex_t *m);
 int __wrap_pthread_mutex_unlock(pthread_mutex_t *m);
 void *__wrap_malloc(size_t size);
+void *__wrap_realloc(void *p, size_t size);
+#if defined(TETHER_COVERAGE)
+/* gcov's runtime (make coverage): a child's counters are written before _exit. */
+void __gcov_dump(void);
+#endif
 
 static _Thread_local uint64_t t_locks;
 static _Thread_local void (*t_unlock_hook)(void *arg);
 static _Thread_local void *t_unlock_arg;
 static _Thread_local int t_fail_malloc;
+static _Thread_local int t_fail_realloc;
 
 int __wrap_pthread_mutex_lock(pthread_mutex_t *m) {
   t_locks++;
@@ -42,11 +49,23 @@ void *__wrap_malloc(size_t size) {
   return __real_malloc(size);
 }
 
+void *__wrap_realloc(void *p, size_t size) {
+  if (t_fail_realloc > 0) {
+    t_fail_realloc--;
+    return NULL; /* P stays as it was, as when realloc fails */
+  }
+  return __real_realloc(p, size);
+}
+
 uint64_t wrap_locks_taken(void) {
   return t_locks;
 }
 void wrap_locks_reset(void) {
   t_locks = 0;
+}
+
+void wrap_fail_realloc(int n) {
+  t_fail_realloc = n;
 }
 
 void wrap_after_next_unlock(void (*hook)(void *arg), void *arg) {
@@ -68,6 +87,9 @@ int run_in_child(int (*fn)(void *arg), void *arg, unsigned timeout_s) {
     int rc = fn(arg);
     fflush(stdout);
     fflush(stderr);
+#if defined(TETHER_COVERAGE)
+    __gcov_dump();
+#endif
     _exit(rc > 255 || rc < 0 ? 255 : rc);
   }
   int st = 0;

@@ -1,6 +1,6 @@
 /* Hooks into libc and pthread functions for the tests that need a window or a
  * count: the `run` binary is linked with -Wl,--wrap for pthread_mutex_lock,
- * pthread_mutex_unlock and malloc, so every call the library (and the tests)
+ * pthread_mutex_unlock, malloc and realloc, so every call the library (and the tests)
  * make goes through wrap.c first. All controls are per thread and off by default.
  * Nothing here knows the library's internals: a test only says "after this
  * thread's next unlock, wait" or "fail this thread's next malloc". */
@@ -19,6 +19,8 @@ void wrap_after_next_unlock(void (*hook)(void *arg), void *arg);
 
 /* Fails this thread's next N calls of malloc (0 disarms). */
 void wrap_fail_malloc(int n);
+/* Fails this thread's next N calls of realloc (0 disarms). */
+void wrap_fail_realloc(int n);
 
 /* Runs FN(ARG) in a child process with an alarm of TIMEOUT_S seconds and returns
  * its wait status: the child exits with FN's return value, so 0 is success. A

@@ -20,23 +20,25 @@ check() { # check WHAT COMMAND...
     failed=$((failed + 1))
   fi
 }
-cc -std=c11 -O1 -Iinclude tests/fixtures/trace/grow.c build/libtether.a -lpthread -o "$tmp/grow" || exit 1
+# TETHER_BUILD_DIR: the build to test (make coverage points it at build-coverage, with CC linking gcov).
+build=${TETHER_BUILD_DIR:-build}
+"${CC:-cc}" -std=c11 -O1 -Iinclude tests/fixtures/trace/grow.c "$build/libtether.a" -lpthread -o "$tmp/grow" || exit 1
 TETHER_DEBUG=trace "$tmp/grow" 2> "$tmp/grow.trace"
 TETHER_DEBUG=trace "$tmp/grow" stable 2> "$tmp/stable.trace"
 check "the trace has one line per pass" test "$(grep -c '^tether: sweep [0-9]* @' "$tmp/grow.trace")" -ge 20
-build/tether gctrace --fail-on-growth 0.1 --svg "$tmp/grow.svg" "$tmp/grow.trace" > "$tmp/grow.out"
+"$build/tether" gctrace --fail-on-growth 0.1 --svg "$tmp/grow.svg" "$tmp/grow.trace" > "$tmp/grow.out"
 rc=$?
 cat "$tmp/grow.out"
 check "a leaking registry is growing" grep -q '^verdict: growing' "$tmp/grow.out"
 check "and trips --fail-on-growth (exit 1)" test "$rc" -eq 1
 check "the report speaks of retained bytes" grep -q '^retained: first .* kB' "$tmp/grow.out"
 check "the chart is drawn" grep -q 'bytes retained after each background pass' "$tmp/grow.svg"
-build/tether gctrace --fail-on-growth 0.1 "$tmp/stable.trace" > "$tmp/stable.out"
+"$build/tether" gctrace --fail-on-growth 0.1 "$tmp/stable.trace" > "$tmp/stable.out"
 rc=$?
 cat "$tmp/stable.out"
 check "expiring registrations are stable" grep -q '^verdict: stable' "$tmp/stable.out"
 check "and do not trip the gate (exit 0)" test "$rc" -eq 0
-build/tether gctrace --format json "$tmp/grow.trace" > "$tmp/grow.json"
+"$build/tether" gctrace --format json "$tmp/grow.trace" > "$tmp/grow.json"
 check "json says format tether" grep -q '"format":"tether","registry":1' "$tmp/grow.json"
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

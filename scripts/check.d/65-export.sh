@@ -17,8 +17,10 @@
 set -uo pipefail
 cd "$(dirname "$0")/../.."
 scripts/deps.sh go prometheus >&2
-bin=${TETHER_BIN:-./build/tether}
-lib=build/libtether.a
+# TETHER_BUILD_DIR: the build to test (make coverage points it at build-coverage, with CC linking gcov).
+build=${TETHER_BUILD_DIR:-build}
+bin=${TETHER_BIN:-./$build/tether}
+lib=$build/libtether.a
 tmp=$(mktemp -d)
 mkdir -p build-logs
 pids=()
@@ -120,7 +122,7 @@ for variant in calls stack no-calls; do
     awk '$1 ~ /^[0-9]+B$/ && NF == 6 { f = $1; sub(/B$/, "", f); print $6, f }' | sort)
   top_want=$(expect_top "$fig" retained 0 | awk '$1 != "total" {print $1, $2}')
   check "tether top ($variant): the walk's bytes per registering function" same top "$top_got" "$top_want"
-  check "fuzz replay target reads the $variant profile" quiet build/fuzz/replay-profile "$prof"
+  check "fuzz replay target reads the $variant profile" quiet "$build/fuzz/replay-profile" "$prof"
 done
 cp "$tmp/figures-stack.pb" build-logs/export-figures-stack.pb
 echo "go tool pprof -top on the profile with registering stacks, as printed:"
@@ -203,7 +205,7 @@ echo "promtool check metrics: 5 expositions clean; values equal tether_stats_get
 grep -v '^#' "$tmp/figures-labelled.prom" | head -3
 
 # ---- 4. a real Prometheus scrapes examples/metrics-server ----
-server=build/examples/metrics-server
+server=$build/examples/metrics-server
 if [ ! -x "$server" ]; then
   check "examples/metrics-server is built (libmicrohttpd)" false
 else

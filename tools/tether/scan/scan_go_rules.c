@@ -578,7 +578,7 @@ static void literal_facts(rules *R, scan_facts *fx, uint32_t pkg, uint32_t file,
 static void report_literal(rules *R, uint32_t pkg, uint32_t file, const go_lit *l, go_ref mapref,
                            uint32_t cpkg, uint32_t cfile, const go_lit *closure, scan_str helper) {
   const go_var *map = var_of(R, mapref);
-  char list[512], first_ref[128] = "", msg[1024], hint[320];
+  char list[512], first_ref[128] = "", msg[1024], hint[384];
   int any_ref = 0;
   describe_captures(R, cpkg, cfile, closure, list, sizeof list, first_ref, sizeof first_ref,
                     &any_ref);
