@@ -54,8 +54,8 @@ static tether_registry *g_registries;                       /* every live regist
 static uint64_t g_next_serial = 1;
 static pthread_t g_bg;
 static pthread_once_t g_once = PTHREAD_ONCE_INIT;
-static int g_init_rc;
 static pthread_key_t g_key;
+static int g_key_made, g_atfork_made; /* guarded by tether__g_mu: retried until they succeed */
 static TETHER__TLS tether__frame
     *t_frames; /* user code tether runs on this thread, innermost first */
 
@@ -183,9 +183,6 @@ static void global_init_once(void) {
       tether__use_membarrier = 1;
   }
 #endif
-  if (pthread_key_create(&g_key, thread_exit) != 0 ||
-      pthread_atfork(atfork_prepare, atfork_parent, atfork_child) != 0)
-    g_init_rc = TETHER_ENOMEM;
 }
 
 /* Starts the background thread unless it runs (g_mu held). Its signals are
@@ -206,12 +203,21 @@ static int start_bg_locked(void) {
   return 0;
 }
 
-/* Process-wide set-up once, then the background thread (again after a fork). */
+/* Process-wide set-up: membarrier once; the thread-exit key, the fork handlers
+ * and the background thread (again after a fork) until each has succeeded, so
+ * that a process that ran out of pthread keys once can still make registries
+ * once it has freed some. */
 int tether__global_init(void) {
   pthread_once(&g_once, global_init_once);
-  if (g_init_rc != 0) return g_init_rc;
   pthread_mutex_lock(&tether__g_mu);
-  int rc = start_bg_locked();
+  int rc = 0;
+  if (!g_key_made && pthread_key_create(&g_key, thread_exit) == 0) g_key_made = 1;
+  if (g_key_made && !g_atfork_made && pthread_atfork(atfork_prepare, atfork_parent, atfork_child) == 0)
+    g_atfork_made = 1;
+  if (!g_key_made || !g_atfork_made)
+    rc = TETHER_ENOMEM;
+  else
+    rc = start_bg_locked();
   pthread_mutex_unlock(&tether__g_mu);
   return rc;
 }

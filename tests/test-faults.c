@@ -551,7 +551,8 @@ TEST(faults_fence_fallback_passes_the_concurrent_tests) {
 }
 
 /* pthread_key_create failing at the first registry of a process (all keys
- * taken): tether_registry_new says TETHER_ENOMEM, nothing crashes. */
+ * taken): tether_registry_new says TETHER_ENOMEM, nothing crashes, and once a
+ * key is free again registries can be made (the set-up is retried). */
 TEST(faults_first_registry_without_a_pthread_key) {
   static const char *const self = "faults_first_registry_without_a_pthread_key";
   if (getenv("TETHER_TEST_FRESH_PROCESS") == NULL) {
@@ -562,13 +563,21 @@ TEST(faults_first_registry_without_a_pthread_key) {
     CHECK(strstr(out, "1 passed, 0 failed") != NULL);
     return;
   }
-  pthread_key_t key;
+  pthread_key_t key, last = 0;
   int taken = 0;
-  while (pthread_key_create(&key, NULL) == 0) taken++;
+  while (pthread_key_create(&key, NULL) == 0) {
+    taken++;
+    last = key;
+  }
   CHECK(taken > 0);
   tether_registry *r = NULL;
   CHECK_EQ(tether_registry_new(&r, NULL), TETHER_ENOMEM);
   CHECK(r == NULL);
+  CHECK_EQ(pthread_key_delete(last), 0);
+  CHECK_EQ(tether_registry_new(&r, NULL), 0);
+  CHECK_EQ(tether_register(r, "x", plain_fn, NULL, NULL, NULL, NULL), 0);
+  CHECK_EQ(tether_emit(r, "x", NULL), 1);
+  CHECK_EQ(tether_registry_free(r), 1);
 }
 
 /* ---- TETHER_PROFILE that cannot be written ---- */
