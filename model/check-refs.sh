@@ -11,8 +11,9 @@
 # that is not a whole reference, and a model file without any reference.
 #
 # With --fix, a reference whose anchor is still in FUNCTION gets the number of
-# the line holding it (of several, the one strictly nearest the old number): the
-# code moved, it did not change. It is printed as "moved" and no longer counts
+# the line holding it (of several, the one strictly nearest the old number moved
+# by as much as the function's references with an anchor found once): the code
+# moved, it did not change. It is printed as "moved" and no longer counts
 # as stale; what it models should still be read again.
 #
 # Usage: model/check-refs.sh [--fix] [MODEL.pml...]   (default: every model/*.pml)
@@ -58,6 +59,31 @@ span() {
     found == 1 && decided == 1 && /^}/ { print start, NR; exit }
   ' "$1"
 }
+
+# With --fix, first how far each function's code moved: the shift of every
+# stale reference whose anchor occurs once in its function. A reference whose
+# anchor occurs several times is then renumbered to the occurrence nearest its
+# old line plus the shift of its function's other references (their median), so
+# that code inserted above it does not send it to the wrong occurrence.
+declare -A shifts
+if [ "$fix" -eq 1 ]; then
+  # shellcheck disable=SC2016 # the backquotes are the anchor's delimiters
+  while IFS= read -r ref; do
+    loc=${ref%% *}
+    src=${loc%:*}
+    line=${loc##*:}
+    rest=${ref#* }
+    fn=${rest%%:*}
+    anchor=${rest#*: \`}
+    anchor=${anchor%\`}
+    [ -f "$src" ] || continue
+    read -r first last < <(span "$src" "$fn"; echo)
+    [ -n "${first:-}" ] || continue
+    mapfile -t at < <(sed -n "${first},${last}p" "$src" | grep -nF -- "$anchor" | cut -d: -f1)
+    [ "${#at[@]}" -eq 1 ] || continue
+    shifts["$src $fn"]+="$((at[0] + first - 1 - line)) "
+  done < <(cat "${files[@]}" 2>/dev/null | grep -oE 'src/[A-Za-z0-9_./-]+:[0-9]+ [A-Za-z_][A-Za-z0-9_]*: `[^`]+`')
+fi
 
 refs=0
 stale=0
@@ -106,8 +132,11 @@ for model in "${files[@]}"; do
       where=$(sed -n "${first},${last}p" "$src" | grep -nF -- "$anchor" | cut -d: -f1 |
         awk -v f="$first" '{printf "%s%d", (NR > 1 ? ", " : ""), $1 + f - 1}')
       if [ "$fix" -eq 1 ] && [ -n "$where" ]; then
-        # The occurrence nearest the old line, when one is strictly nearest.
-        to=$(tr -d ' ' <<<"$where" | tr ',' '\n' | awk -v l="$line" '
+        # The occurrence nearest the old line moved by the function's shift,
+        # when one is strictly nearest.
+        shift=$(tr ' ' '\n' <<<"${shifts["$src $fn"]:-0}" | grep . | sort -n |
+          awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }')
+        to=$(tr -d ' ' <<<"$where" | tr ',' '\n' | awk -v l="$((line + shift))" '
           { d = $1 - l; if (d < 0) d = -d; if (best == "" || d < bd) { best = $1; bd = d; tie = 0 } else if (d == bd) tie = 1 }
           END { if (!tie) print best }')
         if [ -n "$to" ]; then

@@ -50,15 +50,15 @@ inline do_call(o) {
 /* call_entry and call_entry_slow for entry O: sets `res`. */
 inline call_entry(o) {
   atomic {
-    /* src/dispatch.c:71 call_entry: `uint32_t s = atomic_load_explicit(&e->state, memory_order_acquire);` */
+    /* src/dispatch.c:73 call_entry: `uint32_t s = atomic_load_explicit(&e->state, memory_order_acquire);` */
     s = ostate[o];
     if
-    :: (s & ST_MASK) != LIVE -> res = NOT_LIVE(s); done = 1 /* src/dispatch.c:72 call_entry: `return not_live(s);` */
+    :: (s & ST_MASK) != LIVE -> res = NOT_LIVE(s); done = 1 /* src/dispatch.c:74 call_entry: `return not_live(s);` */
     :: (s & ST_MASK) == LIVE && !(s & S_SLOW) ->
        assert(!removed_ret[o]);
-       do_call(o); /* src/dispatch.c:74 call_entry: `*ret = e->fn(e->ctx, arg);` */
+       do_call(o); /* src/dispatch.c:76 call_entry: `*ret = e->fn(e->ctx, arg);` */
        done = 1
-    :: else -> assert(!removed_ret[o]) /* src/dispatch.c:73 call_entry: `if (TETHER__UNLIKELY(s & TETHER__S_SLOW)) return call_entry_slow(r, e, s, arg, ret);` */
+    :: else -> assert(!removed_ret[o]) /* src/dispatch.c:75 call_entry: `if (TETHER__UNLIKELY(s & TETHER__S_SLOW)) return call_entry_slow(r, e, s, arg, ret);` */
     fi
   }
   do
@@ -107,12 +107,12 @@ inline call_entry(o) {
      if
      :: won ->
         won = 0;
-        do_call(o); /* src/dispatch.c:60 call_entry_slow: `*ret = e->fn(e->ctx, arg);` */
+        do_call(o); /* src/dispatch.c:61 call_entry_slow: `*ret = e->fn(e->ctx, arg);` */
         handoff(o) /* src/dispatch.c:32 once_call_end: `tether__handoff(oc->r, oc->e, TETHER__BY_ONCE);` */
      :: else -> res = NOT_LIVE(ostate[o])
      fi
   :: else ->
-     do_call(o) /* src/dispatch.c:63 call_entry_slow: `*ret = e->fn(e->ctx, arg);` */
+     do_call(o) /* src/dispatch.c:65 call_entry_slow: `*ret = e->fn(e->ctx, arg);` */
   fi;
   done = 0;
   s = 0
@@ -123,21 +123,21 @@ proctype reader(byte me) {
   byte rec = me, tls = TLS_EXACT, k, v, g, p, q, s, x, res, j, old;
   bit mapped = 1, outer, fenced, won, done, called;
   fenced = !USE_MEMBARRIER;
-  epoch_in(outer, fenced); /* src/dispatch.c:126 emit_general: `TETHER__SECTION(sec) = {c, tether__epoch_in(r, c, !tether__use_membarrier)};` */
+  epoch_in(outer, fenced); /* src/dispatch.c:128 emit_general: `TETHER__SECTION(sec) = {c, tether__epoch_in(r, c, !tether__use_membarrier)};` */
   do
   :: atomic {
-       /* src/dispatch.c:129 emit_general: `tether__lookup(atomic_load_explicit(&r->table, memory_order_acquire), name, len, h);` */
+       /* src/dispatch.c:131 emit_general: `tether__lookup(atomic_load_explicit(&r->table, memory_order_acquire), name, len, h);` */
        p = tw[0];
        hold[me] = p;
        assert(q == 0 || p != q) /* the replaced entry's successor is in the table */
      }
      if
-     :: p == 0 -> break /* src/dispatch.c:130 emit_general: `if (node == NULL) return 0;` */
+     :: p == 0 -> break /* src/dispatch.c:132 emit_general: `if (node == NULL) return 0;` */
      :: else -> skip
      fi;
      call_entry(p - 1);
      if
-     :: res == AGAIN -> q = p /* src/dispatch.c:132 emit_general: `if (n != AGAIN) return n;` */
+     :: res == AGAIN -> q = p /* src/dispatch.c:134 emit_general: `if (n != AGAIN) return n;` */
      :: else -> called = (res == CALLED); break
      fi
   od;
@@ -153,8 +153,8 @@ proctype reader(byte me) {
 /* tether_unregister by id: claim_id, then the removal. */
 inline unregister(o) {
   atomic {
-    lock_mu(); /* src/registry.c:500 claim_id: `pthread_mutex_lock(&r->mu);` */
-    /* src/registry.c:502 claim_id: `if (e != NULL && !tether__claim(e)) e = NULL;` */
+    lock_mu(); /* src/registry.c:527 claim_id: `pthread_mutex_lock(&r->mu);` */
+    /* src/registry.c:529 claim_id: `if (e != NULL && !tether__claim(e)) e = NULL;` */
     if
     :: oids[o] -> claim(o)
     :: else -> won = 0
@@ -162,32 +162,34 @@ inline unregister(o) {
 #ifdef REPLACE
     unreg_won = won;
 #endif
-    unlock_mu() /* src/registry.c:503 claim_id: `pthread_mutex_unlock(&r->mu);` */
+    unlock_mu() /* src/registry.c:530 claim_id: `pthread_mutex_unlock(&r->mu);` */
   }
   if
   :: won ->
      won = 0;
-     finish_removal(o); /* src/registry.c:511 tether_unregister: `tether__finish_removal(r, e, TETHER__BY_UNREGISTER);` */
+     finish_removal(o); /* src/registry.c:538 tether_unregister: `tether__finish_removal(r, e, TETHER__BY_UNREGISTER);` */
      removed_ret[o] = 1
   :: else -> skip
   fi
 }
 
 #ifndef REPLACE
-/* tether_sweep: claims under the mutex what has expired, then removes it. */
+/* tether_sweep (tether__sweep): claims under the mutex what has expired, then
+ * removes it. One batch: the model has one entry. */
 inline sweep(o) {
-  handoff_finish(); /* src/registry.c:855 tether_sweep: `tether__handoff_finish(r);` */
+  /* src/registry.c:907 tether_sweep: `size_t removed = tether__sweep(r, &scanned);` */
+  handoff_finish(); /* src/registry.c:883 tether__sweep: `tether__handoff_finish(r);` */
   atomic {
-    lock_mu(); /* src/registry.c:862 tether_sweep: `pthread_mutex_lock(&r->mu);` */
-    /* src/registry.c:848 claim_expired: `if (b->now >= exp && tether__claim(e)) b->claimed[b->n++] = e;` */
+    lock_mu(); /* src/registry.c:891 tether__sweep: `pthread_mutex_lock(&r->mu);` */
+    /* src/registry.c:877 claim_expired: `if (b->now >= exp && tether__claim(e)) b->claimed[b->n++] = e;` */
     if
     :: oids[o] && oexp[o] != 0 && now >= oexp[o] -> claim(o)
     :: else -> won = 0
     fi;
-    unlock_mu() /* src/registry.c:866 tether_sweep: `pthread_mutex_unlock(&r->mu);` */
+    unlock_mu() /* src/registry.c:895 tether__sweep: `pthread_mutex_unlock(&r->mu);` */
   }
   if
-  :: won -> won = 0; finish_removal(o) /* src/registry.c:867 tether_sweep: `tether__finish_removal(r, b.claimed[i], TETHER__BY_EXPIRY);` */
+  :: won -> won = 0; finish_removal(o) /* src/registry.c:896 tether__sweep: `tether__finish_removal(r, b.claimed[i], TETHER__BY_EXPIRY);` */
   :: else -> skip
   fi
 }
@@ -209,11 +211,11 @@ proctype toucher() {
   bit won, unl, expired;
   COLLECT_LOCALS;
   atomic {
-    lock_mu(); /* src/registry.c:816 tether_touch: `pthread_mutex_lock(&r->mu);` */
-    /* src/registry.c:819 tether_touch: `if (e == NULL || tether__state(e) != TETHER__LIVE) {` */
+    lock_mu(); /* src/registry.c:843 tether_touch: `pthread_mutex_lock(&r->mu);` */
+    /* src/registry.c:846 tether_touch: `if (e == NULL || tether__state(e) != TETHER__LIVE) {` */
     won = oids[0] && STATE(0) == LIVE;
     if
-    :: !won -> unlock_mu() /* src/registry.c:830 tether_touch: `pthread_mutex_unlock(&r->mu);` */
+    :: !won -> unlock_mu() /* src/registry.c:857 tether_touch: `pthread_mutex_unlock(&r->mu);` */
     :: else -> skip
     fi
   }
@@ -221,37 +223,37 @@ proctype toucher() {
   :: won ->
      won = 0;
      atomic {
-       /* src/registry.c:691 expired_now: `uint64_t exp = atomic_load_explicit(&e->expires_at, memory_order_relaxed);` */
+       /* src/registry.c:718 expired_now: `uint64_t exp = atomic_load_explicit(&e->expires_at, memory_order_relaxed);` */
        x = oexp[0];
-       expired = (x != 0 && now >= x) /* src/registry.c:692 expired_now: `return exp != 0 && tether__now(r) >= exp;` */
+       expired = (x != 0 && now >= x) /* src/registry.c:719 expired_now: `return exp != 0 && tether__now(r) >= exp;` */
      }
      if
      :: expired ->
         atomic {
-          claim(0); /* src/registry.c:824 tether_touch: `if (!tether__claim(e)) e = NULL;` */
-          unlock_mu() /* src/registry.c:830 tether_touch: `pthread_mutex_unlock(&r->mu);` */
+          claim(0); /* src/registry.c:851 tether_touch: `if (!tether__claim(e)) e = NULL;` */
+          unlock_mu() /* src/registry.c:857 tether_touch: `pthread_mutex_unlock(&r->mu);` */
         }
         if
-        :: won -> won = 0; finish_removal(0) /* src/registry.c:831 tether_touch: `if (e != NULL) tether__finish_removal(r, e, TETHER__BY_EXPIRY);` */
+        :: won -> won = 0; finish_removal(0) /* src/registry.c:858 tether_touch: `if (e != NULL) tether__finish_removal(r, e, TETHER__BY_EXPIRY);` */
         :: else -> skip
         fi
      :: else ->
-        /* src/registry.c:799 set_deadline_locked: `atomic_store_explicit(&e->expires_at, exp, memory_order_relaxed);` */
+        /* src/registry.c:826 set_deadline_locked: `atomic_store_explicit(&e->expires_at, exp, memory_order_relaxed);` */
         oexp[0] = now + 2;
         atomic {
           if
-          :: STATE(0) != LIVE -> skip /* src/registry.c:802 set_deadline_locked: `if ((s & TETHER__STATE_MASK) != TETHER__LIVE) return TETHER_ENOENT;` */
+          :: STATE(0) != LIVE -> skip /* src/registry.c:829 set_deadline_locked: `if ((s & TETHER__STATE_MASK) != TETHER__LIVE) return TETHER_ENOENT;` */
           :: else ->
 #ifndef MUT_TOUCH_NO_VERSION
-             /* src/registry.c:803 set_deadline_locked: `uint32_t next = s + TETHER__S_VERSION;` */
+             /* src/registry.c:830 set_deadline_locked: `uint32_t next = s + TETHER__S_VERSION;` */
              ostate[0] = ostate[0] + S_VERSION;
 #endif
-             /* src/registry.c:808 set_deadline_locked: `if (atomic_compare_exchange_weak_explicit(&e->state, &s, next, memory_order_release,` */
+             /* src/registry.c:835 set_deadline_locked: `if (atomic_compare_exchange_weak_explicit(&e->state, &s, next, memory_order_release,` */
              ostate[0] = ostate[0] | S_SLOW;
              touch_ok = 1;
              touch_dl = oexp[0]
           fi;
-          unlock_mu() /* src/registry.c:830 tether_touch: `pthread_mutex_unlock(&r->mu);` */
+          unlock_mu() /* src/registry.c:857 tether_touch: `pthread_mutex_unlock(&r->mu);` */
         }
      fi
   :: else -> skip
@@ -268,18 +270,18 @@ proctype clock() {
 /* tether_register with TETHER_REPLACE of entry 1 over entry 0: publish the new
  * entry in the old one's bucket, then claim the old one with the replaced mark. */
 inline publish_new() {
-  oids[1] = 1; /* src/registry.c:420 plan_commit: `tether__ids_insert(r, e, (e->flags & TETHER__F_BUS) ? p->slot : NULL);` */
-  tw[0] = 2 /* src/registry.c:433 plan_commit: `tether__table_set(r, p->at, e, h);` */
+  oids[1] = 1; /* src/registry.c:444 plan_commit: `tether__ids_insert(r, e, (e->flags & TETHER__F_BUS) ? p->slot : NULL);` */
+  tw[0] = 2 /* src/registry.c:458 plan_commit: `tether__table_set(r, p->at, e, h);` */
 }
 
 inline claim_old() {
   if
   :: cur && STATE(0) == LIVE ->
-     /* src/registry.c:407 claim_replaced: `if (atomic_compare_exchange_weak_explicit(&e->state, &s, claimed, memory_order_acq_rel,` */
+     /* src/registry.c:431 claim_replaced: `if (atomic_compare_exchange_weak_explicit(&e->state, &s, claimed, memory_order_acq_rel,` */
 #ifdef MUT_REPLACE_NO_MARK
      ostate[0] = (ostate[0] & ~ST_MASK) | CLAIMED;
 #else
-     /* src/registry.c:406 claim_replaced: `uint32_t claimed = (s & ~TETHER__STATE_MASK) | TETHER__CLAIMED | TETHER__S_REPLACED;` */
+     /* src/registry.c:430 claim_replaced: `uint32_t claimed = (s & ~TETHER__STATE_MASK) | TETHER__CLAIMED | TETHER__S_REPLACED;` */
      ostate[0] = (ostate[0] & ~ST_MASK) | CLAIMED | S_REPLACED;
 #endif
      won = 1;
@@ -293,8 +295,8 @@ proctype replacer() {
   bit won, unl, cur;
   COLLECT_LOCALS;
   atomic {
-    lock_mu(); /* src/registry.c:458 tether_register_at: `pthread_mutex_lock(&r->mu);` */
-    /* src/registry.c:378 plan_register: `if (tether__state(cur) != TETHER__LIVE) cur = NULL;` */
+    lock_mu(); /* src/registry.c:485 tether_register_at: `pthread_mutex_lock(&r->mu);` */
+    /* src/registry.c:401 plan_register: `if (tether__state(cur) != TETHER__LIVE) cur = NULL;` */
     cur = (tw[0] == 1 && STATE(0) == LIVE);
 #ifdef MUT_REPLACE_CLAIM_FIRST
     claim_old()
@@ -303,12 +305,12 @@ proctype replacer() {
 #else
     publish_new()
   }
-  /* src/registry.c:442 plan_commit: `return p->replaced != NULL && claim_replaced(p->replaced);` */
+  /* src/registry.c:467 plan_commit: `return p->replaced != NULL && claim_replaced(p->replaced);` */
   atomic { claim_old() }
 #endif
-  unlock_arm(); /* src/registry.c:485 tether_register_at: `int many = tether__unlock(r);` */
+  unlock_arm(); /* src/registry.c:512 tether_register_at: `int many = tether__unlock(r);` */
   if
-  :: won -> won = 0; finish_removal(0) /* src/registry.c:492 tether_register_at: `if (claimed_old) tether__finish_removal(r, p.replaced, TETHER__BY_REPLACE);` */
+  :: won -> won = 0; finish_removal(0) /* src/registry.c:519 tether_register_at: `if (claimed_old) tether__finish_removal(r, p.replaced, TETHER__BY_REPLACE);` */
   :: else -> skip
   fi
 }

@@ -273,7 +273,7 @@ inline unlock_mu() {
 #endif
 
 inline gmu_lock() {
-  /* src/reclaim.c:282 tether__rec_slow: `pthread_mutex_lock(&tether__g_mu);` */
+  /* src/reclaim.c:292 tether__rec_slow: `pthread_mutex_lock(&tether__g_mu);` */
   atomic { fence_self(); gmu == 0 -> gmu = 1 }
 }
 
@@ -282,7 +282,7 @@ inline gmu_lock() {
 inline rec_slow() {
   if
   :: tls == TLS_FLAGGED || mapped ->
-     skip /* src/reclaim.c:273 tether__rec_peek: `return tether__tls_last.rec;` */
+     skip /* src/reclaim.c:283 tether__rec_peek: `return tether__tls_last.rec;` */
   :: else ->
      gmu_lock();
      atomic {
@@ -292,7 +292,7 @@ inline rec_slow() {
        do
        :: k > 0 ->
           k--;
-          /* src/reclaim.c:255 attach_locked: `atomic_compare_exchange_strong(&c->thread` */
+          /* src/reclaim.c:261 attach_locked: `atomic_compare_exchange_strong(&c->thread` */
           if
           :: rec_thread[k] == 0 -> rec_thread[k] = me + 1; rec = k; break
           :: else -> skip
@@ -301,36 +301,36 @@ inline rec_slow() {
        od;
        if
        :: rec == NOBODY ->
-          /* src/reclaim.c:263 attach_locked: `atomic_init(&c->epoch, 0);` */
+          /* src/reclaim.c:273 attach_locked: `atomic_init(&c->epoch, 0);` */
           ld(V_NREC, k);
           assert(k < NREC);
           rec = k;
           rec_thread[k] = me + 1;
-          /* src/reclaim.c:268 attach_locked: `atomic_store_explicit(&r->recs, c, memory_order_release);` */
-          /* src/reclaim.c:296 tether__rec_slow: `pthread_mutex_unlock(&tether__g_mu);` */
+          /* src/reclaim.c:278 attach_locked: `atomic_store_explicit(&r->recs, c, memory_order_release);` */
+          /* src/reclaim.c:306 tether__rec_slow: `pthread_mutex_unlock(&tether__g_mu);` */
           st(V_NREC | V_UNLOCK, k + 1)
        :: else ->
-          st(V_GMU, 0) /* src/reclaim.c:296 tether__rec_slow: `pthread_mutex_unlock(&tether__g_mu);` */
+          st(V_GMU, 0) /* src/reclaim.c:306 tether__rec_slow: `pthread_mutex_unlock(&tether__g_mu);` */
        fi;
        k = 0
      }
      mapped = 1
   fi;
-  /* src/reclaim.c:300 tether__rec_slow: `tether__tls_last.serial = r->serial | (tether__use_membarrier` */
+  /* src/reclaim.c:310 tether__rec_slow: `tether__tls_last.serial = r->serial | (tether__use_membarrier` */
   tls = TLS_AFTER_SLOW
 }
 
 /* The thread ends: its key destructor releases the record. */
 inline thread_exit() {
-  /* src/reclaim.c:228 thread_exit: `pthread_mutex_lock(&tether__g_mu);` */
+  /* src/reclaim.c:234 thread_exit: `pthread_mutex_lock(&tether__g_mu);` */
   atomic { fence_self(); gmu == 0 -> gmu = 1 }
-  /* src/reclaim.c:231 thread_exit: `rec->epoch, memory_order_relaxed) == 0` */
+  /* src/reclaim.c:237 thread_exit: `rec->epoch, memory_order_relaxed) == 0` */
   ld(V_EPOCH(rec), v);
   assert(v == 0);
-  /* src/reclaim.c:232 thread_exit: `->thread, NULL, memory_order_release);` */
-  /* src/reclaim.c:235 thread_exit: `pthread_mutex_unlock(&tether__g_mu);` */
+  /* src/reclaim.c:238 thread_exit: `->thread, NULL, memory_order_release);` */
+  /* src/reclaim.c:241 thread_exit: `pthread_mutex_unlock(&tether__g_mu);` */
   st(V_THREAD(rec) | V_UNLOCK, 0);
-  /* src/reclaim.c:239 thread_exit: `tether__tls_last.serial = 0;` */
+  /* src/reclaim.c:245 thread_exit: `tether__tls_last.serial = 0;` */
   tls = TLS_NONE;
   mapped = 0;
   rec = NOBODY
@@ -343,12 +343,12 @@ inline thread_exit() {
  * writer may advance in between. */
 inline epoch_in(outer, fenced) {
   atomic {
-    /* src/internal.h:790 tether__epoch_in: `int outer = atomic_load_explicit(&c->epoch, memory_order_relaxed) == 0;` */
+    /* src/internal.h:968 tether__epoch_in: `int outer = atomic_load_explicit(&c->epoch, memory_order_relaxed) == 0;` */
     ld(V_EPOCH(rec), v);
     if
     :: v == 0 ->
        outer = 1;
-       /* src/internal.h:792 tether__epoch_in: `atomic_load_explicit(&r->epoch, memory_order_acquire)` */
+       /* src/internal.h:970 tether__epoch_in: `atomic_load_explicit(&r->epoch, memory_order_acquire)` */
        g = gepoch
     :: else -> outer = 0
     fi;
@@ -357,13 +357,13 @@ inline epoch_in(outer, fenced) {
   atomic {
     if
     :: outer ->
-       /* src/internal.h:792 tether__epoch_in: `atomic_store_explicit(&c->epoch,` */
+       /* src/internal.h:970 tether__epoch_in: `atomic_store_explicit(&c->epoch,` */
        st(V_EPOCH(rec), g);
        g = 0;
 #ifndef MUT_NO_READER_FENCE
        if
-       :: fenced -> fence_self() /* src/internal.h:795 tether__epoch_in: `TETHER__FULL_FENCE();` */
-       :: else -> skip /* src/internal.h:797 tether__epoch_in: `atomic_signal_fence(memory_order_seq_cst);` */
+       :: fenced -> fence_self() /* src/internal.h:973 tether__epoch_in: `TETHER__FULL_FENCE();` */
+       :: else -> skip /* src/internal.h:975 tether__epoch_in: `atomic_signal_fence(memory_order_seq_cst);` */
        fi
 #endif
     :: else -> skip
@@ -376,7 +376,7 @@ inline epoch_in(outer, fenced) {
 inline epoch_out(outer, fenced, held) {
   atomic {
     held = 0;
-    /* src/internal.h:805 tether__epoch_out: `assert(atomic_load_explicit(&c->epoch, memory_order_relaxed) != 0);` */
+    /* src/internal.h:983 tether__epoch_out: `assert(atomic_load_explicit(&c->epoch, memory_order_relaxed) != 0);` */
     ld(V_EPOCH(rec), v);
     assert(v != 0);
     v = 0;
@@ -385,11 +385,11 @@ inline epoch_out(outer, fenced, held) {
 #ifdef MUT_HELP_HOISTED
        ld(V_HELP(rec), v);
 #endif
-       /* src/internal.h:807 tether__epoch_out: `atomic_store_explicit(&c->epoch, 0, memory_order_release);` */
+       /* src/internal.h:985 tether__epoch_out: `atomic_store_explicit(&c->epoch, 0, memory_order_release);` */
        st(V_EPOCH(rec), 0);
        if
-       :: fenced -> fence_self() /* src/internal.h:811 tether__epoch_out: `TETHER__FULL_FENCE();` */
-       :: else -> skip /* src/internal.h:813 tether__epoch_out: `atomic_signal_fence(memory_order_seq_cst);` */
+       :: fenced -> fence_self() /* src/internal.h:989 tether__epoch_out: `TETHER__FULL_FENCE();` */
+       :: else -> skip /* src/internal.h:991 tether__epoch_out: `atomic_signal_fence(memory_order_seq_cst);` */
        fi
     :: else ->
 #ifdef MUT_NESTED_CLEAR
@@ -403,22 +403,22 @@ inline epoch_out(outer, fenced, held) {
 #ifdef MUT_NO_HELP_CHECK
      v = 0;
 #elif !defined(MUT_HELP_HOISTED)
-     /* src/internal.h:814 tether__epoch_out: `atomic_load_explicit(&c->help, memory_order_relaxed)` */
+     /* src/internal.h:992 tether__epoch_out: `atomic_load_explicit(&c->help, memory_order_relaxed)` */
      ld(V_HELP(rec), v);
 #endif
      if
      :: v ->
-        /* src/reclaim.c:609 tether__help: `atomic_store_explicit(&c->help, 0, memory_order_relaxed);` */
+        /* src/reclaim.c:633 tether__help: `atomic_store_explicit(&c->help, 0, memory_order_relaxed);` */
         st(V_HELP(rec), 0);
         atomic {
           v = 0;
           if
-          :: bg_armed -> skip /* src/reclaim.c:613 tether__help: `if (atomic_load_explicit(&r->bg_armed, memory_order_acquire)) return;` */
+          :: bg_armed -> skip /* src/reclaim.c:637 tether__help: `if (atomic_load_explicit(&r->bg_armed, memory_order_acquire)) return;` */
           :: else -> v = 1
           fi
         }
         if
-        :: v -> v = 0; arm(0, 0) /* src/reclaim.c:614 tether__help: `tether__arm(r, 0);` */
+        :: v -> v = 0; arm(0, 0) /* src/reclaim.c:638 tether__help: `tether__arm(r, 0);` */
         :: else -> skip
         fi
      :: else -> skip
@@ -450,12 +450,12 @@ inline ring(unlk) {
  * the last step. */
 inline arm(delay, unl) {
   atomic {
-    /* src/reclaim.c:623 tether__arm: `atomic_exchange_explicit(&r->bg_armed, 1, memory_order_acq_rel)` */
+    /* src/reclaim.c:647 tether__arm: `atomic_exchange_explicit(&r->bg_armed, 1, memory_order_acq_rel)` */
     rmw_fence();
     old = bg_armed;
     bg_armed = 1;
     if
-    :: old != 0 && delay > 0 -> /* src/reclaim.c:623 tether__arm: `!= 0 && delay_ms > 0) return;` */
+    :: old != 0 && delay > 0 -> /* src/reclaim.c:647 tether__arm: `!= 0 && delay_ms > 0) return;` */
        if
        :: unl -> unlock_mu()
        :: else -> skip
@@ -477,7 +477,7 @@ inline arm(delay, unl) {
      }
 #endif
      atomic {
-       /* src/reclaim.c:627 tether__arm: `!atomic_compare_exchange_weak_explicit(&r->bg_due_ms, &cur, due` */
+       /* src/reclaim.c:651 tether__arm: `!atomic_compare_exchange_weak_explicit(&r->bg_due_ms, &cur, due` */
        rmw_fence();
        due = 1
 #ifdef MUT_BELL_FIRST
@@ -489,7 +489,7 @@ inline arm(delay, unl) {
 #endif
      }
 #ifndef MUT_BELL_FIRST
-     ring(unl) /* src/reclaim.c:630 tether__arm: `bell_ring();` */
+     ring(unl) /* src/reclaim.c:654 tether__arm: `bell_ring();` */
 #endif
   fi
 }
@@ -499,16 +499,16 @@ inline arm(delay, unl) {
 inline retire(o) {
   assert(!oretired[o]);                     /* retired (so destroyed) at most once */
   oretired[o] = 1;
-  /* src/reclaim.c:385 tether__retire_obj: `uint64_t e = atomic_load_explicit(&r->epoch, memory_order_relaxed);` */
+  /* src/reclaim.c:403 tether__retire_obj: `uint64_t e = atomic_load_explicit(&r->epoch, memory_order_relaxed);` */
   oepoch[o] = gepoch;
-  /* src/reclaim.c:392 tether__retire_obj: `r->limbo_tail = obj;` */
+  /* src/reclaim.c:410 tether__retire_obj: `r->limbo_tail = obj;` */
   limq[limn] = o;
   limn++;
   nretired++
 }
 
 /* A collecting thread's locals. */
-#define COLLECT_LOCALS byte bm, ci, co, te, tn, tk, tv, j; bit blocked, adv, go
+#define COLLECT_LOCALS byte bm, ci, co, te, tn, tk, tv, j; bit blocked, flagged, adv, go
 
 #ifdef MUT_EARLY
 #define GRACE 1
@@ -538,33 +538,28 @@ inline destroy(o) {
 }
 
 /* tether__collect is a loop of at most two epoch advances, then the move of
- * what is old enough into the batch. It runs in phases, each one step: the
- * decision and the first fence (collect_next), the scans of try_advance, the
- * epoch store with the next decision. The batch is `bm`; the mutex is released
- * (pthread_mutex_unlock right after the collect, at each call site) in the step
- * that forms it. */
+ * what is old enough into the batch. It runs in phases: the decision with
+ * try_advance's epoch load and first fence (collect_next, one step), the rounds
+ * of scans (advance_rounds), the epoch store with the next decision (one step).
+ * The batch is `bm`; the mutex is released (pthread_mutex_unlock right after the
+ * collect, at each call site) in the step that forms it. */
 inline collect_next() {
   if
   :: limn > 0 && adv && ci < 2 &&
 #ifdef MUT_OLDEST
      !(oepoch[limq[0]] + 2 <= gepoch) ->
 #else
-     /* src/reclaim.c:436 tether__collect: `uint64_t newest = r->limbo_tail->epoch_kind >> 2;` */
-     /* src/reclaim.c:437 tether__collect: `if (newest + 2 <= atomic_load_explicit(&r->epoch, memory_order_relaxed)) break;` */
+     /* src/reclaim.c:460 tether__collect: `uint64_t newest = tether__retire_epoch(r->limbo_tail);` */
+     /* src/reclaim.c:461 tether__collect: `if (newest + 2 <= atomic_load_explicit(&r->epoch, memory_order_relaxed)) break;` */
      !(oepoch[limq[limn - 1]] + 2 <= gepoch) ->
 #endif
      go = 1;
-     /* src/reclaim.c:399 try_advance: `uint64_t e = atomic_load_explicit(&r->epoch, memory_order_relaxed);` */
+     /* src/reclaim.c:417 try_advance: `uint64_t e = atomic_load_explicit(&r->epoch, memory_order_relaxed);` */
      te = gepoch;
-     blocked = 0;
-     writer_fence() /* src/reclaim.c:401 try_advance: `writer_fence();` */
-#ifdef RECS_FIXED
-     ;
-     tn = nrec
-#endif
+     writer_fence() /* src/reclaim.c:429 try_advance: `writer_fence();` */
   :: else ->
      go = 0;
-     /* src/reclaim.c:441 tether__collect: `(r->limbo_head->epoch_kind >> 2) + 2 <= now` */
+     /* src/reclaim.c:465 tether__collect: `tether__retire_epoch(r->limbo_head) + 2 <= now` */
      do
      :: limn > 0 && oepoch[limq[0]] + GRACE <= gepoch ->
         co = limq[0];
@@ -573,8 +568,8 @@ inline collect_next() {
         limn--;
 #ifndef MUT_ZOMBIE_IGNORED
         if
-        :: !oslot[co] && orefs[co] > 0 -> /* src/reclaim.c:449 tether__collect: `if (en->refs > 0) {` */
-           ostate[co] = ZOMBIE /* src/reclaim.c:450 tether__collect: `TETHER__ZOMBIE` */
+        :: !oslot[co] && orefs[co] > 0 -> /* src/reclaim.c:473 tether__collect: `if (en->refs > 0) {` */
+           ostate[co] = ZOMBIE /* src/reclaim.c:474 tether__collect: `TETHER__ZOMBIE` */
         :: else -> destroy(co)
         fi
 #else
@@ -583,7 +578,7 @@ inline collect_next() {
      :: else -> break
      od;
      if
-     :: bm != 0 -> inflight++ /* src/reclaim.c:465 tether__collect: `r->inflight = b;` */
+     :: bm != 0 -> inflight++ /* src/reclaim.c:489 tether__collect: `r->inflight = b;` */
      :: else -> skip
      fi;
      ci = 0; co = 0; adv = 0;
@@ -591,76 +586,118 @@ inline collect_next() {
   fi
 }
 
-/* The scans of try_advance; sets `adv` (0: a reader blocked). */
-inline advance_scans() {
-#ifndef RECS_FIXED
-  /* src/reclaim.c:402 try_advance: `c = atomic_load_explicit(&r->recs, memory_order_acquire)` */
-  tn = nrec;
-#endif
-  tk = 0;
+/* The rounds of try_advance after the first fence (collect_next made it); sets
+ * `adv` (0: it gave up). Each round scans the records from the head of the
+ * list (the newest record, the highest index) down: a record inside at an
+ * older epoch blocks, and gets its help flag unless it has it (the load of the
+ * flag and the store are one step: only a reader's store of 0 could fall in
+ * between, and it has the same effect moved before the pair, when the load
+ * read 0, or after it, when it read 1). No blocker: the advance.
+ * Blockers, all flagged before this round's fence: give up. Else one more fence
+ * and round. */
+#ifndef MUT_OLD_TRY_ADVANCE
+inline advance_rounds() {
   do
-  :: tk < tn ->
+  :: 
+     /* src/reclaim.c:430 try_advance: `c = atomic_load_explicit(&r->recs, memory_order_acquire)` */
+     tn = nrec;
+     tk = tn;
+     do
+     :: tk > 0 ->
+        atomic {
+          /* src/reclaim.c:431 try_advance: `uint64_t v = atomic_load_explicit(&c->epoch, memory_order_acquire);` */
+          tv = rec_epoch[tk - 1];
+          if
+          :: tv != 0 && tv != te -> skip
+          :: else -> tv = 0; tk-- /* src/reclaim.c:432 try_advance: `if (v == 0 || v == e) continue;` */
+          fi
+        }
+        if
+        :: tv != 0 ->
+           atomic {
+             blocked = 1; /* src/reclaim.c:433 try_advance: `blocked = 1;` */
+             if
+             /* src/reclaim.c:434 try_advance: `if (!atomic_load_explicit(&c->help, memory_order_relaxed)) {` */
+             :: !rec_help[tk - 1] ->
+                /* src/reclaim.c:435 try_advance: `atomic_store_explicit(&c->help, 1, memory_order_relaxed);` */
+                rec_help[tk - 1] = 1;
+                flagged = 1 /* src/reclaim.c:436 try_advance: `flagged = 1;` */
+             :: else -> skip
+             fi;
+             tv = 0;
+             tk--
+           }
+        :: else -> skip
+        fi
+     :: else -> break
+     od;
+     if
+     :: !blocked -> break /* src/reclaim.c:439 try_advance: `if (!blocked) break;` */
+#ifdef MUT_GIVE_UP_UNFLAGGED
+     :: else -> adv = 0; break
+#else
+     :: blocked && !flagged -> adv = 0; break /* src/reclaim.c:440 try_advance: `if (!flagged) return 0;` */
+     :: else ->
+        atomic {
+          /* src/reclaim.c:428 try_advance: `int blocked = 0, flagged = 0;` */
+          blocked = 0;
+          flagged = 0;
+          writer_fence() /* src/reclaim.c:429 try_advance: `writer_fence();` */
+        }
+#endif
+     fi
+  od;
+  tk = 0;
+  tn = 0;
+  blocked = 0;
+  flagged = 0
+}
+#else
+/* MUT_OLD_TRY_ADVANCE: try_advance as it was before it flagged every blocker:
+ * the first scan sets the help flag of every blocker, then, when blocked, one
+ * more fence and a second scan that gives up on any blocker, flagged or not. */
+inline advance_rounds() {
+  tn = nrec;
+  tk = tn;
+  do
+  :: tk > 0 ->
      atomic {
-       /* src/reclaim.c:403 try_advance: `uint64_t v = atomic_load_explicit(&c->epoch, memory_order_acquire);` */
-       tv = rec_epoch[tk];
+       tv = rec_epoch[tk - 1];
        if
        :: tv != 0 && tv != te -> skip
-       :: else -> tv = 0; tk++
+       :: else -> tv = 0; tk--
        fi
      }
      if
-     :: tv != 0 ->
-        atomic {
-          /* src/reclaim.c:405 try_advance: `atomic_store_explicit(&c->help, 1, memory_order_relaxed);` */
-          rec_help[tk] = 1;
-          blocked = 1;
-          tv = 0;
-          tk++
-        }
+     :: tv != 0 -> atomic { rec_help[tk - 1] = 1; blocked = 1; tv = 0; tk-- }
      :: else -> skip
      fi
   :: else -> break
   od;
-  adv = 1;
   if
   :: blocked ->
-#ifndef MUT_NO_SECOND_SCAN
-     atomic {
-       writer_fence() /* src/reclaim.c:412 try_advance: `writer_fence();` */
-#ifdef RECS_FIXED
-       ;
-       tk = 0
-#endif
-     }
-#ifndef RECS_FIXED
-     /* src/reclaim.c:413 try_advance: `c = atomic_load_explicit(&r->recs, memory_order_acquire)` */
+     atomic { writer_fence() }
      tn = nrec;
-#endif
-     tk = 0;
+     tk = tn;
      do
-     :: tk < tn ->
+     :: tk > 0 ->
         atomic {
-          /* src/reclaim.c:414 try_advance: `uint64_t v = atomic_load_explicit(&c->epoch, memory_order_acquire);` */
-          tv = rec_epoch[tk];
+          tv = rec_epoch[tk - 1];
           if
-          :: tv != 0 && tv != te -> adv = 0; tk = tn /* src/reclaim.c:415 try_advance: `if (v != 0 && v != e) return 0;` */
-          :: else -> tk++
+          :: tv != 0 && tv != te -> adv = 0; tk = 0
+          :: else -> tk--
           fi;
           tv = 0
         }
      :: else -> break
      od
-#else
-     adv = 0
-#endif
   :: else -> skip
   fi;
   tk = 0;
-#ifndef RECS_FIXED
   tn = 0;
-#endif
   blocked = 0
 }
+#endif
 
 /* The rest of a collect whose first step (the lock, bm = 0, collect_begin) the
  * caller made. */
@@ -673,11 +710,11 @@ inline collect_begin() {
 inline collect_rest() {
   do
   :: go ->
-     advance_scans();
+     advance_rounds();
      atomic {
        if
-       :: adv -> gepoch = te + 1; ci++ /* src/reclaim.c:418 try_advance: `atomic_store_explicit(&r->epoch, e + 1, memory_order_release);` */
-       :: else -> skip /* src/reclaim.c:438 tether__collect: `if (!try_advance(r)) break;` */
+       :: adv -> gepoch = te + 1; ci++ /* src/reclaim.c:442 try_advance: `atomic_store_explicit(&r->epoch, e + 1, memory_order_release);` */
+       :: else -> skip /* src/reclaim.c:462 tether__collect: `if (!try_advance(r)) break;` */
        fi;
        te = 0;
        collect_next()
@@ -690,11 +727,11 @@ inline collect_rest() {
  * batch_run_end. */
 inline destroy_batch() {
   if
-  :: bm == 0 -> skip /* src/reclaim.c:558 tether__destroy_batch: `if (b->head == NULL) return;` */
+  :: bm == 0 -> skip /* src/reclaim.c:582 tether__destroy_batch: `if (b->head == NULL) return;` */
   :: else ->
      atomic {
-       lock_mu(); /* src/reclaim.c:532 batch_run_end: `pthread_mutex_lock(&r->mu);` */
-       inflight--; /* src/reclaim.c:544 batch_run_end: `*p = x->b->next_inflight;` */
+       lock_mu(); /* src/reclaim.c:556 batch_run_end: `pthread_mutex_lock(&r->mu);` */
+       inflight--; /* src/reclaim.c:568 batch_run_end: `*p = x->b->next_inflight;` */
 #ifdef BARRIER
        co = 0;
        do
@@ -711,11 +748,11 @@ inline destroy_batch() {
 
 inline reclaim_now() {
   atomic {
-    lock_mu(); /* src/reclaim.c:599 tether__reclaim_now: `pthread_mutex_lock(&r->mu);` */
-    collect_begin() /* src/reclaim.c:600 tether__reclaim_now: `tether__collect(r, &b);` */
+    lock_mu(); /* src/reclaim.c:623 tether__reclaim_now: `pthread_mutex_lock(&r->mu);` */
+    collect_begin() /* src/reclaim.c:624 tether__reclaim_now: `tether__collect(r, &b);` */
   }
-  collect_rest(); /* src/reclaim.c:602 tether__reclaim_now: `pthread_mutex_unlock(&r->mu);` */
-  destroy_batch() /* src/reclaim.c:603 tether__reclaim_now: `tether__destroy_batch(r, &b);` */
+  collect_rest(); /* src/reclaim.c:626 tether__reclaim_now: `pthread_mutex_unlock(&r->mu);` */
+  destroy_batch() /* src/reclaim.c:627 tether__reclaim_now: `tether__destroy_batch(r, &b);` */
 }
 
 /* tether__reclaim_if: the writer reclaims on its own thread when limbo has grown
@@ -723,7 +760,7 @@ inline reclaim_now() {
 inline reclaim_if() {
 #ifdef INLINE_RECLAIM
   if
-  :: reclaim_now() /* src/reclaim.c:589 tether__reclaim_if: `tether__reclaim_now(r);` */
+  :: reclaim_now() /* src/reclaim.c:613 tether__reclaim_if: `tether__reclaim_now(r);` */
   :: skip
   fi
 #else
@@ -757,7 +794,7 @@ inline claim(o) {
     claimed_ghost(o)
   }
 #else
-  /* src/internal.h:213 tether__claim: `if (atomic_compare_exchange_weak_explicit(&e->state, &s,` */
+  /* src/internal.h:222 tether__claim: `if (atomic_compare_exchange_weak_explicit(&e->state, &s,` */
   atomic {
     rmw_fence();
     if
@@ -774,39 +811,39 @@ inline claim(o) {
 inline slot_maybe_drop(sl) {
   if
 #ifndef MUT_TOPIC_UNPINNED
-  :: stopics[sl] > 0 || shand[sl] != 0 -> skip /* src/registry.c:183 slot_maybe_drop: `if (s->topic_refs > 0 || !slot_empty(s)) return;` */
+  :: stopics[sl] > 0 || shand[sl] != 0 -> skip /* src/registry.c:196 slot_maybe_drop: `if (s->topic_refs > 0 || !slot_empty(s)) return;` */
 #else
   :: shand[sl] != 0 -> skip
 #endif
   :: else ->
-     tw[oname[sl]] = 0; /* src/registry.c:194 slot_maybe_drop: `tether__table_remove(r, at);` */
-     retire(sl) /* src/registry.c:195 slot_maybe_drop: `tether__retire_obj(r, &s->retire, TETHER__K_SLOT);` */
+     tw[oname[sl]] = 0; /* src/registry.c:207 slot_maybe_drop: `tether__table_remove(r, at);` */
+     retire(sl) /* src/registry.c:208 slot_maybe_drop: `tether__retire_obj(r, &s->retire, TETHER__K_SLOT);` */
   fi
 }
 
 /* tether__remove_locked: unlink a claimed entry and retire it. */
 inline remove_locked(o) {
-  /* src/registry.c:225 tether__remove_locked: `assert(tether__state(e) == TETHER__CLAIMED);` */
+  /* src/registry.c:238 tether__remove_locked: `assert(tether__state(e) == TETHER__CLAIMED);` */
   assert(STATE(o) == CLAIMED);
-  /* src/registry.c:234 tether__remove_locked: `void *n = tether__lookup_at(t, e->tail, e->len, tether__node_hash(e), &at);` */
+  /* src/registry.c:247 tether__remove_locked: `void *n = tether__lookup_at(t, e->tail, e->len, tether__node_hash(e), &at);` */
   sl = tw[oname[o]];
   if
-  :: sl == o + 1 -> tw[oname[o]] = 0; sl = 0 /* src/registry.c:236 tether__remove_locked: `tether__table_remove(r, at);` */
-  :: sl != 0 && oslot[sl - 1] -> skip /* src/registry.c:238 tether__remove_locked: `s = n;` */
+  :: sl == o + 1 -> tw[oname[o]] = 0; sl = 0 /* src/registry.c:249 tether__remove_locked: `tether__table_remove(r, at);` */
+  :: sl != 0 && oslot[sl - 1] -> skip /* src/registry.c:251 tether__remove_locked: `s = n;` */
   :: else -> sl = 0
   fi;
   if
   :: sl != 0 && shand[sl - 1] == o + 1 ->
-     shand[sl - 1] = 0 /* src/registry.c:165 slot_unlink: `atomic_store_explicit(&s->handlers, 0, memory_order_release);` */
+     shand[sl - 1] = 0 /* src/registry.c:178 slot_unlink: `atomic_store_explicit(&s->handlers, 0, memory_order_release);` */
   :: else -> skip
   fi;
-  oids[o] = 0; /* src/registry.c:240 tether__remove_locked: `tether__ids_remove(r, e);` */
-  /* src/registry.c:249 tether__remove_locked: `atomic_store_explicit(` */
+  oids[o] = 0; /* src/registry.c:253 tether__remove_locked: `tether__ids_remove(r, e);` */
+  /* src/registry.c:262 tether__remove_locked: `atomic_store_explicit(` */
   ostate[o] = RETIRED | (ostate[o] & S_REPLACED);
   nrem++;
-  retire(o); /* src/registry.c:253 tether__remove_locked: `tether__retire_obj(r, &e->u.retire, TETHER__K_ENTRY);` */
+  retire(o); /* src/registry.c:266 tether__remove_locked: `tether__retire_obj(r, &e->u.retire, TETHER__K_ENTRY);` */
   if
-  :: sl != 0 -> slot_maybe_drop(sl - 1) /* src/registry.c:254 tether__remove_locked: `if (s != NULL) slot_maybe_drop(r, s);` */
+  :: sl != 0 -> slot_maybe_drop(sl - 1) /* src/registry.c:267 tether__remove_locked: `if (s != NULL) slot_maybe_drop(r, s);` */
   :: else -> skip
   fi;
   sl = 0
@@ -815,18 +852,18 @@ inline remove_locked(o) {
 /* tether__finish_removal of an entry without an owner. */
 inline finish_removal(o) {
   atomic {
-    lock_mu(); /* src/registry.c:263 tether__finish_removal: `pthread_mutex_lock(&r->mu);` */
-    remove_locked(o) /* src/registry.c:266 tether__finish_removal: `tether__remove_locked(r, e, why);` */
+    lock_mu(); /* src/registry.c:276 tether__finish_removal: `pthread_mutex_lock(&r->mu);` */
+    remove_locked(o) /* src/registry.c:279 tether__finish_removal: `tether__remove_locked(r, e, why);` */
   }
-  unlock_arm(); /* src/registry.c:267 tether__finish_removal: `tether__reclaim_if(r, tether__unlock(r));` */
+  unlock_arm(); /* src/registry.c:280 tether__finish_removal: `tether__reclaim_if(r, tether__unlock(r));` */
   reclaim_if()
 }
 
 /* tether__unlock: arms when limbo is not empty, then unlocks. */
 inline unlock_arm() {
   if
-  :: limn > 0 -> unl = 1; arm(1, unl); unl = 0 /* src/reclaim.c:581 tether__unlock: `if (pending) tether__arm(r, 1);` */
-  :: else -> unlock_mu() /* src/reclaim.c:582 tether__unlock: `pthread_mutex_unlock(&r->mu);` */
+  :: limn > 0 -> unl = 1; arm(1, unl); unl = 0 /* src/reclaim.c:605 tether__unlock: `if (pending) tether__arm(r, 1);` */
+  :: else -> unlock_mu() /* src/reclaim.c:606 tether__unlock: `pthread_mutex_unlock(&r->mu);` */
   fi
 }
 
@@ -834,41 +871,41 @@ inline unlock_arm() {
  * The lock-free stack is a set of entries (`hand`, a bit per entry): the order in
  * which the finisher takes them does not matter to anyone. */
 inline handoff(o) {
-  /* src/reclaim.c:643 tether__handoff: `} while (!atomic_compare_exchange_weak_explicit(&r->handoff, &head, node,` */
+  /* src/reclaim.c:667 tether__handoff: `} while (!atomic_compare_exchange_weak_explicit(&r->handoff, &head, node,` */
   atomic { rmw_fence(); hand = hand | (1 << o) }
 #ifndef MUT_HANDOFF_NO_ARM
-  arm(0, 0) /* src/reclaim.c:645 tether__handoff: `tether__arm(r, 0);` */
+  arm(0, 0) /* src/reclaim.c:669 tether__handoff: `tether__arm(r, 0);` */
 #endif
 }
 
 inline handoff_finish() {
   atomic {
     if
-    :: hand != 0 -> /* src/reclaim.c:652 tether__handoff_finish: `if (atomic_load_explicit(&r->handoff, memory_order_acquire) != 0) {` */
-       hbusy++; /* src/reclaim.c:653 tether__handoff_finish: `atomic_fetch_add_explicit(&r->handoff_busy, 1, memory_order_acq_rel);` */
+    :: hand != 0 -> /* src/reclaim.c:676 tether__handoff_finish: `if (atomic_load_explicit(&r->handoff, memory_order_acquire) != 0) {` */
+       hbusy++; /* src/reclaim.c:677 tether__handoff_finish: `atomic_fetch_add_explicit(&r->handoff_busy, 1, memory_order_acq_rel);` */
        hmine = 1
     :: else -> skip
     fi
   }
   if
   :: hmine ->
-     /* src/reclaim.c:655 tether__handoff_finish: `uintptr_t node = atomic_exchange_explicit(&r->handoff, 0, memory_order_acquire);` */
+     /* src/reclaim.c:679 tether__handoff_finish: `uintptr_t node = atomic_exchange_explicit(&r->handoff, 0, memory_order_acquire);` */
      atomic { hlist = hand; hand = 0 }
      hk = 0;
      do
      :: hk < NOBJ ->
         if
-        :: hlist & (1 << hk) -> finish_removal(hk) /* src/reclaim.c:660 tether__handoff_finish: `tether__finish_removal(r, e, why);` */
+        :: hlist & (1 << hk) -> finish_removal(hk) /* src/reclaim.c:684 tether__handoff_finish: `tether__finish_removal(r, e, why);` */
         :: else -> skip
         fi;
         hk++
      :: else -> break
      od;
-     /* src/reclaim.c:662 tether__handoff_finish: `atomic_fetch_sub_explicit(&r->handoff_busy, 1, memory_order_acq_rel);` */
+     /* src/reclaim.c:686 tether__handoff_finish: `atomic_fetch_sub_explicit(&r->handoff_busy, 1, memory_order_acq_rel);` */
      atomic { hk = 0; hlist = 0; hbusy--; hmine = 0 }
   :: else -> skip
   fi;
-  /* src/reclaim.c:666 tether__handoff_finish: `while (atomic_load_explicit(&r->handoff_busy, memory_order_acquire) != 0) sched_yield();` */
+  /* src/reclaim.c:690 tether__handoff_finish: `while (atomic_load_explicit(&r->handoff_busy, memory_order_acquire) != 0) sched_yield();` */
   hbusy == 0
 }
 
@@ -881,7 +918,7 @@ inline drain_pending() {
   co = 0;
   do
   :: co < limn ->
-     /* src/reclaim.c:761 drain_pending: `if ((o->epoch_kind & 3) == TETHER__K_ENTRY && tether__retire_epoch(o) <= target) return 1;` */
+     /* src/reclaim.c:804 drain_pending: `if (tether__retire_kind(o) == TETHER__K_ENTRY && tether__retire_epoch(o) <= target) return 1;` */
      if
      :: !oslot[limq[co]] && oepoch[limq[co]] <= target -> pend = 1
      :: else -> skip
@@ -892,7 +929,7 @@ inline drain_pending() {
   co = 0;
   do
   :: co < NOBJ ->
-     /* src/reclaim.c:764 drain_pending: `if (wait_all || tether__retire_epoch(&z->u.retire) <= target) return 1;` */
+     /* src/reclaim.c:807 drain_pending: `if (wait_all || tether__retire_epoch(&z->u.retire) <= target) return 1;` */
      if
      :: STATE(co) == ZOMBIE && !destroyed[co] && oepoch[co] <= target -> pend = 1
      :: else -> skip
@@ -903,7 +940,7 @@ inline drain_pending() {
   co = 0;
 #ifndef MUT_DRAIN_SKIPS_INFLIGHT
   if
-  :: inflight > 0 -> pend = 1 /* src/reclaim.c:766 drain_pending: `if (wait_all || f->min_epoch <= target) return 1;` */
+  :: inflight > 0 -> pend = 1 /* src/reclaim.c:809 drain_pending: `if (wait_all || f->min_epoch <= target) return 1;` */
   :: else -> skip
   fi
 #endif
@@ -912,30 +949,30 @@ inline drain_pending() {
 /* tether__drain(r, TETHER__DRAIN_BARRIER), for a caller holding no ref. */
 inline drain() {
   atomic {
-    lock_mu(); /* src/reclaim.c:776 tether__drain: `pthread_mutex_lock(&r->mu);` */
-    /* src/reclaim.c:778 tether__drain: `uint64_t target = atomic_load_explicit(&r->epoch, memory_order_relaxed);` */
+    lock_mu(); /* src/reclaim.c:819 tether__drain: `pthread_mutex_lock(&r->mu);` */
+    /* src/reclaim.c:821 tether__drain: `uint64_t target = atomic_load_explicit(&r->epoch, memory_order_relaxed);` */
     target = gepoch
   }
   do
-  :: atomic { collect_begin() } /* src/reclaim.c:788 tether__drain: `tether__collect(r, &b);` */
-     collect_rest(); /* src/reclaim.c:789 tether__drain: `pthread_mutex_unlock(&r->mu);` */
-     destroy_batch(); /* src/reclaim.c:790 tether__drain: `tether__destroy_batch(r, &b);` */
+  :: atomic { collect_begin() } /* src/reclaim.c:831 tether__drain: `tether__collect(r, &b);` */
+     collect_rest(); /* src/reclaim.c:832 tether__drain: `pthread_mutex_unlock(&r->mu);` */
+     destroy_batch(); /* src/reclaim.c:833 tether__drain: `tether__destroy_batch(r, &b);` */
      atomic {
-       lock_mu(); /* src/reclaim.c:791 tether__drain: `pthread_mutex_lock(&r->mu);` */
+       lock_mu(); /* src/reclaim.c:834 tether__drain: `pthread_mutex_lock(&r->mu);` */
        drain_pending();
        if
-       :: !pend -> unlock_mu() /* src/reclaim.c:792 tether__drain: `if (!drain_pending(r, target, wait_all)) break;` */
+       :: !pend -> unlock_mu() /* src/reclaim.c:835 tether__drain: `if (!drain_pending(r, target, wait_all)) break;` */
        :: else -> skip
        fi
      }
      if
      :: !pend -> break
      :: inflight > 0 ->
-        /* src/reclaim.c:794 tether__drain: `pthread_cond_wait(&r->done_cv, &r->mu);` */
+        /* src/reclaim.c:837 tether__drain: `pthread_cond_wait(&r->done_cv, &r->mu);` */
         unlock_mu();
         atomic { inflight == 0 -> lock_mu() }
      :: else ->
-        /* src/reclaim.c:799 tether__drain: `nanosleep(&ts, NULL);` */
+        /* src/reclaim.c:842 tether__drain: `nanosleep(&ts, NULL);` */
         unlock_mu();
         lock_mu()
      fi
@@ -943,15 +980,17 @@ inline drain() {
   target = 0
 }
 
-/* The background thread (sweeping is left out: sweep_interval_ms is 0). */
+/* The background thread: bg_main, and bg_work with the reclaim work only
+ * (sweeping, the tick and profiles are left out: sweep_interval_ms is 0, calls
+ * are not tracked, no profile directory). */
 proctype bg() {
   byte old, me = NOBODY, s, sl, hlist, hk;
   bit unl, won, hmine;
   COLLECT_LOCALS;
   do
   :: atomic {
-       bg_sleeping = 0; /* src/reclaim.c:697 bg_sleep: `atomic_store_explicit(&g_bg_sleeping, 0, memory_order_relaxed);` */
-       /* src/reclaim.c:722 bg_main: `uint32_t seen = atomic_load_explicit(&g_bell, memory_order_seq_cst);` */
+       bg_sleeping = 0; /* src/reclaim.c:744 bg_sleep: `atomic_store_explicit(&g_bg_sleeping, 0, memory_order_relaxed);` */
+       /* src/reclaim.c:769 bg_main: `uint32_t seen = atomic_load_explicit(&g_bell, memory_order_seq_cst);` */
        rung = 0
      }
      if
@@ -960,18 +999,20 @@ proctype bg() {
         due = 0;
 #else
      :: atomic {
-          due -> /* src/reclaim.c:675 bg_pick_locked: `if (due != 0 && due <= now) {` */
-          due = 0 /* src/reclaim.c:736 bg_main: `atomic_store_explicit(&r->bg_due_ms, 0, memory_order_seq_cst);` */
+          /* src/reclaim.c:701 bg_pick_locked: `uint64_t due = atomic_load_explicit(&r->bg_due_ms, memory_order_acquire);` */
+          /* src/reclaim.c:707 bg_pick_locked: `if (at[k] <= now) w |= 1 << k;` */
+          due -> /* src/reclaim.c:781 bg_main: `if (work & BG_RECLAIM) {` */
+          due = 0 /* src/reclaim.c:784 bg_main: `atomic_store_explicit(&r->bg_due_ms, 0, memory_order_seq_cst);` */
         }
-        bg_armed = 0; /* src/reclaim.c:737 bg_main: `atomic_store_explicit(&r->bg_armed, 0, memory_order_seq_cst);` */
+        bg_armed = 0; /* src/reclaim.c:785 bg_main: `atomic_store_explicit(&r->bg_armed, 0, memory_order_seq_cst);` */
 #endif
 #ifdef HANDOFF
-        handoff_finish(); /* src/reclaim.c:743 bg_main: `tether__handoff_finish(r);` */
+        handoff_finish(); /* src/reclaim.c:727 bg_work: `tether__handoff_finish(r);` */
 #endif
-        reclaim_now() /* src/reclaim.c:745 bg_main: `tether__reclaim_now(r);` */
+        reclaim_now() /* src/reclaim.c:729 bg_work: `tether__reclaim_now(r);` */
      :: atomic {
           !due ->
-          bg_sleeping = 1; /* src/reclaim.c:694 bg_sleep: `atomic_store_explicit(&g_bg_sleeping, 1, memory_order_seq_cst);` */
+          bg_sleeping = 1; /* src/reclaim.c:741 bg_sleep: `atomic_store_explicit(&g_bg_sleeping, 1, memory_order_seq_cst);` */
           /* src/reclaim.c:121 bell_wait: `FUTEX_WAIT_PRIVATE, seen` */
           if
           :: rung -> skip

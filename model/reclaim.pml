@@ -53,7 +53,7 @@ inline emit_nested() {
     fi;
     epoch_in(outer2, fenced2);
     assert(!outer2);
-    /* src/dispatch.c:190 emit_name: `uint64_t d0 = atomic_load_explicit(&t->b[i], memory_order_acquire) ^ htag;` */
+    /* src/dispatch.c:192 emit_name: `uint64_t d0 = atomic_load_explicit(&t->b[i], memory_order_acquire) ^ htag;` */
     q = tw[1 - k];
     if
     :: q != 0 ->
@@ -61,7 +61,7 @@ inline emit_nested() {
        assert(!destroyed[q - 1])
     :: else -> skip
     fi;
-    /* src/internal.h:858 tether__section_end_fast: `tether__leave_fast(s->c, s->outer);` */
+    /* src/internal.h:1036 tether__section_end_fast: `tether__leave_fast(s->c, s->outer);` */
     epoch_out(outer2, fenced2, hold2[me]);
     q = 0; outer2 = 0; fenced2 = 0
   }
@@ -72,35 +72,40 @@ inline emit_nested() {
 inline emit() {
   atomic {
     if
-    :: tls == TLS_EXACT -> /* src/dispatch.c:178 emit_name: `if (TETHER__UNLIKELY(tether__tls_last.serial != r->serial))` */
-       /* src/dispatch.c:182 emit_name: `TETHER__SECTION_FAST(sec) = {c, tether__epoch_in(r, c, TETHER__FAST_FENCED)};` */
+    :: tls == TLS_EXACT -> /* src/dispatch.c:180 emit_name: `if (TETHER__UNLIKELY(tether__tls_last.serial != r->serial))` */
+       /* src/dispatch.c:184 emit_name: `TETHER__SECTION_FAST(sec) = {c, tether__epoch_in(r, c, TETHER__FAST_FENCED)};` */
        fenced = FAST_FENCED
     :: else ->
-       rec_slow(); /* src/dispatch.c:124 emit_general: `tether__rec *c = tether__rec_get(r);` */
-       /* src/dispatch.c:126 emit_general: `TETHER__SECTION(sec) = {c, tether__epoch_in(r, c, !tether__use_membarrier)};` */
+       rec_slow(); /* src/dispatch.c:126 emit_general: `tether__rec *c = tether__rec_get(r);` */
+       /* src/dispatch.c:128 emit_general: `TETHER__SECTION(sec) = {c, tether__epoch_in(r, c, !tether__use_membarrier)};` */
        fenced = !USE_MEMBARRIER
     fi
   }
   epoch_in(outer, fenced);
   atomic {
     select (k : 0 .. NNAME - 1);
-    /* src/dispatch.c:190 emit_name: `uint64_t d0 = atomic_load_explicit(&t->b[i], memory_order_acquire) ^ htag;` */
+    /* src/dispatch.c:192 emit_name: `uint64_t d0 = atomic_load_explicit(&t->b[i], memory_order_acquire) ^ htag;` */
     p = tw[k];
     if
     :: p != 0 ->
        hold[me] = p;
        assert(!destroyed[p - 1]);
-       /* src/dispatch.c:205 emit_name: `atomic_load_explicit(&e->state, memory_order_acquire) == 0` */
+       /* src/dispatch.c:208 emit_name: `uint32_t st = atomic_load_explicit(&e->state, memory_order_acquire);` */
+       /* src/dispatch.c:209 emit_name: `if (TETHER__LIKELY(st == 0)) {` */
+       /* The entries here have no TTL, no ONCE and no call tracking: a word of 0
+        * is a live entry, called here; any other word is claimed or retired, and
+        * call_entry (by dispatch_node) skips it. The tracked-entry branch after
+        * `st == 0` is never taken (call counts are not modelled). */
        called = (STATE(p - 1) == LIVE)
     :: else -> skip
     fi;
     p = 0
   }
   if
-  :: called && nest -> emit_nested() /* src/dispatch.c:206 emit_name: `int v = e->fn(e->ctx, arg);` */
+  :: called && nest -> emit_nested() /* src/dispatch.c:210 emit_name: `int v = e->fn(e->ctx, arg);` */
   :: else -> skip
   fi;
-  /* src/internal.h:858 tether__section_end_fast: `tether__leave_fast(s->c, s->outer);` */
+  /* src/internal.h:1036 tether__section_end_fast: `tether__leave_fast(s->c, s->outer);` */
   epoch_out(outer, fenced, hold[me]);
   d_step { k = 0; outer = 0; fenced = 0; called = 0 }
 }
@@ -133,19 +138,19 @@ proctype writer() {
   byte me = NOBODY, s, sl, old, target;
   bit won, unl, pend;
   COLLECT_LOCALS;
-  claim(0); /* src/registry.c:502 claim_id: `if (e != NULL && !tether__claim(e)) e = NULL;` */
+  claim(0); /* src/registry.c:529 claim_id: `if (e != NULL && !tether__claim(e)) e = NULL;` */
   assert(won);
-  finish_removal(0); /* src/registry.c:511 tether_unregister: `tether__finish_removal(r, e, TETHER__BY_UNREGISTER);` */
+  finish_removal(0); /* src/registry.c:538 tether_unregister: `tether__finish_removal(r, e, TETHER__BY_UNREGISTER);` */
 #ifdef BARRIER
   /* tether_barrier: every entry removed before it has been destroyed when it returns. */
-  drain(); /* src/registry.c:536 tether_barrier: `return tether__drain(r, TETHER__DRAIN_BARRIER);` */
+  drain(); /* src/registry.c:563 tether_barrier: `return tether__drain(r, TETHER__DRAIN_BARRIER);` */
   assert(dtor_done[0]);
   writer_done = 1;
 #endif
 #if NW > 1
-  claim(1); /* src/registry.c:502 claim_id: `if (e != NULL && !tether__claim(e)) e = NULL;` */
+  claim(1); /* src/registry.c:529 claim_id: `if (e != NULL && !tether__claim(e)) e = NULL;` */
   assert(won);
-  finish_removal(1); /* src/registry.c:511 tether_unregister: `tether__finish_removal(r, e, TETHER__BY_UNREGISTER);` */
+  finish_removal(1); /* src/registry.c:538 tether_unregister: `tether__finish_removal(r, e, TETHER__BY_UNREGISTER);` */
 #endif
 }
 
