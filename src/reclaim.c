@@ -452,7 +452,10 @@ void tether__collect(tether_registry *r, tether__batch *b) {
     if (tether__retire_kind(o) == TETHER__K_ENTRY) {
       tether__entry *en = tether__entry_of(o);
       if (en->refs > 0) {
-        atomic_store_explicit(&en->state, TETHER__ZOMBIE, memory_order_relaxed);
+        /* Why it was removed and the replaced mark stay (on_remove reads the one). */
+        uint32_t st = atomic_load_explicit(&en->state, memory_order_relaxed);
+        atomic_store_explicit(&en->state, (st & ~TETHER__STATE_MASK) | TETHER__ZOMBIE,
+                              memory_order_relaxed);
         o->next = r->zombies ? &r->zombies->u.retire : NULL;
         r->zombies = en;
         continue;
