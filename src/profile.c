@@ -318,10 +318,11 @@ static void mappings(writer *w) {
 static int build(writer *w) {
   tether_registry *r = w->r;
   int calls = r->track_calls;
+  /* The capacity is set before the check: writer_free frees with it. */
   w->st.s = tether__alloc(r, 64 * sizeof *w->st.s);
   w->st.len = tether__alloc(r, 64 * sizeof *w->st.len);
-  if (w->st.s == NULL || w->st.len == NULL) return TETHER_ENOMEM;
   w->st.cap = 64;
+  if (w->st.s == NULL || w->st.len == NULL) return TETHER_ENOMEM;
   w->st.s[0] = "";
   w->st.len[0] = 0;
   w->st.n = 1;

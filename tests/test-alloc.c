@@ -4,8 +4,10 @@
  * and leak nothing; the loop ends when the call succeeds with no failure left. */
 #include <stdio.h>
 #include <string.h>
+#include <sys/wait.h>
 
 #include "common.h"
+#include "wrap.h"
 
 typedef struct scenario {
   const char *what;
@@ -178,6 +180,23 @@ static int op_leak_report(fixture *fx, void *s) {
   return rc;
 }
 
+static int op_write(fixture *fx, int profile) {
+  FILE *devnull = fopen("/dev/null", "w");
+  int rc = profile ? tether_profile_write(fx->r, devnull, 0) : tether_metrics_write(fx->r, devnull, NULL);
+  fclose(devnull);
+  return rc;
+}
+
+static int op_profile(fixture *fx, void *s) {
+  (void)s;
+  return op_write(fx, 1);
+}
+
+static int op_metrics(fixture *fx, void *s) {
+  (void)s;
+  return op_write(fx, 0);
+}
+
 static int op_emit_first_time(fixture *fx, void *s) {
   (void)s;
   /* This thread has never entered this registry: its record is allocated now. */
@@ -236,4 +255,29 @@ TEST(alloc_registry_new_fails_cleanly) {
     CHECK_EQ(atomic_load(&al.live_blocks), 0);
   }
   tt_fail(__FILE__, __LINE__, "registry_new never succeeded");
+}
+
+/* The profile and the metrics, whose failures free what they got (a failure
+ * once freed a buffer with the wrong size, which the counting allocator aborts
+ * on: in a child, so that the runner reports it). */
+static const scenario k_writers[] = {
+  {"profile_write", TETHER_MAP, setup_twelve, op_profile, NULL},
+  {"metrics_write", TETHER_MAP, setup_twelve, op_metrics, NULL},
+};
+
+static int writers_fail_cleanly(void *arg) {
+  (void)arg;
+  char why[256];
+  for (size_t i = 0; i < sizeof k_writers / sizeof k_writers[0]; i++) {
+    int n = run_scenario(&k_writers[i], why, sizeof why);
+    if (n < 0) fprintf(stderr, "    %s\n", why);
+    EXPECT(n > 1);
+  }
+  return 0;
+}
+
+TEST(alloc_profile_and_metrics_can_fail) {
+  int st = run_in_child(writers_fail_cleanly, NULL, 60);
+  CHECK(WIFEXITED(st));
+  CHECK_EQ(WEXITSTATUS(st), 0);
 }
