@@ -84,6 +84,7 @@ enum {
   OP_FAIL,
   OP_LEAK_REPORT,
   OP_TRY_FREE,
+  OP_PROFILE,
   OP_NOPS,
   /* log entries that are not calls of the fuzzer's own */
   LOG_HANDLER = 64,
@@ -92,59 +93,23 @@ enum {
   LOG_END
 };
 
-static const char *const op_names[OP_NOPS] = {"register",
-                                              "unregister",
-                                              "unregister_sync",
-                                              "unregister_name",
-                                              "emit",
-                                              "call",
-                                              "topic_get",
-                                              "topic_emit",
-                                              "topic_release",
-                                              "acquire",
-                                              "ref_call",
-                                              "ref_release",
-                                              "touch",
-                                              "sweep",
-                                              "owner_new",
-                                              "owner_free",
-                                              "owner_free_sync",
-                                              "count",
-                                              "walk",
-                                              "stats",
-                                              "barrier",
-                                              "clock",
-                                              "fail",
-                                              "leak_report",
-                                              "try_free"};
+/* clang-format off */
+static const char *const op_names[OP_NOPS] = {
+  "register", "unregister", "unregister_sync", "unregister_name", "emit", "call",
+  "topic_get", "topic_emit", "topic_release", "acquire", "ref_call", "ref_release",
+  "touch", "sweep", "owner_new", "owner_free", "owner_free_sync", "count", "walk",
+  "stats", "barrier", "clock", "fail", "leak_report", "try_free", "profile_write"};
 
 /* What the log's three numbers are, per call (record: the model's index of a
  * registration, -1 for an id it does not know; name: -1 NULL, -2 "", -3 too long). */
-static const char *const op_args[OP_NOPS][3] = {{"record", "name", "flags"},
-                                                {"record", "id0", ""},
-                                                {"record", "id0", ""},
-                                                {"name", "", ""},
-                                                {"name", "", ""},
-                                                {"name", "", ""},
-                                                {"name", "topic", ""},
-                                                {"name", "topic", ""},
-                                                {"topic", "", ""},
-                                                {"record", "id0", "ref"},
-                                                {"ref", "record", ""},
-                                                {"ref", "record", ""},
-                                                {"record", "ttl", "id0"},
-                                                {"", "", ""},
-                                                {"owner", "", ""},
-                                                {"owner", "", ""},
-                                                {"owner", "", ""},
-                                                {"name", "", ""},
-                                                {"stop_at", "nested", ""},
-                                                {"", "", ""},
-                                                {"", "", ""},
-                                                {"by", "", ""},
-                                                {"nth", "every_after", "enabled"},
-                                                {"", "", ""},
-                                                {"inside", "", ""}};
+static const char *const op_args[OP_NOPS][3] = {
+  {"record", "name", "flags"}, {"record", "id0", ""}, {"record", "id0", ""}, {"name", "", ""},
+  {"name", "", ""}, {"name", "", ""}, {"name", "topic", ""}, {"name", "topic", ""},
+  {"topic", "", ""}, {"record", "id0", "ref"}, {"ref", "record", ""}, {"ref", "record", ""},
+  {"record", "ttl", "id0"}, {"", "", ""}, {"owner", "", ""}, {"owner", "", ""}, {"owner", "", ""},
+  {"name", "", ""}, {"stop_at", "nested", ""}, {"", "", ""}, {"", "", ""}, {"by", "", ""},
+  {"nth", "every_after", "enabled"}, {"", "", ""}, {"inside", "", ""}, {"", "", ""}};
+/* clang-format on */
 
 typedef struct logent {
   uint8_t op, depth;
@@ -174,7 +139,7 @@ typedef struct fz_thread {
 static struct {
   tether_registry *r;
   test_alloc alloc;
-  int mode, threads, faults;
+  int mode, threads, faults, track;
   fz_thread t[2];
 } G;
 
@@ -581,7 +546,7 @@ typedef struct walk_state {
   uint64_t now;           /* the clock when the walk started */
   int expect[M_MAX_REGS]; /* what the walk must list */
   int seen[M_MAX_REGS];
-  uint64_t age[M_MAX_REGS], left[M_MAX_REGS]; /* as they are when it starts */
+  uint64_t age[M_MAX_REGS], left[M_MAX_REGS], calls[M_MAX_REGS]; /* as they are when it starts */
   int visited, own, stop_at, nest;
   uint64_t last_age, min_age;
 } walk_state;
@@ -612,6 +577,14 @@ static int fz_visit(const tether_info *in, void *arg) {
                (unsigned long long)in->ttl_left_ms, (unsigned long long)left);
     const tether_owner *ow = g->owner >= 0 ? t->owners[g->owner] : NULL;
     if (in->owner != ow) mismatch(t, "the walk gives record %d another owner", j);
+    /* Call tracking counts each call of the handler (only this thread calls it). */
+    uint64_t calls = G.track ? w->calls[j] : 0;
+    if (in->calls != calls)
+      mismatch(t, "the walk gives record %d %llu calls, not %llu", j, (unsigned long long)in->calls,
+               (unsigned long long)calls);
+    if ((in->idle_ms == UINT64_MAX) != (calls == 0))
+      mismatch(t, "the walk gives record %d idle_ms %llu with %llu calls", j,
+               (unsigned long long)in->idle_ms, (unsigned long long)calls);
     if (w->own > 0 && in->age_ms > w->last_age)
       mismatch(t, "the walk is not oldest first (record %d)", j);
     w->last_age = in->age_ms;
@@ -643,6 +616,7 @@ static int walk_check(fz_thread *t, int stop_at, int nest, uint64_t refused0) {
     want++;
     w->age[j] = w->now - g->created;
     w->left[j] = g->deadline == 0 ? UINT64_MAX : g->deadline > w->now ? g->deadline - w->now : 0;
+    w->calls[j] = (uint64_t)atomic_load(&t->ob[j].calls);
   }
   int rc = tether_walk(G.r, fz_visit, w);
   if (rc == TETHER_ENOMEM && refused_since(refused0) && w->visited == 0) {
@@ -999,20 +973,22 @@ static void do_walk(fz_thread *t) {
   log_end(t, at, rc);
 }
 
-static void do_leak_report(fz_thread *t) {
-  int at = log_begin(t, OP_LEAK_REPORT, 0, 0, 0);
+/* The leak report and the profile: each reports every registration present. */
+static void do_report(fz_thread *t, int op) {
+  int at = log_begin(t, op, 0, 0, 0);
   int armed = fail_arm(t);
   uint64_t refused0 = test_alloc_refused_here();
-  int rc = tether_leak_report(G.r, g_sink);
+  int rc =
+      op == OP_LEAK_REPORT ? tether_leak_report(G.r, g_sink) : tether_profile_write(G.r, g_sink, 0);
   fail_disarm(armed);
   log_end(t, at, rc);
   if (rc == TETHER_ENOMEM && refused_since(refused0)) return;
   int want = 0;
   for (int j = 0; j < t->m.nreg; j++) want += t->m.reg[j].state == M_PRESENT;
   if (G.threads == 1)
-    EXPECT_RC(t, "tether_leak_report", rc, want);
+    EXPECT_RC(t, op_names[op], rc, want);
   else if (rc < want)
-    mismatch(t, "tether_leak_report reported %d, this thread alone has %d", rc, want);
+    mismatch(t, "%s reported %d, this thread alone has %d", op_names[op], rc, want);
 }
 
 static void do_barrier(fz_thread *t) {
@@ -1038,38 +1014,14 @@ static void do_try_free(fz_thread *t) {
 
 static void exec_op(fz_thread *t) {
   /* Registering is the call most others need: it has more of the byte's values. */
-  static const uint8_t table[32] = {OP_REGISTER,
-                                    OP_REGISTER,
-                                    OP_REGISTER,
-                                    OP_REGISTER,
-                                    OP_UNREGISTER,
-                                    OP_UNREGISTER_SYNC,
-                                    OP_UNREGISTER_NAME,
-                                    OP_EMIT,
-                                    OP_EMIT,
-                                    OP_CALL,
-                                    OP_TOPIC_GET,
-                                    OP_TOPIC_EMIT,
-                                    OP_TOPIC_RELEASE,
-                                    OP_ACQUIRE,
-                                    OP_REF_CALL,
-                                    OP_REF_RELEASE,
-                                    OP_TOUCH,
-                                    OP_SWEEP,
-                                    OP_OWNER_NEW,
-                                    OP_OWNER_FREE,
-                                    OP_OWNER_FREE_SYNC,
-                                    OP_COUNT,
-                                    OP_WALK,
-                                    OP_STATS,
-                                    OP_BARRIER,
-                                    OP_CLOCK,
-                                    OP_CLOCK,
-                                    OP_FAIL,
-                                    OP_LEAK_REPORT,
-                                    OP_TRY_FREE,
-                                    OP_EMIT,
-                                    OP_UNREGISTER};
+  /* clang-format off */
+  static const uint8_t table[32] = {
+    OP_REGISTER, OP_REGISTER, OP_REGISTER, OP_REGISTER, OP_UNREGISTER, OP_UNREGISTER_SYNC,
+    OP_UNREGISTER_NAME, OP_EMIT, OP_EMIT, OP_CALL, OP_TOPIC_GET, OP_TOPIC_EMIT, OP_TOPIC_RELEASE,
+    OP_ACQUIRE, OP_REF_CALL, OP_REF_RELEASE, OP_TOUCH, OP_SWEEP, OP_OWNER_NEW, OP_OWNER_FREE,
+    OP_OWNER_FREE_SYNC, OP_COUNT, OP_WALK, OP_STATS, OP_BARRIER, OP_CLOCK, OP_CLOCK, OP_FAIL,
+    OP_LEAK_REPORT, OP_TRY_FREE, OP_PROFILE, OP_UNREGISTER};
+  /* clang-format on */
   int op = table[byte(t) % 32];
   switch (op) {
     case OP_REGISTER:
@@ -1158,7 +1110,8 @@ static void exec_op(fz_thread *t) {
       break;
     }
     case OP_LEAK_REPORT:
-      do_leak_report(t);
+    case OP_PROFILE:
+      do_report(t, op);
       break;
     case OP_TRY_FREE:
       do_try_free(t);
@@ -1232,6 +1185,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   G.mode = data[0] & 1 ? TETHER_BUS : TETHER_MAP;
   G.threads = data[0] & 2 ? 2 : 1;
   G.faults = (data[0] & 4) != 0;
+  G.track = (data[0] & 16) != 0;
   /* The second thread's bytes: the tail, from the point the second byte says. */
   size_t body = size - 3, split = G.threads == 2 ? body * data[1] / 256 : body;
   thread_init(&G.t[0], 0, data + 3, split, 1000 + data[2]);
@@ -1245,9 +1199,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   o.allocator = &G.alloc.iface;
   o.clock_ms = fz_clock;
   o.leak_report = g_sink;
+  o.track_calls = G.track;
   if (G.faults && (data[0] & 8)) {
     /* A registry that cannot be made leaves nothing behind. */
-    test_alloc_fail_here(&G.alloc, 1 + (data[0] >> 4) % 3, 0);
+    test_alloc_fail_here(&G.alloc, 1 + (data[0] >> 5) % 3, 0);
     tether_registry *r = (tether_registry *)1;
     int rc = tether_registry_new(&r, &o);
     test_alloc_fail_here(&G.alloc, 0, 0);

@@ -30,8 +30,9 @@ build() { # build FLAVOUR: configures and builds the fuzz targets, prints the bu
 }
 
 # The longest input libFuzzer makes per target: scan's cost grows with the
-# source's size (two parses, error recovery), so its inputs are kept to 1 KiB (a 4 KiB one may take 15 ms).
-max_len() { case "$1" in scan) echo 1024 ;; *) echo 0 ;; esac; }
+# source's size (two parses, error recovery), so its inputs are kept to 1 KiB (a 4 KiB
+# one may take 15 ms); the API fuzzer's sequences need up to about 2 KiB.
+max_len() { case "$1" in scan) echo 1024 ;; api) echo 2048 ;; *) echo 0 ;; esac; }
 
 run() {
   local name=$1 secs=$2 flavour=${3:-plain} chunk=${4:-1800}
