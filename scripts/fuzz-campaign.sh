@@ -20,12 +20,12 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 CAMP=build-fuzz-campaign
 
-build() { # build FLAVOUR: configures and builds the fuzz targets, prints the build folder
+build() { # build FLAVOUR NAME: configures and builds fuzz-NAME, prints the build folder
   local dir=build-fuzz-plain san=""
   if [ "$1" = asan ]; then dir=build-fuzz san=address; fi
   cmake -S . -B "$dir" -DCMAKE_C_COMPILER=clang -DTETHER_BUILD_FUZZ=ON -DTETHER_SANITIZE="$san" \
     -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-  nice -n 10 cmake --build "$dir" -j 2 >/dev/null
+  nice -n 10 cmake --build "$dir" -j 2 --target "fuzz-$2" >/dev/null
   echo "$dir"
 }
 
@@ -37,7 +37,7 @@ max_len() { case "$1" in scan) echo 1024 ;; api) echo 2048 ;; *) echo 0 ;; esac;
 run() {
   local name=$1 secs=$2 flavour=${3:-plain} chunk=${4:-1800}
   local dir bin
-  dir=$(build "$flavour")
+  dir=$(build "$flavour" "$name")
   bin=$dir/fuzz/fuzz-$name
   [ -x "$bin" ] || { echo "fuzz-campaign: no target $name" >&2; exit 2; }
   mkdir -p "$CAMP/corpus/$name" "$CAMP/crashes/$name" "$CAMP/logs"
@@ -72,7 +72,7 @@ run() {
 
 merge() {
   local name=$1 dir fresh
-  dir=$(build plain)
+  dir=$(build plain "$name")
   fresh=$CAMP/merged/$name
   rm -rf "$fresh"
   mkdir -p "$fresh" "$CAMP/corpus/$name"
