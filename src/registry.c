@@ -117,6 +117,10 @@ int tether_registry_new(tether_registry **out, const tether_options *opts) {
     r->next_profile_ms = now + r->profile_interval_ms;
     pthread_mutex_unlock(&tether__g_mu);
     tether__arm(r, r->sweep_interval_ms ? r->sweep_interval_ms : TETHER_TICK_MS);
+    /* Not armed for a reclaim, though: left set, the flag would make each
+     * writer's arm until that due time return early, and destructors would
+     * wait for the first tick or sweep. */
+    atomic_store_explicit(&r->bg_armed, 0, memory_order_release);
   }
   *out = r;
   return 0;
