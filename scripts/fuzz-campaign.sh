@@ -51,7 +51,7 @@ run() {
       "$CAMP/corpus/$name" "fuzz/corpus/$name" >"$log" 2>&1 || rc=$?
     local runs done_line crash=""
     runs=$(sed -n 's/^Done \([0-9]*\) runs.*/\1/p' "$log" | tail -1)
-    done_line=$(grep -E '^#[0-9]+' "$log" | tail -1)
+    done_line=$(grep -E '^#[0-9]+' "$log" | tail -1 || true)
     if [ -z "$runs" ]; then # stopped by a crash: the last status line counts
       runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
       crash=$(sed -n 's/.*Test unit written to \(.*\)/\1/p' "$log" | tail -1)
