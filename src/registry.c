@@ -458,7 +458,7 @@ static int plan_commit(tether_registry *r, reg_plan *p, tether__entry *e, uint64
   tether__ids_adopt(r, p->ids, p->ids_cap);
   tether__ids_insert(r, e, (e->flags & TETHER__F_BUS) ? p->slot : NULL);
   if (e->flags & TETHER__F_TRACK) tether__calls_commit(r, &p->calls, e);
-  e->u.live.created_ms = tether__now(r);
+  atomic_store_explicit(&e->u.live.created_ms, tether__now(r), memory_order_relaxed);
   if (p->array != NULL) {
     uintptr_t hv = atomic_load_explicit(&p->slot->handlers, memory_order_relaxed);
     atomic_store_explicit(&p->slot->handlers, (uintptr_t)p->array | 1, memory_order_release);

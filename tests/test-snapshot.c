@@ -92,3 +92,59 @@ TEST(snapshot_lists_what_it_copied_when_a_claim_comes_between) {
   CHECK(WIFEXITED(st));
   CHECK_EQ(WEXITSTATUS(st), 0);
 }
+
+/* A dispatch that claims a TETHER_ONCE registration hands it to the background
+ * thread on a stack linked through the entry's creation time; a walk reading
+ * that time meanwhile took the link for it (a data race: ThreadSanitizer
+ * reported it on two-thread inputs of fuzz/fuzz-api.c's corpus). With the clock
+ * far from any pointer's value, every age a walk reports must be 0 here. */
+typedef struct claimer {
+  tether_registry *r;
+  _Atomic int stop;
+} claimer;
+
+static void *claim_onces(void *arg) {
+  claimer *c = arg;
+  char name[16];
+  while (!atomic_load(&c->stop))
+    for (int i = 0; i < 64; i++) {
+      snprintf(name, sizeof name, "once-%d", i);
+      tether_emit(c->r, name, NULL);
+    }
+  return NULL;
+}
+
+static uint64_t far_clock(void *ud) {
+  (void)ud;
+  return 1ull << 62;
+}
+
+static int age_is_zero(const tether_info *in, void *arg) {
+  if (in->age_ms != 0) atomic_fetch_add((_Atomic int *)arg, 1);
+  return 0;
+}
+
+TEST(snapshot_never_reads_a_hand_off_link_as_a_creation_time) {
+  test_alloc al;
+  test_alloc_init(&al);
+  tether_options o = {.allocator = &al.iface, .clock_ms = far_clock};
+  claimer c = {0};
+  CHECK_EQ(tether_registry_new(&c.r, &o), 0);
+  pthread_t t;
+  CHECK_EQ(pthread_create(&t, NULL, claim_onces, &c), 0);
+  _Atomic int wrong = 0;
+  tether_reg_options once = {.flags = TETHER_ONCE};
+  char name[16];
+  for (int round = 0; round < 2000 / test_scale_div(); round++) {
+    for (int i = 0; i < 64; i++) {
+      snprintf(name, sizeof name, "once-%d", i);
+      tether_register(c.r, name, plain, NULL, NULL, &once, NULL);
+    }
+    for (int k = 0; k < 4; k++) CHECK(tether_walk(c.r, age_is_zero, &wrong) >= 0);
+  }
+  atomic_store(&c.stop, 1);
+  pthread_join(t, NULL);
+  CHECK_EQ(atomic_load(&wrong), 0);
+  CHECK(tether_registry_free(c.r) >= 0);
+  CHECK_EQ(atomic_load(&al.live_blocks), 0);
+}
