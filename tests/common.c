@@ -18,6 +18,18 @@ void tctx_free(void *ctx) {
   atomic_fetch_add(&c->freed, 1);
 }
 
+void why_seen_fn(void *ctx, tether_removal why) {
+  why_seen *w = ctx;
+  atomic_store(&w->why, (int)why);
+  atomic_fetch_add(&w->n, 1);
+}
+
+int nop_fn(void *ctx, void *arg) {
+  (void)ctx;
+  (void)arg;
+  return 0;
+}
+
 uint64_t fixture_clock(void *ud) { return atomic_load((_Atomic uint64_t *)ud); }
 
 int fixture_open(fixture *fx, int mode) {

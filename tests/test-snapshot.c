@@ -35,12 +35,6 @@ static void window_free(void *ud, void *p, size_t size) {
   w->counting.iface.free(w->counting.iface.ud, p, size);
 }
 
-static int plain(void *ctx, void *arg) {
-  (void)ctx;
-  (void)arg;
-  return 0;
-}
-
 static void *emit_once(void *arg) {
   window *w = arg;
   tether_count(w->r, "once"); /* this thread's record, before the window */
@@ -71,8 +65,8 @@ static int walk_during_a_claim(void *arg) {
   tether_options o = {.allocator = &w.iface};
   EXPECT(tether_registry_new(&w.r, &o) == 0);
   tether_reg_options once = {.flags = TETHER_ONCE}, sized = {.ctx_size = 7};
-  EXPECT(tether_register(w.r, "once", plain, NULL, NULL, &once, NULL) == 0);
-  EXPECT(tether_register(w.r, "other", plain, NULL, NULL, &sized, NULL) == 0);
+  EXPECT(tether_register(w.r, "once", nop_fn, NULL, NULL, &once, NULL) == 0);
+  EXPECT(tether_register(w.r, "other", nop_fn, NULL, NULL, &sized, NULL) == 0);
   pthread_t t;
   EXPECT(pthread_create(&t, NULL, emit_once, &w) == 0);
   atomic_store(&w.armed, 1);
@@ -138,7 +132,7 @@ TEST(snapshot_never_reads_a_hand_off_link_as_a_creation_time) {
   for (int round = 0; round < 2000 / test_scale_div(); round++) {
     for (int i = 0; i < 64; i++) {
       snprintf(name, sizeof name, "once-%d", i);
-      tether_register(c.r, name, plain, NULL, NULL, &once, NULL);
+      tether_register(c.r, name, nop_fn, NULL, NULL, &once, NULL);
     }
     for (int k = 0; k < 4; k++) CHECK(tether_walk(c.r, age_is_zero, &wrong) >= 0);
   }

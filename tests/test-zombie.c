@@ -6,23 +6,6 @@
 #include "common.h"
 #include "internal.h" /* the entry behind a ref, and an inline reclaim */
 
-typedef struct why_seen {
-  _Atomic int n;
-  _Atomic int why;
-} why_seen;
-
-static void see_why(void *ctx, tether_removal why) {
-  why_seen *w = ctx;
-  atomic_store(&w->why, (int)why);
-  atomic_fetch_add(&w->n, 1);
-}
-
-static int plain(void *ctx, void *arg) {
-  (void)ctx;
-  (void)arg;
-  return 0;
-}
-
 /* The ref's entry, once its grace period is over (no reader is inside, so two
  * epoch advances suffice), is a zombie. */
 static int make_zombie(tether_registry *r, tether_ref *ref) {
@@ -42,12 +25,12 @@ TEST(zombie_keeps_the_reason_of_its_removal) {
     tether_owner *o = NULL;
     CHECK_EQ(tether_owner_new(&o), 0);
     why_seen w = {0};
-    tether_reg_options ro = {.on_remove = see_why,
+    tether_reg_options ro = {.on_remove = why_seen_fn,
                              .ttl_ms = reasons[k] == TETHER_REMOVED_EXPIRED ? 10 : 0,
                              .owner = o,
                              .flags = reasons[k] == TETHER_REMOVED_ONCE ? TETHER_ONCE : 0};
     tether_id id = 0;
-    CHECK_EQ(tether_register(fx.r, "held", plain, &w, NULL, &ro, &id), 0);
+    CHECK_EQ(tether_register(fx.r, "held", nop_fn, &w, NULL, &ro, &id), 0);
     tether_ref *ref = NULL;
     CHECK_EQ(tether_acquire(fx.r, id, &ref), 0);
     tether_reg_options rep = {.flags = TETHER_REPLACE};
@@ -61,7 +44,7 @@ TEST(zombie_keeps_the_reason_of_its_removal) {
         o = NULL;
         break;
       case TETHER_REMOVED_REPLACED:
-        CHECK_EQ(tether_register(fx.r, "held", plain, NULL, NULL, &rep, NULL), 0);
+        CHECK_EQ(tether_register(fx.r, "held", nop_fn, NULL, NULL, &rep, NULL), 0);
         break;
       default:
         CHECK_EQ(tether_ref_call(ref, NULL, NULL), 0);
