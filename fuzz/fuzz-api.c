@@ -257,6 +257,17 @@ static int pick_topic(fz_thread *t) {
   return pick_live(t, live, t->m.ntopic);
 }
 
+/* Where a registration was made: a few sites, one of them unknown and one with
+ * the same strings as another at other addresses (the registry interns sites by
+ * their strings), so that the leak report has groups to sort. */
+static tether_site pick_site(unsigned b) {
+  static char file_copy[] = "fuzz/a.c", func_copy[] = "handler_a";
+  static const tether_site sites[5] = {{"fuzz/a.c", 10, "handler_a"}, {"fuzz/a.c", 20, "handler_a"},
+                                       {"fuzz/b.c", 10, "handler_b"}, {NULL, 0, NULL},
+                                       {file_copy, 10, func_copy}};
+  return sites[b % 5];
+}
+
 static uint64_t pick_ttl(fz_thread *t) {
   static const uint64_t v[8] = {0, 1, 2, 5, 50, 1000, UINT64_MAX, UINT64_MAX - 1000};
   return v[byte(t) % 8];
@@ -696,8 +707,8 @@ static void do_register(fz_thread *t) {
   int armed = fail_arm(t);
   uint64_t refused0 = test_alloc_refused_here();
   tether_id id = 0;
-  int rc = tether_register(G.r, name_str(t, a.name), a.fn_null ? NULL : fz_handler, c,
-                           a.has_free ? fz_dtor : NULL, &ro, &id);
+  int rc = tether_register_at(G.r, pick_site(sb >> 3), name_str(t, a.name),
+                              a.fn_null ? NULL : fz_handler, c, a.has_free ? fz_dtor : NULL, &ro, &id);
   fail_disarm(armed);
   log_end(t, at, rc);
   unsigned allowed = m_register_expect(&t->m, &a);
@@ -1200,6 +1211,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
   o.clock_ms = fz_clock;
   o.leak_report = g_sink;
   o.track_calls = G.track;
+  o.never_called_ms = 10; /* the leak report's "never called" list, on the fuzzer's clock */
+  o.capture_stack = data[2] & 0x80 ? 4 : 0;
   if (G.faults && (data[0] & 8)) {
     /* A registry that cannot be made leaves nothing behind. */
     test_alloc_fail_here(&G.alloc, 1 + (data[0] >> 5) % 3, 0);
