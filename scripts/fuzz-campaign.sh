@@ -7,9 +7,10 @@
 #       committed seeds fuzz/corpus/NAME. Each chunk appends one line to
 #       build-fuzz-campaign/NAME.log: flavour, executions, cov, ft, corpus size,
 #       and the crash file when it found one (the run stops there).
-#   scripts/fuzz-campaign.sh merge NAME
+#   scripts/fuzz-campaign.sh merge NAME [edges]
 #       minimizes seeds + grown corpus (libFuzzer -merge=1 into a fresh folder)
-#       and replaces fuzz/corpus/NAME with the result.
+#       and replaces fuzz/corpus/NAME with the result; with "edges", inputs are
+#       kept for the edges they cover alone, not for how often (a smaller corpus).
 #   scripts/fuzz-campaign.sh report
 #       one line per target: executions in total, the last cov and ft, crashes.
 #
@@ -71,12 +72,14 @@ run() {
 }
 
 merge() {
-  local name=$1 dir fresh
+  local name=$1 by=${2:-features} dir fresh counters=1
+  [ "$by" = edges ] && counters=0
   dir=$(build plain "$name")
   fresh=$CAMP/merged/$name
   rm -rf "$fresh"
   mkdir -p "$fresh" "$CAMP/corpus/$name"
-  nice -n 10 "$dir/fuzz/fuzz-$name" -merge=1 -timeout=10 -rss_limit_mb=2048 -max_len="$(max_len "$name")" \
+  nice -n 10 "$dir/fuzz/fuzz-$name" -merge=1 -use_counters=$counters -timeout=10 -rss_limit_mb=2048 \
+    -max_len="$(max_len "$name")" \
     "$fresh" "fuzz/corpus/$name" "$CAMP/corpus/$name" >"$CAMP/logs/merge-$name.txt" 2>&1
   # A merged input keeps the name it had among the seeds (hand-written ones are
   # named for what they test); new ones are named by their SHA-1, as libFuzzer
