@@ -153,8 +153,8 @@ proctype reader(byte me) {
 /* tether_unregister by id: claim_id, then the removal. */
 inline unregister(o) {
   atomic {
-    lock_mu(); /* src/registry.c:527 claim_id: `pthread_mutex_lock(&r->mu);` */
-    /* src/registry.c:529 claim_id: `if (e != NULL && !tether__claim(e)) e = NULL;` */
+    lock_mu(); /* src/registry.c:543 claim_id: `pthread_mutex_lock(&r->mu);` */
+    /* src/registry.c:545 claim_id: `if (e != NULL && !tether__claim(e)) e = NULL;` */
     if
     :: oids[o] -> claim(o)
     :: else -> won = 0
@@ -162,12 +162,12 @@ inline unregister(o) {
 #ifdef REPLACE
     unreg_won = won;
 #endif
-    unlock_mu() /* src/registry.c:530 claim_id: `pthread_mutex_unlock(&r->mu);` */
+    unlock_mu() /* src/registry.c:547 claim_id: `pthread_mutex_unlock(&r->mu);` */
   }
   if
   :: won ->
      won = 0;
-     finish_removal(o); /* src/registry.c:538 tether_unregister: `tether__finish_removal(r, e, TETHER__BY_UNREGISTER);` */
+     finish_removal(o); /* src/registry.c:557 tether_unregister: `tether__finish_removal(r, e, expired ? TETHER__BY_EXPIRY : TETHER__BY_UNREGISTER);` */
      removed_ret[o] = 1
   :: else -> skip
   fi
@@ -177,19 +177,19 @@ inline unregister(o) {
 /* tether_sweep (tether__sweep): claims under the mutex what has expired, then
  * removes it. One batch: the model has one entry. */
 inline sweep(o) {
-  /* src/registry.c:907 tether_sweep: `size_t removed = tether__sweep(r, &scanned);` */
-  handoff_finish(); /* src/registry.c:883 tether__sweep: `tether__handoff_finish(r);` */
+  /* src/registry.c:922 tether_sweep: `size_t removed = tether__sweep(r, &scanned);` */
+  handoff_finish(); /* src/registry.c:898 tether__sweep: `tether__handoff_finish(r);` */
   atomic {
-    lock_mu(); /* src/registry.c:891 tether__sweep: `pthread_mutex_lock(&r->mu);` */
-    /* src/registry.c:877 claim_expired: `if (b->now >= exp && tether__claim(e)) b->claimed[b->n++] = e;` */
+    lock_mu(); /* src/registry.c:906 tether__sweep: `pthread_mutex_lock(&r->mu);` */
+    /* src/registry.c:892 claim_expired: `if (b->now >= exp && tether__claim(e)) b->claimed[b->n++] = e;` */
     if
     :: oids[o] && oexp[o] != 0 && now >= oexp[o] -> claim(o)
     :: else -> won = 0
     fi;
-    unlock_mu() /* src/registry.c:895 tether__sweep: `pthread_mutex_unlock(&r->mu);` */
+    unlock_mu() /* src/registry.c:910 tether__sweep: `pthread_mutex_unlock(&r->mu);` */
   }
   if
-  :: won -> won = 0; finish_removal(o) /* src/registry.c:896 tether__sweep: `tether__finish_removal(r, b.claimed[i], TETHER__BY_EXPIRY);` */
+  :: won -> won = 0; finish_removal(o) /* src/registry.c:911 tether__sweep: `tether__finish_removal(r, b.claimed[i], TETHER__BY_EXPIRY);` */
   :: else -> skip
   fi
 }
@@ -211,11 +211,11 @@ proctype toucher() {
   bit won, unl, expired;
   COLLECT_LOCALS;
   atomic {
-    lock_mu(); /* src/registry.c:843 tether_touch: `pthread_mutex_lock(&r->mu);` */
-    /* src/registry.c:846 tether_touch: `if (e == NULL || tether__state(e) != TETHER__LIVE) {` */
+    lock_mu(); /* src/registry.c:858 tether_touch: `pthread_mutex_lock(&r->mu);` */
+    /* src/registry.c:861 tether_touch: `if (e == NULL || tether__state(e) != TETHER__LIVE) {` */
     won = oids[0] && STATE(0) == LIVE;
     if
-    :: !won -> unlock_mu() /* src/registry.c:857 tether_touch: `pthread_mutex_unlock(&r->mu);` */
+    :: !won -> unlock_mu() /* src/registry.c:872 tether_touch: `pthread_mutex_unlock(&r->mu);` */
     :: else -> skip
     fi
   }
@@ -223,37 +223,37 @@ proctype toucher() {
   :: won ->
      won = 0;
      atomic {
-       /* src/registry.c:718 expired_now: `uint64_t exp = atomic_load_explicit(&e->expires_at, memory_order_relaxed);` */
+       /* src/registry.c:220 expired_now: `uint64_t exp = atomic_load_explicit(&e->expires_at, memory_order_relaxed);` */
        x = oexp[0];
-       expired = (x != 0 && now >= x) /* src/registry.c:719 expired_now: `return exp != 0 && tether__now(r) >= exp;` */
+       expired = (x != 0 && now >= x) /* src/registry.c:221 expired_now: `return exp != 0 && tether__now(r) >= exp;` */
      }
      if
      :: expired ->
         atomic {
-          claim(0); /* src/registry.c:851 tether_touch: `if (!tether__claim(e)) e = NULL;` */
-          unlock_mu() /* src/registry.c:857 tether_touch: `pthread_mutex_unlock(&r->mu);` */
+          claim(0); /* src/registry.c:866 tether_touch: `if (!tether__claim(e)) e = NULL;` */
+          unlock_mu() /* src/registry.c:872 tether_touch: `pthread_mutex_unlock(&r->mu);` */
         }
         if
-        :: won -> won = 0; finish_removal(0) /* src/registry.c:858 tether_touch: `if (e != NULL) tether__finish_removal(r, e, TETHER__BY_EXPIRY);` */
+        :: won -> won = 0; finish_removal(0) /* src/registry.c:873 tether_touch: `if (e != NULL) tether__finish_removal(r, e, TETHER__BY_EXPIRY);` */
         :: else -> skip
         fi
      :: else ->
-        /* src/registry.c:826 set_deadline_locked: `atomic_store_explicit(&e->expires_at, exp, memory_order_relaxed);` */
+        /* src/registry.c:841 set_deadline_locked: `atomic_store_explicit(&e->expires_at, exp, memory_order_relaxed);` */
         oexp[0] = now + 2;
         atomic {
           if
-          :: STATE(0) != LIVE -> skip /* src/registry.c:829 set_deadline_locked: `if ((s & TETHER__STATE_MASK) != TETHER__LIVE) return TETHER_ENOENT;` */
+          :: STATE(0) != LIVE -> skip /* src/registry.c:844 set_deadline_locked: `if ((s & TETHER__STATE_MASK) != TETHER__LIVE) return TETHER_ENOENT;` */
           :: else ->
 #ifndef MUT_TOUCH_NO_VERSION
-             /* src/registry.c:830 set_deadline_locked: `uint32_t next = s + TETHER__S_VERSION;` */
+             /* src/registry.c:845 set_deadline_locked: `uint32_t next = s + TETHER__S_VERSION;` */
              ostate[0] = ostate[0] + S_VERSION;
 #endif
-             /* src/registry.c:835 set_deadline_locked: `if (atomic_compare_exchange_weak_explicit(&e->state, &s, next, memory_order_release,` */
+             /* src/registry.c:850 set_deadline_locked: `if (atomic_compare_exchange_weak_explicit(&e->state, &s, next, memory_order_release,` */
              ostate[0] = ostate[0] | S_SLOW;
              touch_ok = 1;
              touch_dl = oexp[0]
           fi;
-          unlock_mu() /* src/registry.c:857 tether_touch: `pthread_mutex_unlock(&r->mu);` */
+          unlock_mu() /* src/registry.c:872 tether_touch: `pthread_mutex_unlock(&r->mu);` */
         }
      fi
   :: else -> skip
@@ -270,18 +270,18 @@ proctype clock() {
 /* tether_register with TETHER_REPLACE of entry 1 over entry 0: publish the new
  * entry in the old one's bucket, then claim the old one with the replaced mark. */
 inline publish_new() {
-  oids[1] = 1; /* src/registry.c:444 plan_commit: `tether__ids_insert(r, e, (e->flags & TETHER__F_BUS) ? p->slot : NULL);` */
-  tw[0] = 2 /* src/registry.c:458 plan_commit: `tether__table_set(r, p->at, e, h);` */
+  oids[1] = 1; /* src/registry.c:459 plan_commit: `tether__ids_insert(r, e, (e->flags & TETHER__F_BUS) ? p->slot : NULL);` */
+  tw[0] = 2 /* src/registry.c:473 plan_commit: `tether__table_set(r, p->at, e, h);` */
 }
 
 inline claim_old() {
   if
   :: cur && STATE(0) == LIVE ->
-     /* src/registry.c:431 claim_replaced: `if (atomic_compare_exchange_weak_explicit(&e->state, &s, claimed, memory_order_acq_rel,` */
+     /* src/registry.c:446 claim_replaced: `if (atomic_compare_exchange_weak_explicit(&e->state, &s, claimed, memory_order_acq_rel,` */
 #ifdef MUT_REPLACE_NO_MARK
      ostate[0] = (ostate[0] & ~ST_MASK) | CLAIMED;
 #else
-     /* src/registry.c:430 claim_replaced: `uint32_t claimed = (s & ~TETHER__STATE_MASK) | TETHER__CLAIMED | TETHER__S_REPLACED;` */
+     /* src/registry.c:445 claim_replaced: `uint32_t claimed = (s & ~TETHER__STATE_MASK) | TETHER__CLAIMED | TETHER__S_REPLACED;` */
      ostate[0] = (ostate[0] & ~ST_MASK) | CLAIMED | S_REPLACED;
 #endif
      won = 1;
@@ -295,8 +295,8 @@ proctype replacer() {
   bit won, unl, cur;
   COLLECT_LOCALS;
   atomic {
-    lock_mu(); /* src/registry.c:485 tether_register_at: `pthread_mutex_lock(&r->mu);` */
-    /* src/registry.c:401 plan_register: `if (tether__state(cur) != TETHER__LIVE) cur = NULL;` */
+    lock_mu(); /* src/registry.c:500 tether_register_at: `pthread_mutex_lock(&r->mu);` */
+    /* src/registry.c:414 plan_register: `if (tether__state(cur) != TETHER__LIVE) cur = NULL;` */
     cur = (tw[0] == 1 && STATE(0) == LIVE);
 #ifdef MUT_REPLACE_CLAIM_FIRST
     claim_old()
@@ -305,12 +305,12 @@ proctype replacer() {
 #else
     publish_new()
   }
-  /* src/registry.c:467 plan_commit: `return p->replaced != NULL && claim_replaced(p->replaced);` */
+  /* src/registry.c:482 plan_commit: `return p->replaced != NULL && claim_replaced(p->replaced);` */
   atomic { claim_old() }
 #endif
-  unlock_arm(); /* src/registry.c:512 tether_register_at: `int many = tether__unlock(r);` */
+  unlock_arm(); /* src/registry.c:527 tether_register_at: `int many = tether__unlock(r);` */
   if
-  :: won -> won = 0; finish_removal(0) /* src/registry.c:519 tether_register_at: `if (claimed_old) tether__finish_removal(r, p.replaced, TETHER__BY_REPLACE);` */
+  :: won -> won = 0; finish_removal(0) /* src/registry.c:534 tether_register_at: `if (claimed_old) tether__finish_removal(r, p.replaced, p.replaced_why);` */
   :: else -> skip
   fi
 }

@@ -343,12 +343,12 @@ inline thread_exit() {
  * writer may advance in between. */
 inline epoch_in(outer, fenced) {
   atomic {
-    /* src/internal.h:968 tether__epoch_in: `int outer = atomic_load_explicit(&c->epoch, memory_order_relaxed) == 0;` */
+    /* src/internal.h:969 tether__epoch_in: `int outer = atomic_load_explicit(&c->epoch, memory_order_relaxed) == 0;` */
     ld(V_EPOCH(rec), v);
     if
     :: v == 0 ->
        outer = 1;
-       /* src/internal.h:970 tether__epoch_in: `atomic_load_explicit(&r->epoch, memory_order_acquire)` */
+       /* src/internal.h:971 tether__epoch_in: `atomic_load_explicit(&r->epoch, memory_order_acquire)` */
        g = gepoch
     :: else -> outer = 0
     fi;
@@ -357,13 +357,13 @@ inline epoch_in(outer, fenced) {
   atomic {
     if
     :: outer ->
-       /* src/internal.h:970 tether__epoch_in: `atomic_store_explicit(&c->epoch,` */
+       /* src/internal.h:971 tether__epoch_in: `atomic_store_explicit(&c->epoch,` */
        st(V_EPOCH(rec), g);
        g = 0;
 #ifndef MUT_NO_READER_FENCE
        if
-       :: fenced -> fence_self() /* src/internal.h:973 tether__epoch_in: `TETHER__FULL_FENCE();` */
-       :: else -> skip /* src/internal.h:975 tether__epoch_in: `atomic_signal_fence(memory_order_seq_cst);` */
+       :: fenced -> fence_self() /* src/internal.h:974 tether__epoch_in: `TETHER__FULL_FENCE();` */
+       :: else -> skip /* src/internal.h:976 tether__epoch_in: `atomic_signal_fence(memory_order_seq_cst);` */
        fi
 #endif
     :: else -> skip
@@ -376,7 +376,7 @@ inline epoch_in(outer, fenced) {
 inline epoch_out(outer, fenced, held) {
   atomic {
     held = 0;
-    /* src/internal.h:983 tether__epoch_out: `assert(atomic_load_explicit(&c->epoch, memory_order_relaxed) != 0);` */
+    /* src/internal.h:984 tether__epoch_out: `assert(atomic_load_explicit(&c->epoch, memory_order_relaxed) != 0);` */
     ld(V_EPOCH(rec), v);
     assert(v != 0);
     v = 0;
@@ -385,11 +385,11 @@ inline epoch_out(outer, fenced, held) {
 #ifdef MUT_HELP_HOISTED
        ld(V_HELP(rec), v);
 #endif
-       /* src/internal.h:985 tether__epoch_out: `atomic_store_explicit(&c->epoch, 0, memory_order_release);` */
+       /* src/internal.h:986 tether__epoch_out: `atomic_store_explicit(&c->epoch, 0, memory_order_release);` */
        st(V_EPOCH(rec), 0);
        if
-       :: fenced -> fence_self() /* src/internal.h:989 tether__epoch_out: `TETHER__FULL_FENCE();` */
-       :: else -> skip /* src/internal.h:991 tether__epoch_out: `atomic_signal_fence(memory_order_seq_cst);` */
+       :: fenced -> fence_self() /* src/internal.h:990 tether__epoch_out: `TETHER__FULL_FENCE();` */
+       :: else -> skip /* src/internal.h:992 tether__epoch_out: `atomic_signal_fence(memory_order_seq_cst);` */
        fi
     :: else ->
 #ifdef MUT_NESTED_CLEAR
@@ -403,22 +403,22 @@ inline epoch_out(outer, fenced, held) {
 #ifdef MUT_NO_HELP_CHECK
      v = 0;
 #elif !defined(MUT_HELP_HOISTED)
-     /* src/internal.h:992 tether__epoch_out: `atomic_load_explicit(&c->help, memory_order_relaxed)` */
+     /* src/internal.h:993 tether__epoch_out: `atomic_load_explicit(&c->help, memory_order_relaxed)` */
      ld(V_HELP(rec), v);
 #endif
      if
      :: v ->
-        /* src/reclaim.c:633 tether__help: `atomic_store_explicit(&c->help, 0, memory_order_relaxed);` */
+        /* src/reclaim.c:636 tether__help: `atomic_store_explicit(&c->help, 0, memory_order_relaxed);` */
         st(V_HELP(rec), 0);
         atomic {
           v = 0;
           if
-          :: bg_armed -> skip /* src/reclaim.c:637 tether__help: `if (atomic_load_explicit(&r->bg_armed, memory_order_acquire)) return;` */
+          :: bg_armed -> skip /* src/reclaim.c:640 tether__help: `if (atomic_load_explicit(&r->bg_armed, memory_order_acquire)) return;` */
           :: else -> v = 1
           fi
         }
         if
-        :: v -> v = 0; arm(0, 0) /* src/reclaim.c:638 tether__help: `tether__arm(r, 0);` */
+        :: v -> v = 0; arm(0, 0) /* src/reclaim.c:641 tether__help: `tether__arm(r, 0);` */
         :: else -> skip
         fi
      :: else -> skip
@@ -450,12 +450,12 @@ inline ring(unlk) {
  * the last step. */
 inline arm(delay, unl) {
   atomic {
-    /* src/reclaim.c:647 tether__arm: `atomic_exchange_explicit(&r->bg_armed, 1, memory_order_acq_rel)` */
+    /* src/reclaim.c:650 tether__arm: `atomic_exchange_explicit(&r->bg_armed, 1, memory_order_acq_rel)` */
     rmw_fence();
     old = bg_armed;
     bg_armed = 1;
     if
-    :: old != 0 && delay > 0 -> /* src/reclaim.c:647 tether__arm: `!= 0 && delay_ms > 0) return;` */
+    :: old != 0 && delay > 0 -> /* src/reclaim.c:650 tether__arm: `!= 0 && delay_ms > 0) return;` */
        if
        :: unl -> unlock_mu()
        :: else -> skip
@@ -477,7 +477,7 @@ inline arm(delay, unl) {
      }
 #endif
      atomic {
-       /* src/reclaim.c:651 tether__arm: `!atomic_compare_exchange_weak_explicit(&r->bg_due_ms, &cur, due` */
+       /* src/reclaim.c:654 tether__arm: `!atomic_compare_exchange_weak_explicit(&r->bg_due_ms, &cur, due` */
        rmw_fence();
        due = 1
 #ifdef MUT_BELL_FIRST
@@ -489,7 +489,7 @@ inline arm(delay, unl) {
 #endif
      }
 #ifndef MUT_BELL_FIRST
-     ring(unl) /* src/reclaim.c:654 tether__arm: `bell_ring();` */
+     ring(unl) /* src/reclaim.c:657 tether__arm: `bell_ring();` */
 #endif
   fi
 }
@@ -569,7 +569,7 @@ inline collect_next() {
 #ifndef MUT_ZOMBIE_IGNORED
         if
         :: !oslot[co] && orefs[co] > 0 -> /* src/reclaim.c:473 tether__collect: `if (en->refs > 0) {` */
-           ostate[co] = ZOMBIE /* src/reclaim.c:474 tether__collect: `TETHER__ZOMBIE` */
+           ostate[co] = ZOMBIE /* src/reclaim.c:476 tether__collect: `TETHER__ZOMBIE` */
         :: else -> destroy(co)
         fi
 #else
@@ -578,7 +578,7 @@ inline collect_next() {
      :: else -> break
      od;
      if
-     :: bm != 0 -> inflight++ /* src/reclaim.c:489 tether__collect: `r->inflight = b;` */
+     :: bm != 0 -> inflight++ /* src/reclaim.c:492 tether__collect: `r->inflight = b;` */
      :: else -> skip
      fi;
      ci = 0; co = 0; adv = 0;
@@ -727,11 +727,11 @@ inline collect_rest() {
  * batch_run_end. */
 inline destroy_batch() {
   if
-  :: bm == 0 -> skip /* src/reclaim.c:582 tether__destroy_batch: `if (b->head == NULL) return;` */
+  :: bm == 0 -> skip /* src/reclaim.c:585 tether__destroy_batch: `if (b->head == NULL) return;` */
   :: else ->
      atomic {
-       lock_mu(); /* src/reclaim.c:556 batch_run_end: `pthread_mutex_lock(&r->mu);` */
-       inflight--; /* src/reclaim.c:568 batch_run_end: `*p = x->b->next_inflight;` */
+       lock_mu(); /* src/reclaim.c:559 batch_run_end: `pthread_mutex_lock(&r->mu);` */
+       inflight--; /* src/reclaim.c:571 batch_run_end: `*p = x->b->next_inflight;` */
 #ifdef BARRIER
        co = 0;
        do
@@ -748,11 +748,11 @@ inline destroy_batch() {
 
 inline reclaim_now() {
   atomic {
-    lock_mu(); /* src/reclaim.c:623 tether__reclaim_now: `pthread_mutex_lock(&r->mu);` */
-    collect_begin() /* src/reclaim.c:624 tether__reclaim_now: `tether__collect(r, &b);` */
+    lock_mu(); /* src/reclaim.c:626 tether__reclaim_now: `pthread_mutex_lock(&r->mu);` */
+    collect_begin() /* src/reclaim.c:627 tether__reclaim_now: `tether__collect(r, &b);` */
   }
-  collect_rest(); /* src/reclaim.c:626 tether__reclaim_now: `pthread_mutex_unlock(&r->mu);` */
-  destroy_batch() /* src/reclaim.c:627 tether__reclaim_now: `tether__destroy_batch(r, &b);` */
+  collect_rest(); /* src/reclaim.c:629 tether__reclaim_now: `pthread_mutex_unlock(&r->mu);` */
+  destroy_batch() /* src/reclaim.c:630 tether__reclaim_now: `tether__destroy_batch(r, &b);` */
 }
 
 /* tether__reclaim_if: the writer reclaims on its own thread when limbo has grown
@@ -760,7 +760,7 @@ inline reclaim_now() {
 inline reclaim_if() {
 #ifdef INLINE_RECLAIM
   if
-  :: reclaim_now() /* src/reclaim.c:613 tether__reclaim_if: `tether__reclaim_now(r);` */
+  :: reclaim_now() /* src/reclaim.c:616 tether__reclaim_if: `tether__reclaim_now(r);` */
   :: skip
   fi
 #else
@@ -794,7 +794,7 @@ inline claim(o) {
     claimed_ghost(o)
   }
 #else
-  /* src/internal.h:222 tether__claim: `if (atomic_compare_exchange_weak_explicit(&e->state, &s,` */
+  /* src/internal.h:223 tether__claim: `if (atomic_compare_exchange_weak_explicit(&e->state, &s,` */
   atomic {
     rmw_fence();
     if
@@ -811,39 +811,39 @@ inline claim(o) {
 inline slot_maybe_drop(sl) {
   if
 #ifndef MUT_TOPIC_UNPINNED
-  :: stopics[sl] > 0 || shand[sl] != 0 -> skip /* src/registry.c:196 slot_maybe_drop: `if (s->topic_refs > 0 || !slot_empty(s)) return;` */
+  :: stopics[sl] > 0 || shand[sl] != 0 -> skip /* src/registry.c:200 slot_maybe_drop: `if (s->topic_refs > 0 || !slot_empty(s)) return;` */
 #else
   :: shand[sl] != 0 -> skip
 #endif
   :: else ->
-     tw[oname[sl]] = 0; /* src/registry.c:207 slot_maybe_drop: `tether__table_remove(r, at);` */
-     retire(sl) /* src/registry.c:208 slot_maybe_drop: `tether__retire_obj(r, &s->retire, TETHER__K_SLOT);` */
+     tw[oname[sl]] = 0; /* src/registry.c:211 slot_maybe_drop: `tether__table_remove(r, at);` */
+     retire(sl) /* src/registry.c:212 slot_maybe_drop: `tether__retire_obj(r, &s->retire, TETHER__K_SLOT);` */
   fi
 }
 
 /* tether__remove_locked: unlink a claimed entry and retire it. */
 inline remove_locked(o) {
-  /* src/registry.c:238 tether__remove_locked: `assert(tether__state(e) == TETHER__CLAIMED);` */
+  /* src/registry.c:249 tether__remove_locked: `assert(tether__state(e) == TETHER__CLAIMED);` */
   assert(STATE(o) == CLAIMED);
-  /* src/registry.c:247 tether__remove_locked: `void *n = tether__lookup_at(t, e->tail, e->len, tether__node_hash(e), &at);` */
+  /* src/registry.c:258 tether__remove_locked: `void *n = tether__lookup_at(t, e->tail, e->len, tether__node_hash(e), &at);` */
   sl = tw[oname[o]];
   if
-  :: sl == o + 1 -> tw[oname[o]] = 0; sl = 0 /* src/registry.c:249 tether__remove_locked: `tether__table_remove(r, at);` */
-  :: sl != 0 && oslot[sl - 1] -> skip /* src/registry.c:251 tether__remove_locked: `s = n;` */
+  :: sl == o + 1 -> tw[oname[o]] = 0; sl = 0 /* src/registry.c:260 tether__remove_locked: `tether__table_remove(r, at);` */
+  :: sl != 0 && oslot[sl - 1] -> skip /* src/registry.c:262 tether__remove_locked: `s = n;` */
   :: else -> sl = 0
   fi;
   if
   :: sl != 0 && shand[sl - 1] == o + 1 ->
-     shand[sl - 1] = 0 /* src/registry.c:178 slot_unlink: `atomic_store_explicit(&s->handlers, 0, memory_order_release);` */
+     shand[sl - 1] = 0 /* src/registry.c:182 slot_unlink: `atomic_store_explicit(&s->handlers, 0, memory_order_release);` */
   :: else -> skip
   fi;
-  oids[o] = 0; /* src/registry.c:253 tether__remove_locked: `tether__ids_remove(r, e);` */
-  /* src/registry.c:262 tether__remove_locked: `atomic_store_explicit(` */
+  oids[o] = 0; /* src/registry.c:264 tether__remove_locked: `tether__ids_remove(r, e);` */
+  /* src/registry.c:273 tether__remove_locked: `atomic_store_explicit(` */
   ostate[o] = RETIRED | (ostate[o] & S_REPLACED);
   nrem++;
-  retire(o); /* src/registry.c:266 tether__remove_locked: `tether__retire_obj(r, &e->u.retire, TETHER__K_ENTRY);` */
+  retire(o); /* src/registry.c:277 tether__remove_locked: `tether__retire_obj(r, &e->u.retire, TETHER__K_ENTRY);` */
   if
-  :: sl != 0 -> slot_maybe_drop(sl - 1) /* src/registry.c:267 tether__remove_locked: `if (s != NULL) slot_maybe_drop(r, s);` */
+  :: sl != 0 -> slot_maybe_drop(sl - 1) /* src/registry.c:278 tether__remove_locked: `if (s != NULL) slot_maybe_drop(r, s);` */
   :: else -> skip
   fi;
   sl = 0
@@ -852,18 +852,18 @@ inline remove_locked(o) {
 /* tether__finish_removal of an entry without an owner. */
 inline finish_removal(o) {
   atomic {
-    lock_mu(); /* src/registry.c:276 tether__finish_removal: `pthread_mutex_lock(&r->mu);` */
-    remove_locked(o) /* src/registry.c:279 tether__finish_removal: `tether__remove_locked(r, e, why);` */
+    lock_mu(); /* src/registry.c:287 tether__finish_removal: `pthread_mutex_lock(&r->mu);` */
+    remove_locked(o) /* src/registry.c:290 tether__finish_removal: `tether__remove_locked(r, e, why);` */
   }
-  unlock_arm(); /* src/registry.c:280 tether__finish_removal: `tether__reclaim_if(r, tether__unlock(r));` */
+  unlock_arm(); /* src/registry.c:291 tether__finish_removal: `tether__reclaim_if(r, tether__unlock(r));` */
   reclaim_if()
 }
 
 /* tether__unlock: arms when limbo is not empty, then unlocks. */
 inline unlock_arm() {
   if
-  :: limn > 0 -> unl = 1; arm(1, unl); unl = 0 /* src/reclaim.c:605 tether__unlock: `if (pending) tether__arm(r, 1);` */
-  :: else -> unlock_mu() /* src/reclaim.c:606 tether__unlock: `pthread_mutex_unlock(&r->mu);` */
+  :: limn > 0 -> unl = 1; arm(1, unl); unl = 0 /* src/reclaim.c:608 tether__unlock: `if (pending) tether__arm(r, 1);` */
+  :: else -> unlock_mu() /* src/reclaim.c:609 tether__unlock: `pthread_mutex_unlock(&r->mu);` */
   fi
 }
 
@@ -871,41 +871,41 @@ inline unlock_arm() {
  * The lock-free stack is a set of entries (`hand`, a bit per entry): the order in
  * which the finisher takes them does not matter to anyone. */
 inline handoff(o) {
-  /* src/reclaim.c:667 tether__handoff: `} while (!atomic_compare_exchange_weak_explicit(&r->handoff, &head, node,` */
+  /* src/reclaim.c:670 tether__handoff: `} while (!atomic_compare_exchange_weak_explicit(&r->handoff, &head, node,` */
   atomic { rmw_fence(); hand = hand | (1 << o) }
 #ifndef MUT_HANDOFF_NO_ARM
-  arm(0, 0) /* src/reclaim.c:669 tether__handoff: `tether__arm(r, 0);` */
+  arm(0, 0) /* src/reclaim.c:672 tether__handoff: `tether__arm(r, 0);` */
 #endif
 }
 
 inline handoff_finish() {
   atomic {
     if
-    :: hand != 0 -> /* src/reclaim.c:676 tether__handoff_finish: `if (atomic_load_explicit(&r->handoff, memory_order_acquire) != 0) {` */
-       hbusy++; /* src/reclaim.c:677 tether__handoff_finish: `atomic_fetch_add_explicit(&r->handoff_busy, 1, memory_order_acq_rel);` */
+    :: hand != 0 -> /* src/reclaim.c:679 tether__handoff_finish: `if (atomic_load_explicit(&r->handoff, memory_order_acquire) != 0) {` */
+       hbusy++; /* src/reclaim.c:680 tether__handoff_finish: `atomic_fetch_add_explicit(&r->handoff_busy, 1, memory_order_acq_rel);` */
        hmine = 1
     :: else -> skip
     fi
   }
   if
   :: hmine ->
-     /* src/reclaim.c:679 tether__handoff_finish: `uintptr_t node = atomic_exchange_explicit(&r->handoff, 0, memory_order_acquire);` */
+     /* src/reclaim.c:682 tether__handoff_finish: `uintptr_t node = atomic_exchange_explicit(&r->handoff, 0, memory_order_acquire);` */
      atomic { hlist = hand; hand = 0 }
      hk = 0;
      do
      :: hk < NOBJ ->
         if
-        :: hlist & (1 << hk) -> finish_removal(hk) /* src/reclaim.c:684 tether__handoff_finish: `tether__finish_removal(r, e, why);` */
+        :: hlist & (1 << hk) -> finish_removal(hk) /* src/reclaim.c:687 tether__handoff_finish: `tether__finish_removal(r, e, why);` */
         :: else -> skip
         fi;
         hk++
      :: else -> break
      od;
-     /* src/reclaim.c:686 tether__handoff_finish: `atomic_fetch_sub_explicit(&r->handoff_busy, 1, memory_order_acq_rel);` */
+     /* src/reclaim.c:689 tether__handoff_finish: `atomic_fetch_sub_explicit(&r->handoff_busy, 1, memory_order_acq_rel);` */
      atomic { hk = 0; hlist = 0; hbusy--; hmine = 0 }
   :: else -> skip
   fi;
-  /* src/reclaim.c:690 tether__handoff_finish: `while (atomic_load_explicit(&r->handoff_busy, memory_order_acquire) != 0) sched_yield();` */
+  /* src/reclaim.c:693 tether__handoff_finish: `while (atomic_load_explicit(&r->handoff_busy, memory_order_acquire) != 0) sched_yield();` */
   hbusy == 0
 }
 
@@ -918,7 +918,7 @@ inline drain_pending() {
   co = 0;
   do
   :: co < limn ->
-     /* src/reclaim.c:804 drain_pending: `if (tether__retire_kind(o) == TETHER__K_ENTRY && tether__retire_epoch(o) <= target) return 1;` */
+     /* src/reclaim.c:807 drain_pending: `if (tether__retire_kind(o) == TETHER__K_ENTRY && tether__retire_epoch(o) <= target) return 1;` */
      if
      :: !oslot[limq[co]] && oepoch[limq[co]] <= target -> pend = 1
      :: else -> skip
@@ -929,7 +929,7 @@ inline drain_pending() {
   co = 0;
   do
   :: co < NOBJ ->
-     /* src/reclaim.c:807 drain_pending: `if (wait_all || tether__retire_epoch(&z->u.retire) <= target) return 1;` */
+     /* src/reclaim.c:810 drain_pending: `if (wait_all || tether__retire_epoch(&z->u.retire) <= target) return 1;` */
      if
      :: STATE(co) == ZOMBIE && !destroyed[co] && oepoch[co] <= target -> pend = 1
      :: else -> skip
@@ -940,7 +940,7 @@ inline drain_pending() {
   co = 0;
 #ifndef MUT_DRAIN_SKIPS_INFLIGHT
   if
-  :: inflight > 0 -> pend = 1 /* src/reclaim.c:809 drain_pending: `if (wait_all || f->min_epoch <= target) return 1;` */
+  :: inflight > 0 -> pend = 1 /* src/reclaim.c:812 drain_pending: `if (wait_all || f->min_epoch <= target) return 1;` */
   :: else -> skip
   fi
 #endif
@@ -949,30 +949,30 @@ inline drain_pending() {
 /* tether__drain(r, TETHER__DRAIN_BARRIER), for a caller holding no ref. */
 inline drain() {
   atomic {
-    lock_mu(); /* src/reclaim.c:819 tether__drain: `pthread_mutex_lock(&r->mu);` */
-    /* src/reclaim.c:821 tether__drain: `uint64_t target = atomic_load_explicit(&r->epoch, memory_order_relaxed);` */
+    lock_mu(); /* src/reclaim.c:822 tether__drain: `pthread_mutex_lock(&r->mu);` */
+    /* src/reclaim.c:824 tether__drain: `uint64_t target = atomic_load_explicit(&r->epoch, memory_order_relaxed);` */
     target = gepoch
   }
   do
-  :: atomic { collect_begin() } /* src/reclaim.c:831 tether__drain: `tether__collect(r, &b);` */
-     collect_rest(); /* src/reclaim.c:832 tether__drain: `pthread_mutex_unlock(&r->mu);` */
-     destroy_batch(); /* src/reclaim.c:833 tether__drain: `tether__destroy_batch(r, &b);` */
+  :: atomic { collect_begin() } /* src/reclaim.c:834 tether__drain: `tether__collect(r, &b);` */
+     collect_rest(); /* src/reclaim.c:835 tether__drain: `pthread_mutex_unlock(&r->mu);` */
+     destroy_batch(); /* src/reclaim.c:836 tether__drain: `tether__destroy_batch(r, &b);` */
      atomic {
-       lock_mu(); /* src/reclaim.c:834 tether__drain: `pthread_mutex_lock(&r->mu);` */
+       lock_mu(); /* src/reclaim.c:837 tether__drain: `pthread_mutex_lock(&r->mu);` */
        drain_pending();
        if
-       :: !pend -> unlock_mu() /* src/reclaim.c:835 tether__drain: `if (!drain_pending(r, target, wait_all)) break;` */
+       :: !pend -> unlock_mu() /* src/reclaim.c:838 tether__drain: `if (!drain_pending(r, target, wait_all)) break;` */
        :: else -> skip
        fi
      }
      if
      :: !pend -> break
      :: inflight > 0 ->
-        /* src/reclaim.c:837 tether__drain: `pthread_cond_wait(&r->done_cv, &r->mu);` */
+        /* src/reclaim.c:840 tether__drain: `pthread_cond_wait(&r->done_cv, &r->mu);` */
         unlock_mu();
         atomic { inflight == 0 -> lock_mu() }
      :: else ->
-        /* src/reclaim.c:842 tether__drain: `nanosleep(&ts, NULL);` */
+        /* src/reclaim.c:845 tether__drain: `nanosleep(&ts, NULL);` */
         unlock_mu();
         lock_mu()
      fi
@@ -989,8 +989,8 @@ proctype bg() {
   COLLECT_LOCALS;
   do
   :: atomic {
-       bg_sleeping = 0; /* src/reclaim.c:744 bg_sleep: `atomic_store_explicit(&g_bg_sleeping, 0, memory_order_relaxed);` */
-       /* src/reclaim.c:769 bg_main: `uint32_t seen = atomic_load_explicit(&g_bell, memory_order_seq_cst);` */
+       bg_sleeping = 0; /* src/reclaim.c:747 bg_sleep: `atomic_store_explicit(&g_bg_sleeping, 0, memory_order_relaxed);` */
+       /* src/reclaim.c:772 bg_main: `uint32_t seen = atomic_load_explicit(&g_bell, memory_order_seq_cst);` */
        rung = 0
      }
      if
@@ -999,20 +999,20 @@ proctype bg() {
         due = 0;
 #else
      :: atomic {
-          /* src/reclaim.c:701 bg_pick_locked: `uint64_t due = atomic_load_explicit(&r->bg_due_ms, memory_order_acquire);` */
-          /* src/reclaim.c:707 bg_pick_locked: `if (at[k] <= now) w |= 1 << k;` */
-          due -> /* src/reclaim.c:781 bg_main: `if (work & BG_RECLAIM) {` */
-          due = 0 /* src/reclaim.c:784 bg_main: `atomic_store_explicit(&r->bg_due_ms, 0, memory_order_seq_cst);` */
+          /* src/reclaim.c:704 bg_pick_locked: `uint64_t due = atomic_load_explicit(&r->bg_due_ms, memory_order_acquire);` */
+          /* src/reclaim.c:710 bg_pick_locked: `if (at[k] <= now) w |= 1 << k;` */
+          due -> /* src/reclaim.c:784 bg_main: `if (work & BG_RECLAIM) {` */
+          due = 0 /* src/reclaim.c:787 bg_main: `atomic_store_explicit(&r->bg_due_ms, 0, memory_order_seq_cst);` */
         }
-        bg_armed = 0; /* src/reclaim.c:785 bg_main: `atomic_store_explicit(&r->bg_armed, 0, memory_order_seq_cst);` */
+        bg_armed = 0; /* src/reclaim.c:788 bg_main: `atomic_store_explicit(&r->bg_armed, 0, memory_order_seq_cst);` */
 #endif
 #ifdef HANDOFF
-        handoff_finish(); /* src/reclaim.c:727 bg_work: `tether__handoff_finish(r);` */
+        handoff_finish(); /* src/reclaim.c:730 bg_work: `tether__handoff_finish(r);` */
 #endif
-        reclaim_now() /* src/reclaim.c:729 bg_work: `tether__reclaim_now(r);` */
+        reclaim_now() /* src/reclaim.c:732 bg_work: `tether__reclaim_now(r);` */
      :: atomic {
           !due ->
-          bg_sleeping = 1; /* src/reclaim.c:741 bg_sleep: `atomic_store_explicit(&g_bg_sleeping, 1, memory_order_seq_cst);` */
+          bg_sleeping = 1; /* src/reclaim.c:744 bg_sleep: `atomic_store_explicit(&g_bg_sleeping, 1, memory_order_seq_cst);` */
           /* src/reclaim.c:121 bell_wait: `FUTEX_WAIT_PRIVATE, seen` */
           if
           :: rung -> skip

@@ -61,7 +61,7 @@ inline emit_nested() {
        assert(!destroyed[q - 1])
     :: else -> skip
     fi;
-    /* src/internal.h:1036 tether__section_end_fast: `tether__leave_fast(s->c, s->outer);` */
+    /* src/internal.h:1037 tether__section_end_fast: `tether__leave_fast(s->c, s->outer);` */
     epoch_out(outer2, fenced2, hold2[me]);
     q = 0; outer2 = 0; fenced2 = 0
   }
@@ -105,7 +105,7 @@ inline emit() {
   :: called && nest -> emit_nested() /* src/dispatch.c:210 emit_name: `int v = e->fn(e->ctx, arg);` */
   :: else -> skip
   fi;
-  /* src/internal.h:1036 tether__section_end_fast: `tether__leave_fast(s->c, s->outer);` */
+  /* src/internal.h:1037 tether__section_end_fast: `tether__leave_fast(s->c, s->outer);` */
   epoch_out(outer, fenced, hold[me]);
   d_step { k = 0; outer = 0; fenced = 0; called = 0 }
 }
@@ -138,19 +138,19 @@ proctype writer() {
   byte me = NOBODY, s, sl, old, target;
   bit won, unl, pend;
   COLLECT_LOCALS;
-  claim(0); /* src/registry.c:529 claim_id: `if (e != NULL && !tether__claim(e)) e = NULL;` */
+  claim(0); /* src/registry.c:545 claim_id: `if (e != NULL && !tether__claim(e)) e = NULL;` */
   assert(won);
-  finish_removal(0); /* src/registry.c:538 tether_unregister: `tether__finish_removal(r, e, TETHER__BY_UNREGISTER);` */
+  finish_removal(0); /* src/registry.c:557 tether_unregister: `tether__finish_removal(r, e, expired ? TETHER__BY_EXPIRY : TETHER__BY_UNREGISTER);` */
 #ifdef BARRIER
   /* tether_barrier: every entry removed before it has been destroyed when it returns. */
-  drain(); /* src/registry.c:563 tether_barrier: `return tether__drain(r, TETHER__DRAIN_BARRIER);` */
+  drain(); /* src/registry.c:582 tether_barrier: `return tether__drain(r, TETHER__DRAIN_BARRIER);` */
   assert(dtor_done[0]);
   writer_done = 1;
 #endif
 #if NW > 1
-  claim(1); /* src/registry.c:529 claim_id: `if (e != NULL && !tether__claim(e)) e = NULL;` */
+  claim(1); /* src/registry.c:545 claim_id: `if (e != NULL && !tether__claim(e)) e = NULL;` */
   assert(won);
-  finish_removal(1); /* src/registry.c:538 tether_unregister: `tether__finish_removal(r, e, TETHER__BY_UNREGISTER);` */
+  finish_removal(1); /* src/registry.c:557 tether_unregister: `tether__finish_removal(r, e, expired ? TETHER__BY_EXPIRY : TETHER__BY_UNREGISTER);` */
 #endif
 }
 

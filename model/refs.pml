@@ -38,14 +38,14 @@ proctype ref_holder(byte me) {
   COLLECT_LOCALS;
   fenced = !USE_MEMBARRIER;
   atomic {
-    lock_mu(); /* src/registry.c:727 tether_acquire_at: `pthread_mutex_lock(&r->mu);` */
+    lock_mu(); /* src/registry.c:742 tether_acquire_at: `pthread_mutex_lock(&r->mu);` */
     if
-    :: !oids[E] || STATE(E) != LIVE -> got = 0 /* src/registry.c:733 tether_acquire_at: `} else if (e == NULL || tether__state(e) != TETHER__LIVE) {` */
+    :: !oids[E] || STATE(E) != LIVE -> got = 0 /* src/registry.c:748 tether_acquire_at: `} else if (e == NULL || tether__state(e) != TETHER__LIVE) {` */
     :: else ->
-       orefs[E]++; /* src/registry.c:743 tether_acquire_at: `e->refs++;` */
+       orefs[E]++; /* src/registry.c:758 tether_acquire_at: `e->refs++;` */
        got = 1
     fi;
-    unlock_mu() /* src/registry.c:753 tether_acquire_at: `pthread_mutex_unlock(&r->mu);` */
+    unlock_mu() /* src/registry.c:768 tether_acquire_at: `pthread_mutex_unlock(&r->mu);` */
   }
   if
   :: got ->
@@ -57,21 +57,21 @@ proctype ref_holder(byte me) {
      }
      epoch_out(outer, fenced, hold[me]);
      atomic {
-       lock_mu(); /* src/registry.c:790 tether_ref_release: `pthread_mutex_lock(&r->mu);` */
+       lock_mu(); /* src/registry.c:805 tether_ref_release: `pthread_mutex_lock(&r->mu);` */
        orefs[E]--;
        bm = 0;
-       /* src/registry.c:798 tether_ref_release: `if (--e->refs == 0 && tether__state(e) == TETHER__ZOMBIE) {` */
+       /* src/registry.c:813 tether_ref_release: `if (--e->refs == 0 && tether__state(e) == TETHER__ZOMBIE) {` */
        if
 #ifndef MUT_RELEASE_KEEPS_ZOMBIE
        :: orefs[E] == 0 && STATE(E) == ZOMBIE ->
-          destroy(E); /* src/registry.c:803 tether_ref_release: `b.head = b.tail = &e->u.retire;` */
-          inflight++ /* src/registry.c:806 tether_ref_release: `r->inflight = &b;` */
+          destroy(E); /* src/registry.c:818 tether_ref_release: `b.head = b.tail = &e->u.retire;` */
+          inflight++ /* src/registry.c:821 tether_ref_release: `r->inflight = &b;` */
 #endif
        :: else -> skip
        fi;
-       unlock_mu() /* src/registry.c:808 tether_ref_release: `pthread_mutex_unlock(&r->mu);` */
+       unlock_mu() /* src/registry.c:823 tether_ref_release: `pthread_mutex_unlock(&r->mu);` */
      }
-     destroy_batch() /* src/registry.c:810 tether_ref_release: `tether__destroy_batch(r, &b);` */
+     destroy_batch() /* src/registry.c:825 tether_ref_release: `tether__destroy_batch(r, &b);` */
   :: else -> skip
   fi
 }
@@ -82,19 +82,19 @@ proctype topic_holder(byte me) {
   bit mapped = 1, outer, fenced, unl;
   COLLECT_LOCALS;
   atomic {
-    lock_mu(); /* src/registry.c:651 tether_topic_get_at: `pthread_mutex_lock(&r->mu);` */
-    /* src/registry.c:654 tether_topic_get_at: `tether__lookup_at(atomic_load_explicit(&r->table, memory_order_relaxed), name, len, h, &at);` */
+    lock_mu(); /* src/registry.c:671 tether_topic_get_at: `pthread_mutex_lock(&r->mu);` */
+    /* src/registry.c:674 tether_topic_get_at: `tether__lookup_at(atomic_load_explicit(&r->table, memory_order_relaxed), name, len, h, &at);` */
     if
     :: tw[0] == E + 1 ->
-       shand[S] = E + 1; /* src/registry.c:670 tether_topic_get_at: `atomic_init(&s->handlers, (uintptr_t)n);` */
-       tw[0] = S + 1 /* src/registry.c:671 tether_topic_get_at: `tether__table_set(r, at, s, h);` */
+       shand[S] = E + 1; /* src/registry.c:690 tether_topic_get_at: `atomic_init(&s->handlers, (uintptr_t)n);` */
+       tw[0] = S + 1 /* src/registry.c:691 tether_topic_get_at: `tether__table_set(r, at, s, h);` */
     :: tw[0] == 0 ->
-       tw[0] = S + 1 /* src/registry.c:668 tether_topic_get_at: `tether__table_insert(r, s, h, grown);` */
+       tw[0] = S + 1 /* src/registry.c:688 tether_topic_get_at: `tether__table_insert(r, s, h, grown);` */
     :: else -> skip
     fi;
-    stopics[S]++ /* src/registry.c:681 tether_topic_get_at: `s->topic_refs++;` */
+    stopics[S]++ /* src/registry.c:701 tether_topic_get_at: `s->topic_refs++;` */
   }
-  unlock_arm(); /* src/registry.c:689 tether_topic_get_at: `tether__unlock(r);` */
+  unlock_arm(); /* src/registry.c:709 tether_topic_get_at: `tether__unlock(r);` */
   /* src/dispatch.c:259 tether_topic_emit: `TETHER__SECTION_FAST(sec) = {c, tether__epoch_in(r, c, TETHER__FAST_FENCED)};` */
   epoch_in(outer, fenced);
   atomic {
@@ -112,11 +112,11 @@ proctype topic_holder(byte me) {
   hold2[me] = 0;
   epoch_out(outer, fenced, hold[me]);
   atomic {
-    lock_mu(); /* src/registry.c:701 tether_topic_release: `pthread_mutex_lock(&r->mu);` */
-    stopics[S]--; /* src/registry.c:703 tether_topic_release: `t->slot->topic_refs--;` */
-    slot_maybe_drop(S) /* src/registry.c:710 tether_topic_release: `slot_maybe_drop(r, t->slot);` */
+    lock_mu(); /* src/registry.c:721 tether_topic_release: `pthread_mutex_lock(&r->mu);` */
+    stopics[S]--; /* src/registry.c:723 tether_topic_release: `t->slot->topic_refs--;` */
+    slot_maybe_drop(S) /* src/registry.c:730 tether_topic_release: `slot_maybe_drop(r, t->slot);` */
   }
-  unlock_arm() /* src/registry.c:711 tether_topic_release: `tether__unlock(r);` */
+  unlock_arm() /* src/registry.c:731 tether_topic_release: `tether__unlock(r);` */
 }
 
 /* tether_unregister of the entry. */
@@ -125,12 +125,12 @@ proctype writer() {
   bit won, unl;
   COLLECT_LOCALS;
   atomic {
-    lock_mu(); /* src/registry.c:527 claim_id: `pthread_mutex_lock(&r->mu);` */
-    claim(E); /* src/registry.c:529 claim_id: `if (e != NULL && !tether__claim(e)) e = NULL;` */
-    unlock_mu() /* src/registry.c:530 claim_id: `pthread_mutex_unlock(&r->mu);` */
+    lock_mu(); /* src/registry.c:543 claim_id: `pthread_mutex_lock(&r->mu);` */
+    claim(E); /* src/registry.c:545 claim_id: `if (e != NULL && !tether__claim(e)) e = NULL;` */
+    unlock_mu() /* src/registry.c:547 claim_id: `pthread_mutex_unlock(&r->mu);` */
   }
   assert(won);
-  finish_removal(E); /* src/registry.c:538 tether_unregister: `tether__finish_removal(r, e, TETHER__BY_UNREGISTER);` */
+  finish_removal(E); /* src/registry.c:557 tether_unregister: `tether__finish_removal(r, e, expired ? TETHER__BY_EXPIRY : TETHER__BY_UNREGISTER);` */
   removed_ret = 1
 }
 

@@ -69,10 +69,15 @@ int tether__calls_reserve(tether_registry *r, tether__calls_plan *p, uint32_t id
   if (lacking == 0) return 0;
   p->grow = tether__alloc(r, lacking * sizeof *p->grow);
   if (p->grow == NULL) return TETHER_ENOMEM;
+  /* All LACKING of them from the start: an undo frees the list with its size. */
+  memset(p->grow, 0, lacking * sizeof *p->grow);
+  p->n = lacking;
+  size_t k = 0;
   for (tether__rec *c = head; c != NULL; c = c->next) {
     tether__count_dir *d = atomic_load_explicit(&c->counts, memory_order_relaxed);
     if (d != NULL && idx < d->cap) continue;
-    tether__calls_grow *g = &p->grow[p->n++];
+    assert(k < lacking); /* the mutex is held: no record's array changed */
+    tether__calls_grow *g = &p->grow[k++];
     g->rec = c;
     g->dir = dir_new(r, cap_for(d ? d->cap : 0, idx), d);
     if (g->dir == NULL) {

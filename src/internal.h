@@ -131,12 +131,13 @@ typedef struct tether__node {
  * cost it nothing. */
 struct tether__entry {
   /* While registered: id and creation time. Claimed by a reader (ONCE, expiry),
-   * the creation time becomes the hand-off link to the background thread. Once
-   * retired (neither is read again): the limbo link. */
+   * the creation time becomes the hand-off link to the background thread (so it
+   * is atomic: a snapshot may read it meanwhile, see snap_visit). Once retired
+   * (neither is read again): the limbo link. */
   union {
     struct {
       tether_id id;
-      uint64_t created_ms;
+      _Atomic uint64_t created_ms;
     } live;
     tether__retire retire;
   } u;

@@ -471,7 +471,10 @@ void tether__collect(tether_registry *r, tether__batch *b) {
     if (tether__retire_kind(o) == TETHER__K_ENTRY) {
       tether__entry *en = tether__entry_of(o);
       if (en->refs > 0) {
-        atomic_store_explicit(&en->state, TETHER__ZOMBIE, memory_order_relaxed);
+        /* Why it was removed and the replaced mark stay (on_remove reads the one). */
+        uint32_t st = atomic_load_explicit(&en->state, memory_order_relaxed);
+        atomic_store_explicit(&en->state, (st & ~TETHER__STATE_MASK) | TETHER__ZOMBIE,
+                              memory_order_relaxed);
         o->next = r->zombies ? &r->zombies->u.retire : NULL;
         r->zombies = en;
         continue;
@@ -663,7 +666,7 @@ void tether__handoff(tether_registry *r, tether__entry *e, tether__why why) {
   uintptr_t node = (uintptr_t)e | (why == TETHER__BY_EXPIRY ? HANDOFF_EXPIRY : 0);
   uintptr_t head = atomic_load_explicit(&r->handoff, memory_order_relaxed);
   do {
-    e->u.live.created_ms = head;
+    atomic_store_explicit(&e->u.live.created_ms, head, memory_order_release);
   } while (!atomic_compare_exchange_weak_explicit(&r->handoff, &head, node, memory_order_release,
                                                   memory_order_relaxed));
   tether__arm(r, 0);
@@ -680,7 +683,7 @@ void tether__handoff_finish(tether_registry *r) {
     while (node != 0) {
       tether__entry *e = (tether__entry *)(node & ~HANDOFF_EXPIRY);
       tether__why why = (node & HANDOFF_EXPIRY) ? TETHER__BY_EXPIRY : TETHER__BY_ONCE;
-      node = (uintptr_t)e->u.live.created_ms;
+      node = (uintptr_t)atomic_load_explicit(&e->u.live.created_ms, memory_order_relaxed);
       tether__finish_removal(r, e, why);
     }
     atomic_fetch_sub_explicit(&r->handoff_busy, 1, memory_order_acq_rel);

@@ -117,6 +117,10 @@ int tether_registry_new(tether_registry **out, const tether_options *opts) {
     r->next_profile_ms = now + r->profile_interval_ms;
     pthread_mutex_unlock(&tether__g_mu);
     tether__arm(r, r->sweep_interval_ms ? r->sweep_interval_ms : TETHER_TICK_MS);
+    /* Not armed for a reclaim, though: left set, the flag would make each
+     * writer's arm until that due time return early, and destructors would
+     * wait for the first tick or sweep. */
+    atomic_store_explicit(&r->bg_armed, 0, memory_order_release);
   }
   *out = r;
   return 0;
@@ -209,6 +213,13 @@ static void slot_maybe_drop(tether_registry *r, tether__slot *s) {
 }
 
 /* ---- removal ---- */
+
+/* Whether E's TTL has run out (mutex held, or E claimed). An expired entry is
+ * gone for every call that names it: one that finds it removes it as expired. */
+static int expired_now(const tether_registry *r, const tether__entry *e) {
+  uint64_t exp = atomic_load_explicit(&e->expires_at, memory_order_relaxed);
+  return exp != 0 && tether__now(r) >= exp;
+}
 
 static void count_removal(tether_registry *r, const tether__entry *e, tether__why why) {
   r->st.live--;
@@ -374,7 +385,9 @@ typedef struct reg_plan {
   uint64_t *ids;        /* a grown id index */
   uint32_t ids_cap;
   tether__calls_plan calls; /* with call tracking: per-thread count slots for its index */
-  tether__entry *replaced; /* MAP + REPLACE: the entry replaced (claimed once the new one is out) */
+  tether__entry *replaced;  /* MAP: the entry replaced (REPLACE) or found expired, claimed
+                               once the new one is out */
+  tether__why replaced_why;
 } reg_plan;
 
 static void plan_undo(tether_registry *r, reg_plan *p) {
@@ -400,8 +413,10 @@ static int plan_register(tether_registry *r, reg_plan *p, tether__entry *e, teth
       cur = p->node;
       if (tether__state(cur) != TETHER__LIVE) cur = NULL;
     }
-    if (cur != NULL && !(flags & TETHER_REPLACE)) return TETHER_EEXIST;
+    int expired = cur != NULL && expired_now(r, cur);
+    if (cur != NULL && !expired && !(flags & TETHER_REPLACE)) return TETHER_EEXIST;
     p->replaced = cur;
+    p->replaced_why = expired ? TETHER__BY_EXPIRY : TETHER__BY_REPLACE;
     if (p->node == NULL && tether__table_reserve(r, &p->grown) != 0) return TETHER_ENOMEM;
   } else if (p->slot == NULL) {
     p->slot = slot_new(r, name, len);
@@ -443,7 +458,7 @@ static int plan_commit(tether_registry *r, reg_plan *p, tether__entry *e, uint64
   tether__ids_adopt(r, p->ids, p->ids_cap);
   tether__ids_insert(r, e, (e->flags & TETHER__F_BUS) ? p->slot : NULL);
   if (e->flags & TETHER__F_TRACK) tether__calls_commit(r, &p->calls, e);
-  e->u.live.created_ms = tether__now(r);
+  atomic_store_explicit(&e->u.live.created_ms, tether__now(r), memory_order_relaxed);
   if (p->array != NULL) {
     uintptr_t hv = atomic_load_explicit(&p->slot->handlers, memory_order_relaxed);
     atomic_store_explicit(&p->slot->handlers, (uintptr_t)p->array | 1, memory_order_release);
@@ -516,27 +531,31 @@ int tether_register_at(tether_registry *r, tether_site site, const char *name, t
     tether__free(r, e, tether__entry_size(e));
     return rc;
   }
-  if (claimed_old) tether__finish_removal(r, p.replaced, TETHER__BY_REPLACE);
+  if (claimed_old) tether__finish_removal(r, p.replaced, p.replaced_why);
   return 0;
 }
 
 /* ---- removal by the user ---- */
 
-/* Claims the entry ID under the mutex; NULL when it is unknown or not live. */
-static tether__entry *claim_id(tether_registry *r, tether_id id) {
+/* Claims the entry ID under the mutex; NULL when it is unknown or not live.
+ * *EXPIRED says whether its TTL had run out. */
+static tether__entry *claim_id(tether_registry *r, tether_id id, int *expired) {
   pthread_mutex_lock(&r->mu);
   tether__entry *e = tether__ids_find(r, id);
   if (e != NULL && !tether__claim(e)) e = NULL;
+  *expired = e != NULL && expired_now(r, e);
   pthread_mutex_unlock(&r->mu);
   return e;
 }
 
 int tether_unregister(tether_registry *r, tether_id id) {
   if (r == NULL || id == 0) return TETHER_EINVAL;
-  tether__entry *e = claim_id(r, id);
+  int expired;
+  tether__entry *e = claim_id(r, id, &expired);
   if (e == NULL) return TETHER_ENOENT;
-  tether__finish_removal(r, e, TETHER__BY_UNREGISTER);
-  return 0;
+  /* An expired one is removed as expired, and was not there to unregister. */
+  tether__finish_removal(r, e, expired ? TETHER__BY_EXPIRY : TETHER__BY_UNREGISTER);
+  return expired ? TETHER_ENOENT : 0;
 }
 
 /* Whether this thread runs user code for R: a callback (its record shows an
@@ -600,9 +619,10 @@ int tether_unregister_sync(tether_registry *r, tether_id id) {
   tether__entry *e = tether__ids_find(r, id);
   int rc = TETHER_ENOENT;
   if (e != NULL && tether__claim(e)) {
+    int expired = expired_now(r, e);
     pthread_mutex_unlock(&r->mu);
-    tether__finish_removal(r, e, TETHER__BY_UNREGISTER);
-    rc = 0;
+    tether__finish_removal(r, e, expired ? TETHER__BY_EXPIRY : TETHER__BY_UNREGISTER);
+    rc = expired ? TETHER_ENOENT : 0;
   } else {
     /* Unknown, or being removed by another thread: then wait for that removal. */
     if (e != NULL) wait_unlinked_locked(r, id, e);
@@ -713,11 +733,6 @@ void tether_topic_release(tether_topic *t) {
 }
 
 /* ---- refs ---- */
-
-static int expired_now(const tether_registry *r, const tether__entry *e) {
-  uint64_t exp = atomic_load_explicit(&e->expires_at, memory_order_relaxed);
-  return exp != 0 && tether__now(r) >= exp;
-}
 
 int tether_acquire_at(tether_registry *r, tether_site site, tether_id id, tether_ref **out) {
   if (r == NULL || out == NULL || id == 0) return TETHER_EINVAL;

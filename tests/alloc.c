@@ -14,11 +14,33 @@ typedef struct header {
 #define ALIVE 0x7e7e7e7e11223344ull
 #define DEAD 0xdeaddeaddeaddeadull
 
+/* This thread's armed failure (test_alloc_fail_here): the allocator it applies
+ * to, how many allocations are left before the one that fails, whether every
+ * one after it fails too, and how many this thread was refused. */
+static _Thread_local struct {
+  const test_alloc *a;
+  uint64_t left;
+  int after;
+  uint64_t refused;
+} t_here;
+
+/* Whether this thread's armed failure refuses the allocation now asked of A. */
+static int fail_here(const test_alloc *a) {
+  if (t_here.a != a) return 0;
+  if (t_here.left > 1) {
+    t_here.left--;
+    return 0;
+  }
+  if (!t_here.after) t_here.a = NULL;
+  t_here.refused++;
+  return 1;
+}
+
 static void *count_alloc(void *ud, size_t size) {
   test_alloc *a = ud;
   uint64_t n = atomic_fetch_add(&a->calls, 1) + 1;
   uint64_t fail_at = atomic_load(&a->fail_at);
-  if (fail_at != 0 && (n == fail_at || (a->fail_after && n >= fail_at))) {
+  if (fail_here(a) || (fail_at != 0 && (n == fail_at || (a->fail_after && n >= fail_at)))) {
     atomic_fetch_add(&a->failures, 1);
     return NULL;
   }
@@ -65,4 +87,14 @@ void test_alloc_init(test_alloc *a) {
 
 void test_alloc_fail_nth(test_alloc *a, uint64_t nth) {
   atomic_store(&a->fail_at, nth == 0 ? 0 : atomic_load(&a->calls) + nth);
+}
+
+void test_alloc_fail_here(test_alloc *a, uint64_t nth, int every_after) {
+  t_here.a = nth == 0 ? NULL : a;
+  t_here.left = nth;
+  t_here.after = every_after;
+}
+
+uint64_t test_alloc_refused_here(void) {
+  return t_here.refused;
 }

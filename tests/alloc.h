@@ -19,5 +19,11 @@ typedef struct test_alloc {
 void test_alloc_init(test_alloc *a);
 /* Fails the NTH allocation from now on (1 = the next one); 0 disarms. */
 void test_alloc_fail_nth(test_alloc *a, uint64_t nth);
+/* Fails the NTH allocation that the calling thread asks of A from now on (1 = its
+ * next one), and with EVERY_AFTER each one after it too; other threads are not
+ * affected. 0 disarms. */
+void test_alloc_fail_here(test_alloc *a, uint64_t nth, int every_after);
+/* How many allocations the calling thread has been refused by its armed failures. */
+uint64_t test_alloc_refused_here(void);
 
 #endif

@@ -19,7 +19,13 @@ void tctx_free(void *ctx) {
   atomic_fetch_add(&c->freed, 1);
 }
 
-int plain_fn(void *ctx, void *arg) {
+void why_seen_fn(void *ctx, tether_removal why) {
+  why_seen *w = ctx;
+  atomic_store(&w->why, (int)why);
+  atomic_fetch_add(&w->n, 1);
+}
+
+int nop_fn(void *ctx, void *arg) {
   (void)ctx;
   (void)arg;
   return 0;

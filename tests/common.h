@@ -24,12 +24,20 @@ typedef struct tctx {
   int (*hook)(struct tctx *self, void *arg); /* optional extra behaviour */
 } tctx;
 
+/* What an on_remove callback saw: how often it ran, and the last reason. */
+typedef struct why_seen {
+  _Atomic int n;
+  _Atomic int why;
+} why_seen;
+/* The on_remove callback for why_seen contexts. */
+void why_seen_fn(void *ctx, tether_removal why);
+/* A handler that does nothing and returns 0 (any context, NULL too). */
+int nop_fn(void *ctx, void *arg);
+
 /* The handler for tctx contexts. */
 int tctx_fn(void *ctx, void *arg);
 /* The destructor for tctx contexts (does not free: contexts live in the test). */
 void tctx_free(void *ctx);
-/* A handler that does nothing and returns 0 (any context, NULL too). */
-int plain_fn(void *ctx, void *arg);
 /* Sleeps MS milliseconds. */
 void sleep_ms(int ms);
 

@@ -2,10 +2,13 @@
  * 2nd, ... allocation failing in turn. Each failure must return TETHER_ENOMEM,
  * leave the registry exactly as it was (stats and allocated blocks) and usable,
  * and leak nothing; the loop ends when the call succeeds with no failure left. */
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/wait.h>
 
 #include "common.h"
+#include "wrap.h"
 
 typedef struct scenario {
   const char *what;
@@ -342,4 +345,47 @@ TEST(alloc_exports_and_tracking_can_fail) {
       return;
     }
   }
+}
+
+/* Call tracking: a registration whose index no record's count array reaches
+ * allocates a bigger array for each record. With two records (two threads have
+ * called into the registry) and one of those arrays failing, the list of them
+ * was freed with the size of the part filled so far (found by fuzz-api, two
+ * threads, call tracking). */
+static void *enter_and_leave(void *arg) {
+  tether_count(arg, "x"); /* this thread's record stays in the registry's list */
+  return NULL;
+}
+
+static int tracked_growth_fails_cleanly(void *arg) {
+  (void)arg;
+  for (uint64_t nth = 1; nth < 16; nth++) {
+    test_alloc al;
+    test_alloc_init(&al);
+    tether_options o = {.allocator = &al.iface, .track_calls = 1};
+    tether_registry *r = NULL;
+    EXPECT(tether_registry_new(&r, &o) == 0);
+    EXPECT(tether_count(r, "x") == 0);
+    pthread_t t;
+    EXPECT(pthread_create(&t, NULL, enter_and_leave, r) == 0);
+    pthread_join(t, NULL);
+    uint64_t failures = atomic_load(&al.failures);
+    test_alloc_fail_nth(&al, nth);
+    int rc = tether_register(r, "tracked", tctx_fn, NULL, NULL, NULL, NULL);
+    test_alloc_fail_nth(&al, 0);
+    int failed = atomic_load(&al.failures) != failures;
+    EXPECT(failed ? rc == TETHER_ENOMEM : rc == 0);
+    tether_stats st;
+    EXPECT(tether_stats_get(r, &st) == 0 && st.live == (failed ? 0u : 1u));
+    EXPECT(tether_registry_free(r) == (failed ? 0 : 1));
+    EXPECT(atomic_load(&al.live_blocks) == 0);
+    if (!failed) return 0;
+  }
+  return 1;
+}
+
+TEST(alloc_call_tracking_growth_can_fail) {
+  int st = run_in_child(tracked_growth_fails_cleanly, NULL, 60);
+  CHECK(WIFEXITED(st));
+  CHECK_EQ(WEXITSTATUS(st), 0);
 }

@@ -87,7 +87,7 @@ static int scenario_owner_free_races_registry_free(void *arg) {
   EXPECT(tether_registry_new(&x.r, &opts) == 0);
   EXPECT(tether_owner_new(&x.o) == 0);
   tether_reg_options ro = {.owner = x.o};
-  EXPECT(tether_register(x.r, "owned", plain_fn, NULL, NULL, &ro, NULL) == 0);
+  EXPECT(tether_register(x.r, "owned", nop_fn, NULL, NULL, &ro, NULL) == 0);
   pthread_t t;
   EXPECT(pthread_create(&t, NULL, owner_race_freer, &x) == 0);
   EXPECT(wait_flag(&x.in_window, 2000));
@@ -370,7 +370,7 @@ static void late_destructor(void *ctx) {
   (void)ctx;
   late *l = g_late;
   atomic_fetch_add(&l->ran, 1);
-  l->rc_register = tether_register(l->fx.r, "late", plain_fn, NULL, NULL, NULL, NULL);
+  l->rc_register = tether_register(l->fx.r, "late", nop_fn, NULL, NULL, NULL, NULL);
   tether_topic *t = NULL;
   l->rc_topic = tether_topic_get(l->fx.r, "late-topic", &t);
   tether_topic_release(t);
@@ -380,7 +380,7 @@ static int scenario_destructor_registers_during_free(void *arg) {
   late *l = arg;
   g_late = l;
   EXPECT(fixture_open(&l->fx, TETHER_BUS) == 0);
-  EXPECT(tether_register(l->fx.r, "x", plain_fn, l, late_destructor, NULL, NULL) == 0);
+  EXPECT(tether_register(l->fx.r, "x", nop_fn, l, late_destructor, NULL, NULL) == 0);
   EXPECT(tether_registry_free(l->fx.r) == 1); /* one survivor, destroyed */
   EXPECT(atomic_load(&l->ran) == 1);
   EXPECT(l->rc_register == TETHER_EBUSY);
@@ -531,7 +531,7 @@ TEST(edges_sites_are_copied_once_per_site) {
   for (int i = 0; i < 100; i++) {
     char name[16];
     snprintf(name, sizeof name, "ev%d", i);
-    CHECK_EQ(tether_register_at(fx.r, site, name, plain_fn, NULL, NULL, NULL, NULL), 0);
+    CHECK_EQ(tether_register_at(fx.r, site, name, nop_fn, NULL, NULL, NULL, NULL), 0);
   }
   CHECK_EQ(tether_barrier(fx.r), 0); /* the tables the growth retired are freed */
   uint64_t per_100 = atomic_load(&fx.alloc.live_blocks) - before;
@@ -573,8 +573,8 @@ static int scenario_free_from_walk(void *arg) {
   (void)arg;
   fixture fx;
   EXPECT(fixture_open(&fx, TETHER_MAP) == 0);
-  EXPECT(tether_register(fx.r, "a", plain_fn, NULL, NULL, NULL, NULL) == 0);
-  EXPECT(tether_register(fx.r, "b", plain_fn, NULL, NULL, NULL, NULL) == 0);
+  EXPECT(tether_register(fx.r, "a", nop_fn, NULL, NULL, NULL, NULL) == 0);
+  EXPECT(tether_register(fx.r, "b", nop_fn, NULL, NULL, NULL, NULL) == 0);
   walk_free w = {fx.r, 1};
   EXPECT(tether_walk(fx.r, visitor_frees, &w) == 2);
   EXPECT(w.rc == TETHER_EBUSY);
@@ -706,8 +706,8 @@ TEST(edges_dispatch_takes_no_lock_for_once_and_expiry) {
   memset(&g_probe, 0, sizeof g_probe);
   g_probe.emitter = pthread_self();
   tether_reg_options once = {.flags = TETHER_ONCE}, ttl = {.ttl_ms = 50};
-  CHECK_EQ(tether_register(fx.r, "once", plain_fn, NULL, probe_destructor, &once, NULL), 0);
-  CHECK_EQ(tether_register(fx.r, "lease", plain_fn, NULL, probe_destructor, &ttl, NULL), 0);
+  CHECK_EQ(tether_register(fx.r, "once", nop_fn, NULL, probe_destructor, &once, NULL), 0);
+  CHECK_EQ(tether_register(fx.r, "lease", nop_fn, NULL, probe_destructor, &ttl, NULL), 0);
   /* 2 x TETHER's inline-reclaim threshold of unrelated removals, held in limbo by
    * a reader parked in a handler, then released: an emit must not run them. */
   held h = {.r = fx.r};
@@ -717,7 +717,7 @@ TEST(edges_dispatch_takes_no_lock_for_once_and_expiry) {
   CHECK(wait_flag(&h.inside, 2000));
   for (int i = 0; i < 2048; i++) {
     tether_id id = 0;
-    CHECK_EQ(tether_register(fx.r, "churn", plain_fn, NULL, probe_destructor, NULL, &id), 0);
+    CHECK_EQ(tether_register(fx.r, "churn", nop_fn, NULL, probe_destructor, NULL, &id), 0);
     CHECK_EQ(tether_unregister(fx.r, id), 0);
   }
   atomic_store(&h.open, 1);
@@ -799,7 +799,7 @@ static int scenario_leakcheck_abort_with_stream(void *arg) {
   tether_options o = {.leak_report = f};
   tether_registry *r = NULL;
   EXPECT(tether_registry_new(&r, &o) == 0);
-  EXPECT(tether_register(r, "forgotten", plain_fn, NULL, NULL, NULL, NULL) == 0);
+  EXPECT(tether_register(r, "forgotten", nop_fn, NULL, NULL, NULL, NULL) == 0);
   tether_registry_free(r);
   return 0; /* not reached: it must abort */
 }
@@ -841,7 +841,7 @@ static int scenario_destructor_ends_its_thread(void *arg) {
   g_exiting = &x;
   EXPECT(fixture_open(&x.fx, TETHER_BUS) == 0);
   tether_id bad = 0, ids[3];
-  EXPECT(tether_register(x.fx.r, "ev", plain_fn, NULL, destructor_exits, NULL, &bad) == 0);
+  EXPECT(tether_register(x.fx.r, "ev", nop_fn, NULL, destructor_exits, NULL, &bad) == 0);
   for (int i = 0; i < 3; i++)
     EXPECT(tether_register(x.fx.r, "ev", tctx_fn, &x.good[i], tctx_free, NULL, &ids[i]) == 0);
   EXPECT(tether_unregister(x.fx.r, bad) == 0);
@@ -955,7 +955,7 @@ static int scenario_cancel_during_unregister_sync(void *arg) {
   EXPECT(w->rc == TETHER_ENOENT); /* the wait completed before the cancellation */
   pthread_join(rem, NULL);
   EXPECT(atomic_load(&c.freed) == 1);
-  EXPECT(tether_register(w->fx.r, "y", plain_fn, NULL, NULL, NULL, NULL) == 0);
+  EXPECT(tether_register(w->fx.r, "y", nop_fn, NULL, NULL, NULL, NULL) == 0);
   EXPECT(tether_barrier(w->fx.r) == 0);
   EXPECT(fixture_close(&w->fx) == 0);
   return 0;

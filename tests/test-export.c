@@ -542,7 +542,7 @@ TEST(export_metrics_utf8) {
     CHECK_EQ(fixture_open(&fx, TETHER_MAP), 0);
     tether_site site = {cases[i].file, 1, "f"};
     tether_reg_options ro = {.ctx_size = 3};
-    CHECK_EQ(tether_register_at(fx.r, site, "a", plain_fn, NULL, NULL, &ro, NULL), 0);
+    CHECK_EQ(tether_register_at(fx.r, site, "a", nop_fn, NULL, NULL, &ro, NULL), 0);
     int rc = 0;
     char *text = metrics_of(fx.r, NULL, &rc);
     char want[256];
@@ -633,7 +633,7 @@ static ssize_t sink_write(void *cookie, const char *buf, size_t n) {
     /* A program's own stream that uses the registry: no registry lock may be held. */
     tether_id id;
     tether_stats st;
-    if (tether_register(s->r, "from-the-stream", plain_fn, NULL, NULL, NULL, &id) == 0 &&
+    if (tether_register(s->r, "from-the-stream", nop_fn, NULL, NULL, NULL, &id) == 0 &&
         tether_emit(s->r, "from-the-stream", NULL) == 1 && tether_unregister(s->r, id) == 0 &&
         tether_stats_get(s->r, &st) == 0)
       s->callbacks++;
@@ -765,7 +765,7 @@ static int scenario_stream_calls_back(void *arg) {
     char name[32];
     snprintf(name, sizeof name, "h-%d", i);
     tether_reg_options ro = {.ctx_size = 64};
-    EXPECT(tether_register(r, name, plain_fn, NULL, NULL, &ro, NULL) == 0);
+    EXPECT(tether_register(r, name, nop_fn, NULL, NULL, &ro, NULL) == 0);
   }
   for (int which = 0; which < 3; which++) {
     sink s = {SIZE_MAX, 0, r, 0};
@@ -815,7 +815,7 @@ TEST(export_bad_arguments_and_stack_bounds) {
   for (unsigned depth = 1; depth <= TETHER_STACK_MAX; depth += TETHER_STACK_MAX - 1) {
     o.capture_stack = depth;
     CHECK_EQ(tether_registry_new(&r, &o), 0);
-    CHECK_EQ(tether_register(r, "a", plain_fn, NULL, NULL, NULL, NULL), 0);
+    CHECK_EQ(tether_register(r, "a", nop_fn, NULL, NULL, NULL, NULL), 0);
     CHECK_EQ(tether_profile_write(r, null, 0), 1);
     CHECK_EQ(tether_registry_free(r), 1);
     CHECK_EQ(atomic_load(&al.live_blocks), 0);
@@ -869,7 +869,7 @@ TEST(export_stack_profiles_from_threads_at_first_use) {
   for (int i = 0; i < 3; i++) {
     char name[16];
     snprintf(name, sizeof name, "h-%d", i);
-    CHECK_EQ(tether_register(r, name, plain_fn, NULL, NULL, NULL, NULL), 0);
+    CHECK_EQ(tether_register(r, name, nop_fn, NULL, NULL, NULL, NULL), 0);
   }
   stack_writer w[THREADS];
   pthread_t t[THREADS];
@@ -1001,8 +1001,8 @@ static int scenario_profile_dir(void *arg) {
   tether_registry *r;
   EXPECT(tether_registry_new(&r, NULL) == 0);
   tether_reg_options ro = {.ctx_size = 100};
-  EXPECT(tether_register(r, "survivor-one", plain_fn, NULL, NULL, &ro, NULL) == 0);
-  EXPECT(tether_register(r, "survivor-two", plain_fn, NULL, NULL, &ro, NULL) == 0);
+  EXPECT(tether_register(r, "survivor-one", nop_fn, NULL, NULL, &ro, NULL) == 0);
+  EXPECT(tether_register(r, "survivor-two", nop_fn, NULL, NULL, &ro, NULL) == 0);
   /* Whenever a profile is there, it is whole: written aside, then renamed (the
    * directory's events say so below). */
   dirscan d;
@@ -1101,7 +1101,7 @@ static int scenario_profile_unwritable(void *arg) {
   setenv("TETHER_PROFILE_INTERVAL_MS", "10", 1);
   tether_registry *r;
   EXPECT(tether_registry_new(&r, NULL) == 0);
-  EXPECT(tether_register(r, "a", plain_fn, NULL, NULL, NULL, NULL) == 0);
+  EXPECT(tether_register(r, "a", nop_fn, NULL, NULL, NULL, NULL) == 0);
   for (int i = 0; i < 3000 && file_size(u->err) == 0; i++) sleep_ms(5);
   sleep_ms(200); /* twenty more intervals: none may try again */
   EXPECT(tether_registry_free(r) == 1);

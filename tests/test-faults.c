@@ -257,7 +257,7 @@ TEST(faults_held_report_names_refs_and_topics_of_unknown_site) {
   tether_options o = {.mode = TETHER_MAP, .leak_report = report.f};
   CHECK_EQ(fixture_open_with(&fx, &o), 0);
   tether_id id = 0;
-  CHECK_EQ(tether_register(fx.r, "a", plain_fn, NULL, NULL, NULL, &id), 0);
+  CHECK_EQ(tether_register(fx.r, "a", nop_fn, NULL, NULL, NULL, &id), 0);
   tether_ref *ref = NULL;
   tether_topic *t = NULL;
   /* The functions, not the macros: no call site is known. */
@@ -306,10 +306,10 @@ TEST(faults_leak_report_sites_on_the_same_line_of_two_files) {
    * they are listed in the order of their first registration. */
   tether_site two = {"two.c", 7, "f"}, one = {"one.c", 7, "f"};
   tether_reg_options sized = {.ctx_size = 16};
-  CHECK_EQ(tether_register_at(fx.r, two, "ev", plain_fn, NULL, NULL, &sized, NULL), 0);
-  CHECK_EQ(tether_register_at(fx.r, one, "ev", plain_fn, NULL, NULL, &sized, NULL), 0);
-  CHECK_EQ(tether_register_at(fx.r, two, "ev", plain_fn, NULL, NULL, &sized, NULL), 0);
-  CHECK_EQ(tether_register_at(fx.r, one, "ev", plain_fn, NULL, NULL, &sized, NULL), 0);
+  CHECK_EQ(tether_register_at(fx.r, two, "ev", nop_fn, NULL, NULL, &sized, NULL), 0);
+  CHECK_EQ(tether_register_at(fx.r, one, "ev", nop_fn, NULL, NULL, &sized, NULL), 0);
+  CHECK_EQ(tether_register_at(fx.r, two, "ev", nop_fn, NULL, NULL, &sized, NULL), 0);
+  CHECK_EQ(tether_register_at(fx.r, one, "ev", nop_fn, NULL, NULL, &sized, NULL), 0);
   CHECK_EQ(tether_leak_report(fx.r, report.f), 4);
   CHECK(holds(&report, "4 registrations still live, 64 bytes of context retained, from 2 sites:"));
   const char *at_two = strstr(report.text, "       2           32  two.c:7 in f()");
@@ -465,7 +465,7 @@ static int scenario_bg_thread_ended(void *arg) {
   EXPECT(fixture_open(&fx, TETHER_BUS) == 0);
   tctx good = {0}, later = {0};
   tether_id bad = 0, gid = 0, lid = 0;
-  EXPECT(tether_register(fx.r, "ev", plain_fn, NULL, destructor_ends_bg, NULL, &bad) == 0);
+  EXPECT(tether_register(fx.r, "ev", nop_fn, NULL, destructor_ends_bg, NULL, &bad) == 0);
   EXPECT(tether_register(fx.r, "ev", tctx_fn, &good, tctx_free, NULL, &gid) == 0);
   EXPECT(tether_unregister(fx.r, bad) == 0);
   EXPECT(tether_unregister(fx.r, gid) == 0);
@@ -575,7 +575,7 @@ TEST(faults_first_registry_without_a_pthread_key) {
   CHECK(r == NULL);
   CHECK_EQ(pthread_key_delete(last), 0);
   CHECK_EQ(tether_registry_new(&r, NULL), 0);
-  CHECK_EQ(tether_register(r, "x", plain_fn, NULL, NULL, NULL, NULL), 0);
+  CHECK_EQ(tether_register(r, "x", nop_fn, NULL, NULL, NULL, NULL), 0);
   CHECK_EQ(tether_emit(r, "x", NULL), 1);
   CHECK_EQ(tether_registry_free(r), 1);
 }
@@ -669,7 +669,7 @@ static int bad_profile_dir(bad_dir *b, int pipe_out) {
   }
   fixture fx;
   EXPECT(fixture_open(&fx, TETHER_BUS) == 0);
-  EXPECT(tether_register(fx.r, "ev", plain_fn, NULL, NULL, NULL, NULL) == 0);
+  EXPECT(tether_register(fx.r, "ev", nop_fn, NULL, NULL, NULL, NULL) == 0);
   if (b->mode == BAD_TARGET_IS_DIR) {
     /* Where the first profile goes, a directory: the rename fails. */
     char target[600];
@@ -790,8 +790,8 @@ TEST(faults_acquire_while_the_registry_is_freed) {
   g_late_acquire = &l;
   CHECK_EQ(fixture_open(&l.fx, TETHER_BUS), 0);
   tether_id first = 0;
-  CHECK_EQ(tether_register(l.fx.r, "ev", plain_fn, NULL, destructor_acquires, NULL, &first), 0);
-  CHECK_EQ(tether_register(l.fx.r, "ev", plain_fn, NULL, destructor_acquires, NULL, &l.other), 0);
+  CHECK_EQ(tether_register(l.fx.r, "ev", nop_fn, NULL, destructor_acquires, NULL, &first), 0);
+  CHECK_EQ(tether_register(l.fx.r, "ev", nop_fn, NULL, destructor_acquires, NULL, &l.other), 0);
   l.rc = 1;
   CHECK_EQ(tether_registry_free(l.fx.r), 2);
   CHECK_EQ(atomic_load(&l.ran), 2);
@@ -846,7 +846,7 @@ static int scenario_sync_finishes_the_hand_off(void *arg) {
   EXPECT(fixture_open(&s.busy, TETHER_BUS) == 0);
   EXPECT(fixture_open(&s.fx, TETHER_MAP) == 0);
   tether_id hold = 0, job = 0;
-  EXPECT(tether_register(s.busy.r, "hold", plain_fn, NULL, destructor_holds_bg, NULL, &hold) == 0);
+  EXPECT(tether_register(s.busy.r, "hold", nop_fn, NULL, destructor_holds_bg, NULL, &hold) == 0);
   EXPECT(tether_unregister(s.busy.r, hold) == 0);
   for (int i = 0; i < 5000 && !atomic_load(&s.entered); i++) sleep_ms(1);
   EXPECT(atomic_load(&s.entered));

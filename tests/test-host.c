@@ -150,7 +150,7 @@ TEST(host_count_live_handlers_of_a_name) {
   tether_id ids[3];
   tether_reg_options ttl = {.ttl_ms = 100};
   for (int i = 0; i < 3; i++)
-    CHECK_EQ(tether_register(fx.r, "ev", plain_fn, NULL, NULL, i == 2 ? &ttl : NULL, &ids[i]), 0);
+    CHECK_EQ(tether_register(fx.r, "ev", nop_fn, NULL, NULL, i == 2 ? &ttl : NULL, &ids[i]), 0);
   CHECK_EQ(tether_count(fx.r, "ev"), 3);
   CHECK_EQ(tether_unregister(fx.r, ids[0]), 0);
   CHECK_EQ(tether_count(fx.r, "ev"), 2);
@@ -164,9 +164,9 @@ TEST(host_count_live_handlers_of_a_name) {
   /* MAP: 0 or 1, through replacement and a topic. */
   CHECK_EQ(fixture_open(&fx, TETHER_MAP), 0);
   tether_reg_options rep = {.flags = TETHER_REPLACE};
-  CHECK_EQ(tether_register(fx.r, "one", plain_fn, NULL, NULL, NULL, NULL), 0);
+  CHECK_EQ(tether_register(fx.r, "one", nop_fn, NULL, NULL, NULL, NULL), 0);
   CHECK_EQ(tether_count(fx.r, "one"), 1);
-  CHECK_EQ(tether_register(fx.r, "one", plain_fn, NULL, NULL, &rep, NULL), 0);
+  CHECK_EQ(tether_register(fx.r, "one", nop_fn, NULL, NULL, &rep, NULL), 0);
   CHECK_EQ(tether_count(fx.r, "one"), 1);
   CHECK_EQ(tether_topic_get(fx.r, "one", &t), 0);
   CHECK_EQ(tether_count(fx.r, "one"), 1);
@@ -193,7 +193,7 @@ TEST(host_registry_free_ebusy_names_refs_and_topics) {
   tether_registry *r = NULL;
   CHECK_EQ(tether_registry_new(&r, &o), 0);
   tether_id id = 0;
-  CHECK_EQ(tether_register(r, "plugin/render", plain_fn, NULL, NULL, NULL, &id), 0);
+  CHECK_EQ(tether_register(r, "plugin/render", nop_fn, NULL, NULL, NULL, &id), 0);
   tether_ref *ref = NULL;
   tether_topic *topic = NULL;
   int ref_line = __LINE__ + 1;
@@ -258,23 +258,23 @@ TEST(host_on_remove_tells_the_reason) {
   memset(w, 0, sizeof w);
   tether_reg_options ro = {.on_remove = note_why};
   tether_id id = 0, ttl_id = 0;
-  CHECK_EQ(tether_register(fx.r, "unreg", plain_fn, &w[0], note_free, &ro, &id), 0);
+  CHECK_EQ(tether_register(fx.r, "unreg", nop_fn, &w[0], note_free, &ro, &id), 0);
   ro.ttl_ms = 10;
-  CHECK_EQ(tether_register(fx.r, "ttl", plain_fn, &w[1], note_free, &ro, &ttl_id), 0);
+  CHECK_EQ(tether_register(fx.r, "ttl", nop_fn, &w[1], note_free, &ro, &ttl_id), 0);
   ro.ttl_ms = 0;
   ro.owner = o;
-  CHECK_EQ(tether_register(fx.r, "owned", plain_fn, &w[2], note_free, &ro, NULL), 0);
+  CHECK_EQ(tether_register(fx.r, "owned", nop_fn, &w[2], note_free, &ro, NULL), 0);
   ro.owner = NULL;
-  CHECK_EQ(tether_register(fx.r, "replaced", plain_fn, &w[3], note_free, &ro, NULL), 0);
+  CHECK_EQ(tether_register(fx.r, "replaced", nop_fn, &w[3], note_free, &ro, NULL), 0);
   ro.flags = TETHER_REPLACE;
-  CHECK_EQ(tether_register(fx.r, "replaced", plain_fn, NULL, NULL, NULL, NULL), TETHER_EEXIST);
+  CHECK_EQ(tether_register(fx.r, "replaced", nop_fn, NULL, NULL, NULL, NULL), TETHER_EEXIST);
   tether_reg_options rep = {.flags = TETHER_REPLACE};
-  CHECK_EQ(tether_register(fx.r, "replaced", plain_fn, NULL, NULL, &rep, NULL), 0);
+  CHECK_EQ(tether_register(fx.r, "replaced", nop_fn, NULL, NULL, &rep, NULL), 0);
   ro.flags = TETHER_ONCE;
-  CHECK_EQ(tether_register(fx.r, "once", plain_fn, &w[4], note_free, &ro, NULL), 0);
+  CHECK_EQ(tether_register(fx.r, "once", nop_fn, &w[4], note_free, &ro, NULL), 0);
   ro.flags = TETHER_COPY_CTX;
   ro.ctx_size = sizeof w[5];
-  CHECK_EQ(tether_register(fx.r, "survivor", plain_fn, &w[5], NULL, &ro, NULL), 0);
+  CHECK_EQ(tether_register(fx.r, "survivor", nop_fn, &w[5], NULL, &ro, NULL), 0);
   CHECK_EQ(tether_unregister(fx.r, id), 0);
   atomic_store(&fx.now, 2000);
   CHECK_EQ(tether_emit(fx.r, "ttl", NULL), 0);
@@ -308,7 +308,7 @@ TEST(host_on_remove_at_registry_free) {
   atomic_store(&g_free_told, 0);
   tether_reg_options ro = {.on_remove = count_why};
   for (int i = 0; i < 10; i++)
-    CHECK_EQ(tether_register(fx.r, "ev", plain_fn, NULL, NULL, &ro, NULL), 0);
+    CHECK_EQ(tether_register(fx.r, "ev", nop_fn, NULL, NULL, &ro, NULL), 0);
   CHECK_EQ(fixture_close(&fx), 0);
   CHECK_EQ(atomic_load(&g_free_told), 10);
 }
@@ -331,7 +331,7 @@ TEST(host_owner_free_sync_from_a_destructor_is_edeadlk) {
   tether_reg_options ro = {.owner = g_dtor_owner};
   tether_id id = 0;
   tctx keep = {0};
-  CHECK_EQ(tether_register(fx.r, "first", plain_fn, NULL, dtor_syncs, &ro, &id), 0);
+  CHECK_EQ(tether_register(fx.r, "first", nop_fn, NULL, dtor_syncs, &ro, &id), 0);
   CHECK_EQ(tether_register(fx.r, "second", tctx_fn, &keep, tctx_free, &ro, NULL), 0);
   CHECK_EQ(tether_unregister_sync(fx.r, id), 0);
   CHECK_EQ(atomic_load(&g_dtor_rc), TETHER_EDEADLK);

@@ -201,12 +201,6 @@ typedef struct dtor_ctx {
   _Atomic int ran;
 } dtor_ctx;
 
-static int nop_fn(void *ctx, void *arg) {
-  (void)ctx;
-  (void)arg;
-  return 0;
-}
-
 static void dtor_registers(void *ctx) {
   dtor_ctx *d = ctx;
   d->rc = tether_register(d->r, "from-dtor", nop_fn, NULL, NULL, NULL, NULL);

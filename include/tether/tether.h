@@ -194,7 +194,8 @@ TETHER_API int tether_registry_free(tether_registry *r);
  * handlers get the copy, and ctx_free is not called. On success stores the new id
  * in *out_id when out_id is not NULL and returns 0. Errors: TETHER_EINVAL (r, name
  * or fn NULL; COPY_CTX with ctx NULL or ctx_size 0; unknown flags), TETHER_ENAMETOOLONG,
- * TETHER_EEXIST (MAP mode, name present, no TETHER_REPLACE), TETHER_ENOMEM (also for
+ * TETHER_EEXIST (MAP mode, name present, no TETHER_REPLACE; a registration whose
+ * TTL ran out is not present: it is removed as expired), TETHER_ENOMEM (also for
  * an owner that TETHER_SCOPED_OWNER could not create), TETHER_EBUSY (from a
  * destructor while tether_registry_free runs). On failure ctx is not freed: it
  * still belongs to the caller. Any thread, from a
@@ -209,8 +210,9 @@ TETHER_API int tether_register_at(tether_registry *r, tether_site site, const ch
  * already running finish, and the destructor runs after the last of them (and after
  * the last ref is released), on some thread that leaves the registry or on the
  * background thread. Returns 0,
- * TETHER_EINVAL (r NULL, id 0), or TETHER_ENOENT (unknown, already removed, expired,
- * or from another registry). Any thread, from a callback too (including the one
+ * TETHER_EINVAL (r NULL, id 0), or TETHER_ENOENT (unknown, already removed, expired
+ * - an expired registration not yet removed is removed then, as expired - or from
+ * another registry). Any thread, from a callback too (including the one
  * being removed). Never waits for readers. */
 TETHER_API int tether_unregister(tether_registry *r, tether_id id);
 

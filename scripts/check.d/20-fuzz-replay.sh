@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# Replays every fuzz corpus (fuzz/corpus/NAME/) through its target under ASan+UBSan
-# (or through the targets of TETHER_BUILD_DIR: make coverage's build-coverage).
+# Replays every fuzz corpus (fuzz/corpus/NAME/) through its target under ASan+UBSan,
+# and the API fuzzer's corpus (two threads on one registry in many of its inputs)
+# under ThreadSanitizer too. With TETHER_BUILD_DIR (make coverage's
+# build-coverage), through that build's targets only.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 rc=0
@@ -12,4 +14,11 @@ for dir in fuzz/corpus/*/; do
   echo "replay $name: $(ls "$dir" | wc -l) inputs"
   ASAN_OPTIONS=detect_leaks=1 "$bin" "$dir" || rc=1
 done
+if [ -z "${TETHER_BUILD_DIR:-}" ] && [ -d fuzz/corpus/api ]; then
+  bin=build-tsan/fuzz/replay-api
+  if [ ! -x "$bin" ]; then echo "no ThreadSanitizer replay binary for corpus api"; rc=1; else
+    echo "replay api under ThreadSanitizer: $(ls fuzz/corpus/api | wc -l) inputs"
+    TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" "$bin" fuzz/corpus/api || rc=1
+  fi
+fi
 exit $rc

@@ -115,3 +115,41 @@ TEST(prof_gunzip_refuses_corrupt_and_truncated) {
   CHECK(out == NULL);
   CHECK_EQ(prof_gunzip(bad, 5, &out, &n, err, sizeof err), -1);
 }
+
+/* A field of every wire type has data + len a valid pointer: the decoder reads
+ * a sample's values and locations as data..data + len whatever the type, and a
+ * varint's data was NULL (NULL + 0 is undefined; clang's UBSan reported it on the
+ * input fuzz/corpus/profile/regress-varint-sample-values.pb, found by fuzzing). */
+TEST(prof_pb_every_field_has_a_valid_data_pointer) {
+  /* field 1 varint 1; field 2 fixed64; field 3 fixed32; field 4 bytes {7}; and
+   * field 5 varint 300 (two bytes: the out-of-line reader) */
+  const unsigned char msg[] = {0x08, 0x01, 0x11, 1, 2, 3, 4, 5, 6, 7, 8, 0x1d, 1, 2, 3, 4,
+                               0x22, 0x01, 0x07, 0x28, 0xac, 0x02};
+  prof_pb r = {msg, msg + sizeof msg};
+  prof_pb_field f;
+  int fields = 0;
+  while (prof_pb_next(&r, &f) == 1) {
+    fields++;
+    CHECK(f.data != NULL);
+    CHECK(f.data >= msg && f.data + f.len <= msg + sizeof msg);
+    CHECK_EQ(f.len, f.wire == PROF_PB_BYTES ? 1 : 0);
+  }
+  CHECK_EQ(fields, 5);
+}
+
+TEST(prof_decode_unpacked_sample_values_and_locations) {
+  FILE *in = fopen(TETHER_SOURCE_DIR "/fuzz/corpus/profile/regress-varint-sample-values.pb", "rb");
+  CHECK(in != NULL);
+  unsigned char buf[256];
+  size_t len = fread(buf, 1, sizeof buf, in);
+  fclose(in);
+  char err[256];
+  prof_profile *p = prof_decode(buf, len, err, sizeof err);
+  /* One sample type, one sample whose one value (1) is an unpacked varint. */
+  CHECK(p != NULL);
+  CHECK_EQ(p->ntypes, 1);
+  CHECK_EQ(p->nsamples, 1);
+  CHECK_EQ(p->nvalues, 1);
+  CHECK_EQ(p->values[0], 1);
+  prof_free(p);
+}

@@ -37,15 +37,18 @@ int prof_pb_next_field(prof_pb *r, prof_pb_field *f) {
   f->number = (uint32_t)(key >> 3);
   f->wire = (int)(key & 7);
   f->value = 0;
-  f->data = NULL;
+  f->data = r->p; /* moved to the field's bytes, or left at its end below */
   f->len = 0;
   switch (f->wire) {
   case PROF_PB_VARINT:
-    return prof_pb_varint(&r->p, r->end, &f->value) == 0 ? 1 : -1;
+    if (prof_pb_varint(&r->p, r->end, &f->value) != 0) return -1;
+    f->data = r->p;
+    return 1;
   case PROF_PB_FIXED64:
-    return read_fixed(r, 8, &f->value) == 0 ? 1 : -1;
   case PROF_PB_FIXED32:
-    return read_fixed(r, 4, &f->value) == 0 ? 1 : -1;
+    if (read_fixed(r, f->wire == PROF_PB_FIXED64 ? 8 : 4, &f->value) != 0) return -1;
+    f->data = r->p;
+    return 1;
   case PROF_PB_BYTES:
     if (prof_pb_varint(&r->p, r->end, &f->value) != 0) return -1;
     if (f->value > (uint64_t)(r->end - r->p)) return -1;

@@ -16,7 +16,9 @@ typedef struct prof_pb {
 } prof_pb;
 
 /* One field: its number and wire type, the integer value (varint and fixed
- * types) or the bytes (PROF_PB_BYTES: data and len point into the message). */
+ * types) or the bytes (PROF_PB_BYTES: data and len point into the message).
+ * For the other types data points at the field's end and len is 0, so that
+ * data + len is a valid pointer whatever the type (never NULL + 0). */
 typedef struct prof_pb_field {
   uint32_t number;
   int wire;
@@ -50,7 +52,7 @@ static inline int prof_pb_next(prof_pb *r, prof_pb_field *f) {
       f->number = q[0] >> 3;
       f->wire = (int)wire;
       f->value = q[1];
-      f->data = wire == PROF_PB_BYTES ? q + 2 : NULL;
+      f->data = q + 2;
       f->len = wire == PROF_PB_BYTES ? q[1] : 0;
       r->p = q + 2 + f->len;
       return 1;
