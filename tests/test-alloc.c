@@ -42,6 +42,9 @@ static int run_scenario(const scenario *sc, const tether_options *opts, char *wh
     o.mode = sc->mode;
     if (fixture_open_with(&fx, &o) != 0) return snprintf(why, n, "%s: open failed", sc->what), -1;
     if (sc->setup) sc->setup(&fx, &st);
+    /* Nothing retired by the setup (tables a registration grew out of) is left
+     * for the background thread to free while the blocks are compared. */
+    tether_barrier(fx.r);
     tether_stats before, after;
     tether_stats_get(fx.r, &before);
     uint64_t blocks = atomic_load(&fx.alloc.live_blocks);
@@ -263,7 +266,6 @@ static void setup_sites(fixture *fx, void *s) {
     snprintf(name, sizeof name, "n-%d", i);
     tether_emit(fx->r, name, NULL);
   }
-  tether_barrier(fx->r); /* nothing retired left for the background thread to free during the op */
 }
 
 /* This thread's record exists, with no counts yet: the next registration
@@ -279,7 +281,6 @@ static void setup_record(fixture *fx, void *s) {
 static void setup_full_chunk(fixture *fx, void *s) {
   register_n(fx, s, 256);
   tether_emit(fx->r, "n-0", NULL);
-  tether_barrier(fx->r); /* the tables the registrations grew out of are freed now, not during the op */
 }
 
 /* The profile or the metrics into memory; out of memory, nothing may have been

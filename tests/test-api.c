@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "common.h"
+#include "wrap.h"
 #include "internal.h" /* tether__hash and the table's layout, for the probing test */
 
 /* Records the order handlers run in. */
@@ -639,8 +640,10 @@ static int leakcheck_child(const char *value, char *buf, size_t n) {
   int fds[2];
   if (pipe(fds) != 0) return -1;
   fflush(stdout);
+  pid_t parent = getpid();
   pid_t pid = fork();
   if (pid == 0) {
+    child_dies_with(parent);
     dup2(fds[1], 2);
     close(fds[0]);
     setenv("TETHER_LEAKCHECK", value, 1);

@@ -2,8 +2,10 @@
 #include "wrap.h"
 
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -77,12 +79,21 @@ void wrap_fail_malloc(int n) {
   t_fail_malloc = n;
 }
 
+void child_dies_with(pid_t parent) {
+  /* A child outliving a runner that crashed would keep the tier's output pipe
+   * open (and one forked while a sanitizer held its locks may never finish). */
+  prctl(PR_SET_PDEATHSIG, SIGKILL);
+  if (getppid() != parent) _exit(127);
+}
+
 int run_in_child(int (*fn)(void *arg), void *arg, unsigned timeout_s) {
   fflush(stdout);
   fflush(stderr);
+  pid_t parent = getpid();
   pid_t pid = fork();
   if (pid < 0) return -1;
   if (pid == 0) {
+    child_dies_with(parent);
     alarm(timeout_s);
     int rc = fn(arg);
     fflush(stdout);

@@ -8,6 +8,7 @@
 #define TETHER_TESTS_WRAP_H
 
 #include <stdint.h>
+#include <sys/types.h>
 
 /* Mutex locks this thread has taken since the last reset. */
 uint64_t wrap_locks_taken(void);
@@ -27,6 +28,9 @@ void wrap_fail_realloc(int n);
  * crash, an abort or a hang shows as a signal. Output of the child goes where the
  * parent's does. */
 int run_in_child(int (*fn)(void *arg), void *arg, unsigned timeout_s);
+/* In a child just forked from PARENT: it is killed when the parent dies (and
+ * exits at once if the parent is already gone). */
+void child_dies_with(pid_t parent);
 
 /* In a test (runner.h and sys/wait.h included): runs FN(ARG) with run_in_child
  * and fails the test unless the child exited with 0. */
