@@ -60,6 +60,16 @@ span() {
   ' "$1"
 }
 
+# parse_ref REF: sets src, line, fn and anchor from "src/F:LINE FUNCTION: `TEXT`".
+parse_ref() {
+  local loc=${1%% *} rest=${1#* }
+  src=${loc%:*}
+  line=${loc##*:}
+  fn=${rest%%:*}
+  anchor=${rest#*: \`}
+  anchor=${anchor%\`}
+}
+
 # With --fix, first how far each function's code moved: the shift of every
 # stale reference whose anchor occurs once in its function. A reference whose
 # anchor occurs several times is then renumbered to the occurrence nearest its
@@ -69,13 +79,7 @@ declare -A shifts
 if [ "$fix" -eq 1 ]; then
   # shellcheck disable=SC2016 # the backquotes are the anchor's delimiters
   while IFS= read -r ref; do
-    loc=${ref%% *}
-    src=${loc%:*}
-    line=${loc##*:}
-    rest=${ref#* }
-    fn=${rest%%:*}
-    anchor=${rest#*: \`}
-    anchor=${anchor%\`}
+    parse_ref "$ref"
     [ -f "$src" ] || continue
     read -r first last < <(span "$src" "$fn"; echo)
     [ -n "${first:-}" ] || continue
@@ -107,13 +111,7 @@ for model in "${files[@]}"; do
       [ -n "$ref" ] || continue
       refs=$((refs + 1))
       n_here=$((n_here + 1))
-      loc=${ref%% *}
-      src=${loc%:*}
-      line=${loc##*:}
-      rest=${ref#* }
-      fn=${rest%%:*}
-      anchor=${rest#*: \`}
-      anchor=${anchor%\`}
+      parse_ref "$ref"
       if [ ! -f "$src" ]; then
         echo "$model:$mline: stale: $ref ($src does not exist)"
         stale=$((stale + 1))
