@@ -83,14 +83,18 @@ merge() {
     "$fresh" "fuzz/corpus/$name" "$CAMP/corpus/$name" >"$CAMP/logs/merge-$name.txt" 2>&1
   # A merged input keeps the name it had among the seeds (hand-written ones are
   # named for what they test); new ones are named by their SHA-1, as libFuzzer
-  # names them. Seeds named regress-* (inputs that once crashed) always stay.
+  # names them. Seeds with a name of their own (written for what they test, or
+  # regress-*: inputs that once crashed) always stay, whatever the merge kept.
   declare -A seed_name=()
   for f in "fuzz/corpus/$name"/*; do
     [ -e "$f" ] && seed_name[$(sha1sum <"$f" | cut -c1-40)]=$(basename "$f")
   done
-  mkdir -p "$CAMP/regress/$name"
-  rm -f "$CAMP/regress/$name"/*
-  cp "fuzz/corpus/$name"/regress-* "$CAMP/regress/$name/" 2>/dev/null || true
+  mkdir -p "$CAMP/named/$name"
+  rm -f "$CAMP/named/$name"/*
+  for f in "fuzz/corpus/$name"/*; do
+    [ -e "$f" ] || continue
+    [[ $(basename "$f") =~ ^[0-9a-f]{40}$ ]] || cp "$f" "$CAMP/named/$name/"
+  done
   rm -rf "fuzz/corpus/$name"
   mkdir -p "fuzz/corpus/$name"
   for f in "$fresh"/*; do
@@ -98,7 +102,7 @@ merge() {
     sum=$(basename "$f")
     cp "$f" "fuzz/corpus/$name/${seed_name[$sum]:-$sum}"
   done
-  cp "$CAMP/regress/$name"/* "fuzz/corpus/$name/" 2>/dev/null || true
+  cp "$CAMP/named/$name"/* "fuzz/corpus/$name/" 2>/dev/null || true
   echo "fuzz-campaign: $name: $(ls "fuzz/corpus/$name" | wc -l) inputs after the merge"
 }
 
