@@ -273,7 +273,7 @@ inline unlock_mu() {
 #endif
 
 inline gmu_lock() {
-  /* src/reclaim.c:292 tether__rec_slow: `pthread_mutex_lock(&tether__g_mu);` */
+  /* src/reclaim.c:300 tether__rec_slow: `pthread_mutex_lock(&tether__g_mu);` */
   atomic { fence_self(); gmu == 0 -> gmu = 1 }
 }
 
@@ -282,7 +282,7 @@ inline gmu_lock() {
 inline rec_slow() {
   if
   :: tls == TLS_FLAGGED || mapped ->
-     skip /* src/reclaim.c:283 tether__rec_peek: `return tether__tls_last.rec;` */
+     skip /* src/reclaim.c:291 tether__rec_peek: `return tether__tls_last.rec;` */
   :: else ->
      gmu_lock();
      atomic {
@@ -292,7 +292,7 @@ inline rec_slow() {
        do
        :: k > 0 ->
           k--;
-          /* src/reclaim.c:261 attach_locked: `atomic_compare_exchange_strong(&c->thread` */
+          /* src/reclaim.c:269 attach_locked: `atomic_compare_exchange_strong(&c->thread` */
           if
           :: rec_thread[k] == 0 -> rec_thread[k] = me + 1; rec = k; break
           :: else -> skip
@@ -301,12 +301,12 @@ inline rec_slow() {
        od;
        if
        :: rec == NOBODY ->
-          /* src/reclaim.c:273 attach_locked: `atomic_init(&c->epoch, 0);` */
+          /* src/reclaim.c:281 attach_locked: `atomic_init(&c->epoch, 0);` */
           ld(V_NREC, k);
           assert(k < NREC);
           rec = k;
           rec_thread[k] = me + 1;
-          /* src/reclaim.c:278 attach_locked: `atomic_store_explicit(&r->recs, c, memory_order_release);` */
+          /* src/reclaim.c:286 attach_locked: `atomic_store_explicit(&r->recs, c, memory_order_release);` */
           /* src/reclaim.c:306 tether__rec_slow: `pthread_mutex_unlock(&tether__g_mu);` */
           st(V_NREC | V_UNLOCK, k + 1)
        :: else ->
@@ -316,7 +316,7 @@ inline rec_slow() {
      }
      mapped = 1
   fi;
-  /* src/reclaim.c:310 tether__rec_slow: `tether__tls_last.serial = r->serial | (tether__use_membarrier` */
+  /* src/reclaim.c:321 tether__rec_slow: `tether__tls_last.serial = r->serial | (tether__use_membarrier` */
   tls = TLS_AFTER_SLOW
 }
 
@@ -408,17 +408,17 @@ inline epoch_out(outer, fenced, held) {
 #endif
      if
      :: v ->
-        /* src/reclaim.c:636 tether__help: `atomic_store_explicit(&c->help, 0, memory_order_relaxed);` */
+        /* src/reclaim.c:643 tether__help: `atomic_store_explicit(&c->help, 0, memory_order_relaxed);` */
         st(V_HELP(rec), 0);
         atomic {
           v = 0;
           if
-          :: bg_armed -> skip /* src/reclaim.c:640 tether__help: `if (atomic_load_explicit(&r->bg_armed, memory_order_acquire)) return;` */
+          :: bg_armed -> skip /* src/reclaim.c:647 tether__help: `if (atomic_load_explicit(&r->bg_armed, memory_order_acquire)) return;` */
           :: else -> v = 1
           fi
         }
         if
-        :: v -> v = 0; arm(0, 0) /* src/reclaim.c:641 tether__help: `tether__arm(r, 0);` */
+        :: v -> v = 0; arm(0, 0) /* src/reclaim.c:648 tether__help: `tether__arm(r, 0);` */
         :: else -> skip
         fi
      :: else -> skip
@@ -450,12 +450,12 @@ inline ring(unlk) {
  * the last step. */
 inline arm(delay, unl) {
   atomic {
-    /* src/reclaim.c:650 tether__arm: `atomic_exchange_explicit(&r->bg_armed, 1, memory_order_acq_rel)` */
+    /* src/reclaim.c:657 tether__arm: `atomic_exchange_explicit(&r->bg_armed, 1, memory_order_acq_rel)` */
     rmw_fence();
     old = bg_armed;
     bg_armed = 1;
     if
-    :: old != 0 && delay > 0 -> /* src/reclaim.c:650 tether__arm: `!= 0 && delay_ms > 0) return;` */
+    :: old != 0 && delay > 0 -> /* src/reclaim.c:657 tether__arm: `!= 0 && delay_ms > 0) return;` */
        if
        :: unl -> unlock_mu()
        :: else -> skip
@@ -477,7 +477,7 @@ inline arm(delay, unl) {
      }
 #endif
      atomic {
-       /* src/reclaim.c:654 tether__arm: `!atomic_compare_exchange_weak_explicit(&r->bg_due_ms, &cur, due` */
+       /* src/reclaim.c:661 tether__arm: `!atomic_compare_exchange_weak_explicit(&r->bg_due_ms, &cur, due` */
        rmw_fence();
        due = 1
 #ifdef MUT_BELL_FIRST
@@ -489,7 +489,7 @@ inline arm(delay, unl) {
 #endif
      }
 #ifndef MUT_BELL_FIRST
-     ring(unl) /* src/reclaim.c:657 tether__arm: `bell_ring();` */
+     ring(unl) /* src/reclaim.c:664 tether__arm: `bell_ring();` */
 #endif
   fi
 }
@@ -499,9 +499,9 @@ inline arm(delay, unl) {
 inline retire(o) {
   assert(!oretired[o]);                     /* retired (so destroyed) at most once */
   oretired[o] = 1;
-  /* src/reclaim.c:403 tether__retire_obj: `uint64_t e = atomic_load_explicit(&r->epoch, memory_order_relaxed);` */
+  /* src/reclaim.c:410 tether__retire_obj: `uint64_t e = atomic_load_explicit(&r->epoch, memory_order_relaxed);` */
   oepoch[o] = gepoch;
-  /* src/reclaim.c:410 tether__retire_obj: `r->limbo_tail = obj;` */
+  /* src/reclaim.c:417 tether__retire_obj: `r->limbo_tail = obj;` */
   limq[limn] = o;
   limn++;
   nretired++
@@ -549,17 +549,17 @@ inline collect_next() {
 #ifdef MUT_OLDEST
      !(oepoch[limq[0]] + 2 <= gepoch) ->
 #else
-     /* src/reclaim.c:460 tether__collect: `uint64_t newest = tether__retire_epoch(r->limbo_tail);` */
-     /* src/reclaim.c:461 tether__collect: `if (newest + 2 <= atomic_load_explicit(&r->epoch, memory_order_relaxed)) break;` */
+     /* src/reclaim.c:467 tether__collect: `uint64_t newest = tether__retire_epoch(r->limbo_tail);` */
+     /* src/reclaim.c:468 tether__collect: `if (newest + 2 <= atomic_load_explicit(&r->epoch, memory_order_relaxed)) break;` */
      !(oepoch[limq[limn - 1]] + 2 <= gepoch) ->
 #endif
      go = 1;
-     /* src/reclaim.c:417 try_advance: `uint64_t e = atomic_load_explicit(&r->epoch, memory_order_relaxed);` */
+     /* src/reclaim.c:424 try_advance: `uint64_t e = atomic_load_explicit(&r->epoch, memory_order_relaxed);` */
      te = gepoch;
-     writer_fence() /* src/reclaim.c:429 try_advance: `writer_fence();` */
+     writer_fence() /* src/reclaim.c:436 try_advance: `writer_fence();` */
   :: else ->
      go = 0;
-     /* src/reclaim.c:465 tether__collect: `tether__retire_epoch(r->limbo_head) + 2 <= now` */
+     /* src/reclaim.c:472 tether__collect: `tether__retire_epoch(r->limbo_head) + 2 <= now` */
      do
      :: limn > 0 && oepoch[limq[0]] + GRACE <= gepoch ->
         co = limq[0];
@@ -568,8 +568,8 @@ inline collect_next() {
         limn--;
 #ifndef MUT_ZOMBIE_IGNORED
         if
-        :: !oslot[co] && orefs[co] > 0 -> /* src/reclaim.c:473 tether__collect: `if (en->refs > 0) {` */
-           ostate[co] = ZOMBIE /* src/reclaim.c:476 tether__collect: `TETHER__ZOMBIE` */
+        :: !oslot[co] && orefs[co] > 0 -> /* src/reclaim.c:480 tether__collect: `if (en->refs > 0) {` */
+           ostate[co] = ZOMBIE /* src/reclaim.c:483 tether__collect: `TETHER__ZOMBIE` */
         :: else -> destroy(co)
         fi
 #else
@@ -578,7 +578,7 @@ inline collect_next() {
      :: else -> break
      od;
      if
-     :: bm != 0 -> inflight++ /* src/reclaim.c:492 tether__collect: `r->inflight = b;` */
+     :: bm != 0 -> inflight++ /* src/reclaim.c:499 tether__collect: `r->inflight = b;` */
      :: else -> skip
      fi;
      ci = 0; co = 0; adv = 0;
@@ -599,29 +599,29 @@ inline collect_next() {
 inline advance_rounds() {
   do
   :: 
-     /* src/reclaim.c:430 try_advance: `c = atomic_load_explicit(&r->recs, memory_order_acquire)` */
+     /* src/reclaim.c:437 try_advance: `c = atomic_load_explicit(&r->recs, memory_order_acquire)` */
      tn = nrec;
      tk = tn;
      do
      :: tk > 0 ->
         atomic {
-          /* src/reclaim.c:431 try_advance: `uint64_t v = atomic_load_explicit(&c->epoch, memory_order_acquire);` */
+          /* src/reclaim.c:438 try_advance: `uint64_t v = atomic_load_explicit(&c->epoch, memory_order_acquire);` */
           tv = rec_epoch[tk - 1];
           if
           :: tv != 0 && tv != te -> skip
-          :: else -> tv = 0; tk-- /* src/reclaim.c:432 try_advance: `if (v == 0 || v == e) continue;` */
+          :: else -> tv = 0; tk-- /* src/reclaim.c:439 try_advance: `if (v == 0 || v == e) continue;` */
           fi
         }
         if
         :: tv != 0 ->
            atomic {
-             blocked = 1; /* src/reclaim.c:433 try_advance: `blocked = 1;` */
+             blocked = 1; /* src/reclaim.c:440 try_advance: `blocked = 1;` */
              if
-             /* src/reclaim.c:434 try_advance: `if (!atomic_load_explicit(&c->help, memory_order_relaxed)) {` */
+             /* src/reclaim.c:441 try_advance: `if (!atomic_load_explicit(&c->help, memory_order_relaxed)) {` */
              :: !rec_help[tk - 1] ->
-                /* src/reclaim.c:435 try_advance: `atomic_store_explicit(&c->help, 1, memory_order_relaxed);` */
+                /* src/reclaim.c:442 try_advance: `atomic_store_explicit(&c->help, 1, memory_order_relaxed);` */
                 rec_help[tk - 1] = 1;
-                flagged = 1 /* src/reclaim.c:436 try_advance: `flagged = 1;` */
+                flagged = 1 /* src/reclaim.c:443 try_advance: `flagged = 1;` */
              :: else -> skip
              fi;
              tv = 0;
@@ -632,17 +632,17 @@ inline advance_rounds() {
      :: else -> break
      od;
      if
-     :: !blocked -> break /* src/reclaim.c:439 try_advance: `if (!blocked) break;` */
+     :: !blocked -> break /* src/reclaim.c:446 try_advance: `if (!blocked) break;` */
 #ifdef MUT_GIVE_UP_UNFLAGGED
      :: else -> adv = 0; break
 #else
-     :: blocked && !flagged -> adv = 0; break /* src/reclaim.c:440 try_advance: `if (!flagged) return 0;` */
+     :: blocked && !flagged -> adv = 0; break /* src/reclaim.c:447 try_advance: `if (!flagged) return 0;` */
      :: else ->
         atomic {
-          /* src/reclaim.c:428 try_advance: `int blocked = 0, flagged = 0;` */
+          /* src/reclaim.c:435 try_advance: `int blocked = 0, flagged = 0;` */
           blocked = 0;
           flagged = 0;
-          writer_fence() /* src/reclaim.c:429 try_advance: `writer_fence();` */
+          writer_fence() /* src/reclaim.c:436 try_advance: `writer_fence();` */
         }
 #endif
      fi
@@ -713,8 +713,8 @@ inline collect_rest() {
      advance_rounds();
      atomic {
        if
-       :: adv -> gepoch = te + 1; ci++ /* src/reclaim.c:442 try_advance: `atomic_store_explicit(&r->epoch, e + 1, memory_order_release);` */
-       :: else -> skip /* src/reclaim.c:462 tether__collect: `if (!try_advance(r)) break;` */
+       :: adv -> gepoch = te + 1; ci++ /* src/reclaim.c:449 try_advance: `atomic_store_explicit(&r->epoch, e + 1, memory_order_release);` */
+       :: else -> skip /* src/reclaim.c:469 tether__collect: `if (!try_advance(r)) break;` */
        fi;
        te = 0;
        collect_next()
@@ -727,11 +727,11 @@ inline collect_rest() {
  * batch_run_end. */
 inline destroy_batch() {
   if
-  :: bm == 0 -> skip /* src/reclaim.c:585 tether__destroy_batch: `if (b->head == NULL) return;` */
+  :: bm == 0 -> skip /* src/reclaim.c:592 tether__destroy_batch: `if (b->head == NULL) return;` */
   :: else ->
      atomic {
-       lock_mu(); /* src/reclaim.c:559 batch_run_end: `pthread_mutex_lock(&r->mu);` */
-       inflight--; /* src/reclaim.c:571 batch_run_end: `*p = x->b->next_inflight;` */
+       lock_mu(); /* src/reclaim.c:566 batch_run_end: `pthread_mutex_lock(&r->mu);` */
+       inflight--; /* src/reclaim.c:578 batch_run_end: `*p = x->b->next_inflight;` */
 #ifdef BARRIER
        co = 0;
        do
@@ -748,11 +748,11 @@ inline destroy_batch() {
 
 inline reclaim_now() {
   atomic {
-    lock_mu(); /* src/reclaim.c:626 tether__reclaim_now: `pthread_mutex_lock(&r->mu);` */
-    collect_begin() /* src/reclaim.c:627 tether__reclaim_now: `tether__collect(r, &b);` */
+    lock_mu(); /* src/reclaim.c:633 tether__reclaim_now: `pthread_mutex_lock(&r->mu);` */
+    collect_begin() /* src/reclaim.c:634 tether__reclaim_now: `tether__collect(r, &b);` */
   }
-  collect_rest(); /* src/reclaim.c:629 tether__reclaim_now: `pthread_mutex_unlock(&r->mu);` */
-  destroy_batch() /* src/reclaim.c:630 tether__reclaim_now: `tether__destroy_batch(r, &b);` */
+  collect_rest(); /* src/reclaim.c:636 tether__reclaim_now: `pthread_mutex_unlock(&r->mu);` */
+  destroy_batch() /* src/reclaim.c:637 tether__reclaim_now: `tether__destroy_batch(r, &b);` */
 }
 
 /* tether__reclaim_if: the writer reclaims on its own thread when limbo has grown
@@ -760,7 +760,7 @@ inline reclaim_now() {
 inline reclaim_if() {
 #ifdef INLINE_RECLAIM
   if
-  :: reclaim_now() /* src/reclaim.c:616 tether__reclaim_if: `tether__reclaim_now(r);` */
+  :: reclaim_now() /* src/reclaim.c:623 tether__reclaim_if: `tether__reclaim_now(r);` */
   :: skip
   fi
 #else
@@ -862,8 +862,8 @@ inline finish_removal(o) {
 /* tether__unlock: arms when limbo is not empty, then unlocks. */
 inline unlock_arm() {
   if
-  :: limn > 0 -> unl = 1; arm(1, unl); unl = 0 /* src/reclaim.c:608 tether__unlock: `if (pending) tether__arm(r, 1);` */
-  :: else -> unlock_mu() /* src/reclaim.c:609 tether__unlock: `pthread_mutex_unlock(&r->mu);` */
+  :: limn > 0 -> unl = 1; arm(1, unl); unl = 0 /* src/reclaim.c:615 tether__unlock: `if (pending) tether__arm(r, 1);` */
+  :: else -> unlock_mu() /* src/reclaim.c:616 tether__unlock: `pthread_mutex_unlock(&r->mu);` */
   fi
 }
 
@@ -871,41 +871,41 @@ inline unlock_arm() {
  * The lock-free stack is a set of entries (`hand`, a bit per entry): the order in
  * which the finisher takes them does not matter to anyone. */
 inline handoff(o) {
-  /* src/reclaim.c:670 tether__handoff: `} while (!atomic_compare_exchange_weak_explicit(&r->handoff, &head, node,` */
+  /* src/reclaim.c:677 tether__handoff: `} while (!atomic_compare_exchange_weak_explicit(&r->handoff, &head, node,` */
   atomic { rmw_fence(); hand = hand | (1 << o) }
 #ifndef MUT_HANDOFF_NO_ARM
-  arm(0, 0) /* src/reclaim.c:672 tether__handoff: `tether__arm(r, 0);` */
+  arm(0, 0) /* src/reclaim.c:679 tether__handoff: `tether__arm(r, 0);` */
 #endif
 }
 
 inline handoff_finish() {
   atomic {
     if
-    :: hand != 0 -> /* src/reclaim.c:679 tether__handoff_finish: `if (atomic_load_explicit(&r->handoff, memory_order_acquire) != 0) {` */
-       hbusy++; /* src/reclaim.c:680 tether__handoff_finish: `atomic_fetch_add_explicit(&r->handoff_busy, 1, memory_order_acq_rel);` */
+    :: hand != 0 -> /* src/reclaim.c:686 tether__handoff_finish: `if (atomic_load_explicit(&r->handoff, memory_order_acquire) != 0) {` */
+       hbusy++; /* src/reclaim.c:687 tether__handoff_finish: `atomic_fetch_add_explicit(&r->handoff_busy, 1, memory_order_acq_rel);` */
        hmine = 1
     :: else -> skip
     fi
   }
   if
   :: hmine ->
-     /* src/reclaim.c:682 tether__handoff_finish: `uintptr_t node = atomic_exchange_explicit(&r->handoff, 0, memory_order_acquire);` */
+     /* src/reclaim.c:689 tether__handoff_finish: `uintptr_t node = atomic_exchange_explicit(&r->handoff, 0, memory_order_acquire);` */
      atomic { hlist = hand; hand = 0 }
      hk = 0;
      do
      :: hk < NOBJ ->
         if
-        :: hlist & (1 << hk) -> finish_removal(hk) /* src/reclaim.c:687 tether__handoff_finish: `tether__finish_removal(r, e, why);` */
+        :: hlist & (1 << hk) -> finish_removal(hk) /* src/reclaim.c:694 tether__handoff_finish: `tether__finish_removal(r, e, why);` */
         :: else -> skip
         fi;
         hk++
      :: else -> break
      od;
-     /* src/reclaim.c:689 tether__handoff_finish: `atomic_fetch_sub_explicit(&r->handoff_busy, 1, memory_order_acq_rel);` */
+     /* src/reclaim.c:696 tether__handoff_finish: `atomic_fetch_sub_explicit(&r->handoff_busy, 1, memory_order_acq_rel);` */
      atomic { hk = 0; hlist = 0; hbusy--; hmine = 0 }
   :: else -> skip
   fi;
-  /* src/reclaim.c:693 tether__handoff_finish: `while (atomic_load_explicit(&r->handoff_busy, memory_order_acquire) != 0) sched_yield();` */
+  /* src/reclaim.c:700 tether__handoff_finish: `while (atomic_load_explicit(&r->handoff_busy, memory_order_acquire) != 0) sched_yield();` */
   hbusy == 0
 }
 
@@ -918,7 +918,7 @@ inline drain_pending() {
   co = 0;
   do
   :: co < limn ->
-     /* src/reclaim.c:807 drain_pending: `if (tether__retire_kind(o) == TETHER__K_ENTRY && tether__retire_epoch(o) <= target) return 1;` */
+     /* src/reclaim.c:814 drain_pending: `if (tether__retire_kind(o) == TETHER__K_ENTRY && tether__retire_epoch(o) <= target) return 1;` */
      if
      :: !oslot[limq[co]] && oepoch[limq[co]] <= target -> pend = 1
      :: else -> skip
@@ -929,7 +929,7 @@ inline drain_pending() {
   co = 0;
   do
   :: co < NOBJ ->
-     /* src/reclaim.c:810 drain_pending: `if (wait_all || tether__retire_epoch(&z->u.retire) <= target) return 1;` */
+     /* src/reclaim.c:817 drain_pending: `if (wait_all || tether__retire_epoch(&z->u.retire) <= target) return 1;` */
      if
      :: STATE(co) == ZOMBIE && !destroyed[co] && oepoch[co] <= target -> pend = 1
      :: else -> skip
@@ -940,7 +940,7 @@ inline drain_pending() {
   co = 0;
 #ifndef MUT_DRAIN_SKIPS_INFLIGHT
   if
-  :: inflight > 0 -> pend = 1 /* src/reclaim.c:812 drain_pending: `if (wait_all || f->min_epoch <= target) return 1;` */
+  :: inflight > 0 -> pend = 1 /* src/reclaim.c:819 drain_pending: `if (wait_all || f->min_epoch <= target) return 1;` */
   :: else -> skip
   fi
 #endif
@@ -949,30 +949,30 @@ inline drain_pending() {
 /* tether__drain(r, TETHER__DRAIN_BARRIER), for a caller holding no ref. */
 inline drain() {
   atomic {
-    lock_mu(); /* src/reclaim.c:822 tether__drain: `pthread_mutex_lock(&r->mu);` */
-    /* src/reclaim.c:824 tether__drain: `uint64_t target = atomic_load_explicit(&r->epoch, memory_order_relaxed);` */
+    lock_mu(); /* src/reclaim.c:829 tether__drain: `pthread_mutex_lock(&r->mu);` */
+    /* src/reclaim.c:831 tether__drain: `uint64_t target = atomic_load_explicit(&r->epoch, memory_order_relaxed);` */
     target = gepoch
   }
   do
-  :: atomic { collect_begin() } /* src/reclaim.c:834 tether__drain: `tether__collect(r, &b);` */
-     collect_rest(); /* src/reclaim.c:835 tether__drain: `pthread_mutex_unlock(&r->mu);` */
-     destroy_batch(); /* src/reclaim.c:836 tether__drain: `tether__destroy_batch(r, &b);` */
+  :: atomic { collect_begin() } /* src/reclaim.c:841 tether__drain: `tether__collect(r, &b);` */
+     collect_rest(); /* src/reclaim.c:842 tether__drain: `pthread_mutex_unlock(&r->mu);` */
+     destroy_batch(); /* src/reclaim.c:843 tether__drain: `tether__destroy_batch(r, &b);` */
      atomic {
-       lock_mu(); /* src/reclaim.c:837 tether__drain: `pthread_mutex_lock(&r->mu);` */
+       lock_mu(); /* src/reclaim.c:844 tether__drain: `pthread_mutex_lock(&r->mu);` */
        drain_pending();
        if
-       :: !pend -> unlock_mu() /* src/reclaim.c:838 tether__drain: `if (!drain_pending(r, target, wait_all)) break;` */
+       :: !pend -> unlock_mu() /* src/reclaim.c:845 tether__drain: `if (!drain_pending(r, target, wait_all)) break;` */
        :: else -> skip
        fi
      }
      if
      :: !pend -> break
      :: inflight > 0 ->
-        /* src/reclaim.c:840 tether__drain: `pthread_cond_wait(&r->done_cv, &r->mu);` */
+        /* src/reclaim.c:847 tether__drain: `pthread_cond_wait(&r->done_cv, &r->mu);` */
         unlock_mu();
         atomic { inflight == 0 -> lock_mu() }
      :: else ->
-        /* src/reclaim.c:845 tether__drain: `nanosleep(&ts, NULL);` */
+        /* src/reclaim.c:852 tether__drain: `nanosleep(&ts, NULL);` */
         unlock_mu();
         lock_mu()
      fi
@@ -989,8 +989,8 @@ proctype bg() {
   COLLECT_LOCALS;
   do
   :: atomic {
-       bg_sleeping = 0; /* src/reclaim.c:747 bg_sleep: `atomic_store_explicit(&g_bg_sleeping, 0, memory_order_relaxed);` */
-       /* src/reclaim.c:772 bg_main: `uint32_t seen = atomic_load_explicit(&g_bell, memory_order_seq_cst);` */
+       bg_sleeping = 0; /* src/reclaim.c:754 bg_sleep: `atomic_store_explicit(&g_bg_sleeping, 0, memory_order_relaxed);` */
+       /* src/reclaim.c:779 bg_main: `uint32_t seen = atomic_load_explicit(&g_bell, memory_order_seq_cst);` */
        rung = 0
      }
      if
@@ -999,20 +999,20 @@ proctype bg() {
         due = 0;
 #else
      :: atomic {
-          /* src/reclaim.c:704 bg_pick_locked: `uint64_t due = atomic_load_explicit(&r->bg_due_ms, memory_order_acquire);` */
-          /* src/reclaim.c:710 bg_pick_locked: `if (at[k] <= now) w |= 1 << k;` */
-          due -> /* src/reclaim.c:784 bg_main: `if (work & BG_RECLAIM) {` */
-          due = 0 /* src/reclaim.c:787 bg_main: `atomic_store_explicit(&r->bg_due_ms, 0, memory_order_seq_cst);` */
+          /* src/reclaim.c:711 bg_pick_locked: `uint64_t due = atomic_load_explicit(&r->bg_due_ms, memory_order_acquire);` */
+          /* src/reclaim.c:717 bg_pick_locked: `if (at[k] <= now) w |= 1 << k;` */
+          due -> /* src/reclaim.c:791 bg_main: `if (work & BG_RECLAIM) {` */
+          due = 0 /* src/reclaim.c:794 bg_main: `atomic_store_explicit(&r->bg_due_ms, 0, memory_order_seq_cst);` */
         }
-        bg_armed = 0; /* src/reclaim.c:788 bg_main: `atomic_store_explicit(&r->bg_armed, 0, memory_order_seq_cst);` */
+        bg_armed = 0; /* src/reclaim.c:795 bg_main: `atomic_store_explicit(&r->bg_armed, 0, memory_order_seq_cst);` */
 #endif
 #ifdef HANDOFF
-        handoff_finish(); /* src/reclaim.c:730 bg_work: `tether__handoff_finish(r);` */
+        handoff_finish(); /* src/reclaim.c:737 bg_work: `tether__handoff_finish(r);` */
 #endif
-        reclaim_now() /* src/reclaim.c:732 bg_work: `tether__reclaim_now(r);` */
+        reclaim_now() /* src/reclaim.c:739 bg_work: `tether__reclaim_now(r);` */
      :: atomic {
           !due ->
-          bg_sleeping = 1; /* src/reclaim.c:744 bg_sleep: `atomic_store_explicit(&g_bg_sleeping, 1, memory_order_seq_cst);` */
+          bg_sleeping = 1; /* src/reclaim.c:751 bg_sleep: `atomic_store_explicit(&g_bg_sleeping, 1, memory_order_seq_cst);` */
           /* src/reclaim.c:121 bell_wait: `FUTEX_WAIT_PRIVATE, seen` */
           if
           :: rung -> skip

@@ -254,6 +254,14 @@ static void prune_locked(void) {
   t_thr.n = k;
 }
 
+/* Frees this thread's map once it holds no entry. */
+static void map_free_if_empty(void) {
+  if (t_thr.n != 0) return;
+  free(t_thr.map);
+  t_thr.map = NULL;
+  t_thr.cap = 0;
+}
+
 static tether__rec *attach_locked(tether_registry *r) {
   tether__rec *c;
   for (c = atomic_load_explicit(&r->recs, memory_order_acquire); c != NULL; c = c->next) {
@@ -302,7 +310,10 @@ tether__rec *tether__rec_slow(tether_registry *r) {
       t_thr.cap = cap;
     }
     c = attach_locked(r);
-    if (c != NULL) t_thr.map[t_thr.n++] = (thr_map_ent){r->serial, c};
+    if (c != NULL)
+      t_thr.map[t_thr.n++] = (thr_map_ent){r->serial, c};
+    else
+      map_free_if_empty(); /* no record yet, so no thread-exit key to free the map */
     pthread_mutex_unlock(&tether__g_mu);
     if (c == NULL) return NULL;
     pthread_setspecific(g_key, &t_thr);
@@ -345,11 +356,7 @@ void tether__unregister_registry(tether_registry *r) {
       break;
     }
   }
-  if (t_thr.n == 0) {
-    free(t_thr.map);
-    t_thr.map = NULL;
-    t_thr.cap = 0;
-  }
+  map_free_if_empty();
   if ((tether__tls_last.serial & ~TETHER__TLS_FENCED) == r->serial) tether__tls_last.serial = 0;
   pthread_mutex_unlock(&tether__g_mu);
 }
