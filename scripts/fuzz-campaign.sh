@@ -41,7 +41,7 @@ run() {
   dir=$(build "$flavour" "$name")
   bin=$dir/fuzz/fuzz-$name
   [ -x "$bin" ] || { echo "fuzz-campaign: no target $name" >&2; exit 2; }
-  mkdir -p "$CAMP/corpus/$name" "$CAMP/crashes/$name" "$CAMP/logs"
+  mkdir -p "$CAMP/corpus/$name" "$CAMP/crashes/$name" "$CAMP/logs" "fuzz/corpus/$name"
   local left=$secs
   while [ "$left" -gt 0 ]; do
     local t=$((left < chunk ? left : chunk)) log
@@ -77,7 +77,7 @@ merge() {
   dir=$(build plain "$name")
   fresh=$CAMP/merged/$name
   rm -rf "$fresh"
-  mkdir -p "$fresh" "$CAMP/corpus/$name"
+  mkdir -p "$fresh" "$CAMP/corpus/$name" "fuzz/corpus/$name"
   nice -n 10 "$dir/fuzz/fuzz-$name" -merge=1 -use_counters=$counters -timeout=10 -rss_limit_mb=2048 \
     -max_len="$(max_len "$name")" \
     "$fresh" "fuzz/corpus/$name" "$CAMP/corpus/$name" >"$CAMP/logs/merge-$name.txt" 2>&1
