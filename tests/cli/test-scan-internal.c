@@ -209,6 +209,28 @@ TEST(scan_internal_inferred_capture_types) {
   scan_file_free(&f);
 }
 
+/* Declarations whose types are defined through themselves (invalid Go, but a
+ * scanner meets it in broken or half-written code): the type helpers restarted
+ * their depth count, so working out a capture's type recursed until the stack
+ * overflowed (found by the scan fuzz target). The types are unknown, and the
+ * scan finishes. */
+TEST(scan_internal_cyclic_declarations_end) {
+  scan_file f = scan_src("package p\n"
+                         "var m = map[string]func(){}\n"
+                         "var a = &b[0]\n"
+                         "var b = &a[0]\n"
+                         "var c = &c[0]\n"
+                         "func f() {\n"
+                         "  x := &x[0]\n"
+                         "  m[\"k\"] = func() { _, _, _ = a, c, x }\n"
+                         "}\n",
+                         SCAN_LANG_GO);
+  const scan_finding *x = find(&f, SCAN_TG104, 8);
+  CHECK(x != NULL);
+  CHECK(strstr(x->message, "x (of a type not known here)") != NULL);
+  scan_file_free(&f);
+}
+
 TEST(scan_internal_generic_func_maps) {
   scan_file f = scan_src("package p\n"
                          "type Factory[T any] func() T\n"

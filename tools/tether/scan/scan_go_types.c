@@ -15,7 +15,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define DEPTH_MAX 16
+#define DEPTH_MAX 16 /* steps of one chain of resolve / expr_type */
+#define NEST_MAX 128 /* calls of resolve and expr_type in progress, every chain together */
+
+static _Thread_local int t_nest;
 
 static const scan_str no_str = {"", 0};
 
@@ -702,8 +705,8 @@ static int follow_decl(const go_module *m, go_ref r, const go_tx *args, uint32_t
   return ok;
 }
 
-static int resolve(const go_module *m, uint32_t pkg, uint32_t file, uint32_t tx, uint32_t env,
-                   int depth, gtype *out) {
+static int resolve_at(const go_module *m, uint32_t pkg, uint32_t file, uint32_t tx, uint32_t env,
+                      int depth, gtype *out) {
   scan_str keep_name = out->name;
   go_ref keep_decl = out->decl;
   uint8_t keep_has = out->has_decl;
@@ -787,6 +790,19 @@ static int resolve(const go_module *m, uint32_t pkg, uint32_t file, uint32_t tx,
     return 1;
   }
   return 0;
+}
+
+/* The guards of resolve and expr_type: DEPTH bounds one chain, but the type
+ * helpers they call (go_elem, go_map_value ...) start a chain of their own, so a
+ * cyclic declaration (x := &x[0] ...) could recurse until the stack ran out.
+ * NEST_MAX bounds every chain together; beyond it the type is unknown. */
+static int resolve(const go_module *m, uint32_t pkg, uint32_t file, uint32_t tx, uint32_t env,
+                   int depth, gtype *out) {
+  if (t_nest >= NEST_MAX) depth = DEPTH_MAX + 1; /* the body answers "unknown" */
+  t_nest++;
+  int ok = resolve_at(m, pkg, file, tx, env, depth, out);
+  t_nest--;
+  return ok;
 }
 
 int go_type_of(const go_module *m, uint32_t pkg, uint32_t file, uint32_t tx, uint32_t env,
@@ -943,8 +959,8 @@ static int var_type(const go_module *m, go_ref r, int depth, gtype *out) {
   return 0;
 }
 
-static int expr_type(const go_module *m, uint32_t pkg, uint32_t file, uint32_t xi, int depth,
-                     gtype *out) {
+static int expr_type_at(const go_module *m, uint32_t pkg, uint32_t file, uint32_t xi, int depth,
+                        gtype *out) {
   gtype_init(out, pkg, file);
   const scan_go_facts *g = go_facts(m, pkg, file);
   if (xi == 0 || xi >= g->xs.n || depth > DEPTH_MAX) return 0;
@@ -1018,6 +1034,15 @@ static int expr_type(const go_module *m, uint32_t pkg, uint32_t file, uint32_t x
     default:
       return 0;
   }
+}
+
+static int expr_type(const go_module *m, uint32_t pkg, uint32_t file, uint32_t xi, int depth,
+                     gtype *out) {
+  if (t_nest >= NEST_MAX) depth = DEPTH_MAX + 1; /* the body answers "unknown" */
+  t_nest++;
+  int ok = expr_type_at(m, pkg, file, xi, depth, out);
+  t_nest--;
+  return ok;
 }
 
 int go_expr_type(const go_module *m, uint32_t pkg, uint32_t file, uint32_t x, gtype *out) {
